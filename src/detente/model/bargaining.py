@@ -1,0 +1,78 @@
+"""Which agreement: the disagreement point and the asymmetric Nash product (MODEL.md section 6)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from detente.model.deviation import reversal_total
+from detente.model.game import TOLERANCE, FloatArray, Game, bits
+from detente.model.payoffs import flow_utility
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """No deal: the initial moves whose owners would reverse them, and each party's value."""
+
+    values: FloatArray
+    state: int  # s_0*
+    reversed: int  # initial moves that would not survive without a deal
+
+
+def disagreement(g: Game) -> Disagreement:
+    reversed_ = 0
+    for m in bits(g.initial):
+        if g.reversal_pays(m):
+            reversed_ |= 1 << m
+    state = g.initial & ~reversed_
+    values = np.empty(g.n_parties)
+    for p in range(g.n_parties):
+        own_reversed = reversed_ & g.owned(p)
+        values[p] = flow_utility(g, state, p) / (1.0 - g.delta[p]) - reversal_total(g, own_reversed)
+    return Disagreement(values, state, reversed_)
+
+
+def is_individually_rational(values: FloatArray, d: FloatArray) -> bool:
+    """V_p(1) ≥ d_p for all p, with some strict gain (tolerance as in section 4)."""
+    gains = values - d
+    return bool(np.all(gains >= -TOLERANCE) and np.any(gains > TOLERANCE))
+
+
+def nash_score(values: FloatArray, d: FloatArray, beta: FloatArray) -> tuple[int, float]:
+    """Σ β_p log(V_p − d_p), made total: (number of parties who gain, Σ over those who gain).
+
+    The asymmetric Nash product is −∞ whenever some party gains nothing; section 6 still
+    admits such schedules. Ranking first by how many parties gain and then by the log-product
+    over them keeps the product's order where it is finite and ranks the rest sensibly
+    (docs/model.md, "Ties and zero gains").
+    """
+    gains = values - d
+    positive = gains > TOLERANCE
+    score = 0.0
+    for p in np.flatnonzero(positive):
+        score += float(beta[p]) * math.log(float(gains[p]))
+    return int(positive.sum()), score
+
+
+def stage_key(g: Game, stages: list[int]) -> tuple[int, tuple[tuple[int, ...], ...]]:
+    """Section 6's tie-break: fewer stages, then the stages' sorted move ids, lexicographically.
+
+    Free moves are indexed in id order, so sorted indices order like sorted ids.
+    """
+    return len(stages), tuple(tuple(bits(s)) for s in stages)
+
+
+def better(
+    score_a: tuple[int, float],
+    key_a: tuple[int, tuple[tuple[int, ...], ...]],
+    score_b: tuple[int, float],
+    key_b: tuple[int, tuple[tuple[int, ...], ...]],
+) -> bool:
+    """Whether schedule a is preferred to b: a higher score, then (within 1e−9) the smaller key."""
+    if score_a[0] != score_b[0]:
+        return score_a[0] > score_b[0]
+    if abs(score_a[1] - score_b[1]) > TOLERANCE:
+        return score_a[1] > score_b[1]
+    return key_a < key_b

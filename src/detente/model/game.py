@@ -1,0 +1,156 @@
+"""A scenario compiled to arrays: the plain data every solver and audit works on.
+
+Moves are indexed free moves first, then the initial ones, each group sorted by id. A set of
+moves is an ``int`` bit mask over these indices. Because free moves are sorted by id, comparing
+stages as sorted id lists (MODEL.md section 6's tie-break) is comparing their bit masks from the
+lowest bit up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.scenario.model import Scenario
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+TOLERANCE = 1e-9  # MODEL.md section 4: IC holds within this tolerance
+
+
+@dataclass(frozen=True, eq=False)
+class Game:
+    """Arrays for one resolved scenario. ``flow[m, p]`` = value_m[p] − [owner(m) = p]·cost_m."""
+
+    party_ids: tuple[str, ...]
+    move_ids: tuple[str, ...]
+    n_free: int
+    owner: IntArray
+    flow: FloatArray
+    upfront: FloatArray
+    reversible: NDArray[np.bool_]
+    reversal_cost: FloatArray
+    verifiability: FloatArray
+    verifiability_with: FloatArray  # [m, e]: verifiability of m while e is in effect, or -1
+    requires: tuple[int, ...]  # mask of required moves, per move
+    delta: FloatArray
+    unreciprocated: FloatArray
+    penalty: FloatArray
+    beta: FloatArray
+    initial: int
+    max_stage_moves: int
+    max_stages: int
+
+    @property
+    def n_parties(self) -> int:
+        return len(self.party_ids)
+
+    @property
+    def n_moves(self) -> int:
+        return len(self.move_ids)
+
+    @property
+    def free(self) -> int:
+        return (1 << self.n_free) - 1
+
+    def owned(self, p: int) -> int:
+        """Mask of the moves party ``p`` owns."""
+        return _mask(int(i) for i in np.flatnonzero(self.owner == p))
+
+    def reversal_pays(self, m: int) -> bool:
+        """MODEL.md section 4: the owner reverses m iff (cost − value_own)/(1 − δ) > reversal cost."""
+        o = int(self.owner[m])
+        return bool(self.reversible[m]) and (-self.flow[m, o]) / (1.0 - self.delta[o]) > self.reversal_cost[m]
+
+    def mask(self, move_ids: tuple[str, ...] | list[str] | set[str]) -> int:
+        index = {mid: i for i, mid in enumerate(self.move_ids)}
+        return _mask(index[mid] for mid in move_ids)
+
+    def ids(self, mask: int) -> list[str]:
+        """The move ids of a mask, sorted."""
+        return sorted(self.move_ids[i] for i in bits(mask))
+
+
+def bits(mask: int) -> list[int]:
+    """Indices of the set bits of ``mask``, ascending."""
+    out = []
+    i = 0
+    while mask:
+        if mask & 1:
+            out.append(i)
+        mask >>= 1
+        i += 1
+    return out
+
+
+def _mask(indices: object) -> int:
+    out = 0
+    for i in indices:  # type: ignore[attr-defined]
+        out |= 1 << int(i)
+    return out
+
+
+def compile_game(scenario: Scenario) -> Game:
+    """Build the :class:`Game` of a resolved scenario (MODEL.md sections 3 and 6)."""
+    initial = set(scenario.initial)
+    free = sorted(m.id for m in scenario.moves if m.id not in initial)
+    fixed = sorted(initial)
+    order = free + fixed
+    index = {mid: i for i, mid in enumerate(order)}
+    parties = tuple(p.id for p in scenario.parties)
+    pindex = {pid: i for i, pid in enumerate(parties)}
+    by_id = {m.id: m for m in scenario.moves}
+    n, k = len(order), len(parties)
+
+    owner = np.empty(n, dtype=np.int64)
+    flow = np.zeros((n, k))
+    upfront = np.zeros(n)
+    reversible = np.zeros(n, dtype=np.bool_)
+    reversal_cost = np.zeros(n)
+    verif = np.ones(n)
+    verif_with = np.full((n, n), -1.0)
+    requires = []
+    for i, mid in enumerate(order):
+        m = by_id[mid]
+        owner[i] = pindex[m.owner]
+        for pid, v in m.value.items():
+            flow[i, pindex[pid]] += v
+        flow[i, pindex[m.owner]] -= m.cost
+        upfront[i] = m.upfront_cost
+        reversible[i] = m.reversible
+        reversal_cost[i] = m.reversal_cost
+        verif[i] = m.verifiability
+        for eid, v in m.verifiability_with.items():
+            verif_with[i, index[eid]] = v
+        requires.append(_mask(index[r] for r in m.requires))
+
+    delta = np.array([p.discount for p in scenario.parties])
+    powers = [p.bargaining_power for p in scenario.parties]
+    if all(b is not None for b in powers):
+        beta = np.array(powers, dtype=float)
+    else:
+        beta = np.array([1.0 / (-math.log(d)) for d in delta])  # Rubinstein's limit (section 6)
+    beta = beta / beta.sum()
+    return Game(
+        party_ids=parties,
+        move_ids=tuple(order),
+        n_free=len(free),
+        owner=owner,
+        flow=flow,
+        upfront=upfront,
+        reversible=reversible,
+        reversal_cost=reversal_cost,
+        verifiability=verif,
+        verifiability_with=verif_with,
+        requires=tuple(requires),
+        delta=delta,
+        unreciprocated=np.array([p.unreciprocated_cost for p in scenario.parties]),
+        penalty=np.array([p.defection_penalty for p in scenario.parties]),
+        beta=beta,
+        initial=_mask(index[mid] for mid in fixed),
+        max_stage_moves=scenario.solver.max_stage_moves,
+        max_stages=scenario.solver.max_stages,
+    )

@@ -1,0 +1,6 @@
+"""Scenario files: format, expressions, loading and the built-in library (MODEL.md section 2)."""
+
+from detente.scenario.loader import load, load_bytes, parse_overrides
+from detente.scenario.model import Move, Party, Proposal, Scenario
+
+__all__ = ["Move", "Party", "Proposal", "Scenario", "load", "load_bytes", "parse_overrides"]

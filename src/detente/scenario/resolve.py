@@ -1,0 +1,256 @@
+"""Turn a checked-for-shape :class:`ScenarioSpec` into a :class:`Scenario` (MODEL.md section 2).
+
+Evaluates expressions, applies ``--set`` overrides, and rejects unknown ids, duplicate ids,
+cycles in ``requires``, probabilities outside [0, 1] and discounts outside (0, 1), each with
+the key path and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from detente.errors import ExpressionError, ScenarioError
+from detente.scenario import expressions
+from detente.scenario.model import Move, Party, Proposal, Scenario
+from detente.scenario.schema import (
+    MOVE_NUMBER_FIELDS,
+    PARTY_NUMBER_FIELDS,
+    MoveSpec,
+    Num,
+    PartySpec,
+    ProposalSpec,
+    ScenarioSpec,
+)
+
+
+def resolve(
+    spec: ScenarioSpec,
+    origin: str,
+    overrides: Mapping[str, float] | None = None,
+    content_hash: str = "",
+) -> Scenario:
+    """Resolve ``spec``; ``overrides`` replace parameter values (``--set name=value``)."""
+    params = {name: p.value for name, p in spec.parameters.items()}
+    for name, value in (overrides or {}).items():
+        if name not in params:
+            known = ", ".join(sorted(params)) or "none"
+            raise ScenarioError(origin, f"--set {name}", f"unknown parameter (known: {known})")
+        params[name] = float(value)
+
+    ev = _Evaluator(origin, params)
+    party_ids = _unique(origin, "parties", [p.id for p in spec.parties])
+    move_ids = _unique(origin, "moves", [m.id for m in spec.moves])
+    _unique(origin, "proposals", [p.id for p in spec.proposals])
+
+    for name, p in spec.parameters.items():
+        if p.owner is not None and p.owner not in party_ids:
+            raise ScenarioError(origin, f"parameters.{name}.owner", f"unknown party {p.owner!r}")
+
+    parties = tuple(_party(ev, p) for p in spec.parties)
+    powers = [p.bargaining_power for p in parties]
+    if any(b is not None for b in powers) and any(b is None for b in powers):
+        missing = next(p.id for p in parties if p.bargaining_power is None)
+        raise ScenarioError(
+            origin,
+            f"parties[{missing}].bargaining_power",
+            "set bargaining_power for every party or for none",
+        )
+
+    moves = tuple(_move(ev, m, party_ids, move_ids) for m in spec.moves)
+    _check_cycles(origin, moves)
+
+    initial = spec.scenario.initial
+    _unique(origin, "scenario.initial", initial)
+    for mid in initial:
+        if mid not in move_ids:
+            raise ScenarioError(origin, "scenario.initial", f"unknown move {mid!r}")
+    for m in moves:
+        if m.id in initial:
+            for r in m.requires:
+                if r not in initial:
+                    raise ScenarioError(
+                        origin,
+                        f"moves[{m.id}].requires",
+                        f"initial move {m.id!r} requires {r!r}, which is not in scenario.initial",
+                    )
+
+    proposals = tuple(
+        _proposal(origin, p, party_ids, move_ids, set(initial)) for p in spec.proposals
+    )
+    return Scenario(
+        id=spec.scenario.id,
+        title=spec.scenario.title,
+        parties=parties,
+        moves=moves,
+        initial=tuple(initial),
+        proposals=proposals,
+        parameters=params,
+        solver=spec.solver,
+        period=spec.scenario.period,
+        sources=tuple(spec.scenario.sources),
+        origin=origin,
+        content_hash=content_hash,
+        spec=spec,
+    )
+
+
+class _Evaluator:
+    def __init__(self, origin: str, params: Mapping[str, float]) -> None:
+        self.origin = origin
+        self.params = params
+
+    def __call__(self, key: str, value: Num) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            try:
+                number = expressions.evaluate(str(value), self.params)
+            except ExpressionError as exc:
+                raise ScenarioError(self.origin, key, str(exc)) from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ScenarioError(self.origin, key, "not a finite number")
+        return number
+
+    def fail(self, key: str, reason: str) -> ScenarioError:
+        return ScenarioError(self.origin, key, reason)
+
+
+def _unique(origin: str, key: str, ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ScenarioError(origin, key, f"duplicate id {i!r}")
+        seen.add(i)
+    return seen
+
+
+def _check_notes(ev: _Evaluator, key: str, notes: Mapping[str, str], allowed: tuple[str, ...]) -> None:
+    for name in notes:
+        if name not in allowed:
+            raise ev.fail(f"{key}.notes.{name}", f"not a number field (one of {', '.join(allowed)})")
+
+
+def _party(ev: _Evaluator, p: PartySpec) -> Party:
+    key = f"parties[{p.id}]"
+    _check_notes(ev, key, p.notes, PARTY_NUMBER_FIELDS)
+    discount = ev(f"{key}.discount", p.discount)
+    if not 0.0 < discount < 1.0:
+        raise ev.fail(f"{key}.discount", f"must be strictly between 0 and 1, got {discount:g}")
+    unrec = _non_negative(ev, f"{key}.unreciprocated_cost", p.unreciprocated_cost)
+    penalty = _non_negative(ev, f"{key}.defection_penalty", p.defection_penalty)
+    power = None
+    if p.bargaining_power is not None:
+        power = ev(f"{key}.bargaining_power", p.bargaining_power)
+        if power <= 0:
+            raise ev.fail(f"{key}.bargaining_power", f"must be positive, got {power:g}")
+    return Party(p.id, p.name, discount, unrec, penalty, power)
+
+
+def _non_negative(ev: _Evaluator, key: str, value: Num) -> float:
+    number = ev(key, value)
+    if number < 0:
+        raise ev.fail(key, f"must not be negative, got {number:g}")
+    return number
+
+
+def _probability(ev: _Evaluator, key: str, value: Num) -> float:
+    number = ev(key, value)
+    if not 0.0 <= number <= 1.0:
+        raise ev.fail(key, f"is a probability and must lie in [0, 1], got {number:g}")
+    return number
+
+
+def _move(ev: _Evaluator, m: MoveSpec, party_ids: set[str], move_ids: set[str]) -> Move:
+    key = f"moves[{m.id}]"
+    _check_notes(ev, key, m.notes, MOVE_NUMBER_FIELDS)
+    if m.owner not in party_ids:
+        raise ev.fail(f"{key}.owner", f"unknown party {m.owner!r}")
+    value: dict[str, float] = {}
+    for pid, v in m.value.items():
+        if pid not in party_ids:
+            raise ev.fail(f"{key}.value.{pid}", f"unknown party {pid!r}")
+        value[pid] = ev(f"{key}.value.{pid}", v)
+    with_: dict[str, float] = {}
+    for mid, v in m.verifiability_with.items():
+        if mid not in move_ids:
+            raise ev.fail(f"{key}.verifiability_with.{mid}", f"unknown move {mid!r}")
+        if mid == m.id:
+            raise ev.fail(f"{key}.verifiability_with.{mid}", "a move cannot verify itself")
+        with_[mid] = _probability(ev, f"{key}.verifiability_with.{mid}", v)
+    seen: set[str] = set()
+    for r in m.requires:
+        if r not in move_ids:
+            raise ev.fail(f"{key}.requires", f"unknown move {r!r}")
+        if r == m.id:
+            raise ev.fail(f"{key}.requires", "a move cannot require itself")
+        if r in seen:
+            raise ev.fail(f"{key}.requires", f"duplicate id {r!r}")
+        seen.add(r)
+    return Move(
+        id=m.id,
+        owner=m.owner,
+        label=m.label,
+        cost=ev(f"{key}.cost", m.cost),
+        value=value,
+        upfront_cost=_non_negative(ev, f"{key}.upfront_cost", m.upfront_cost),
+        reversible=m.reversible,
+        reversal_cost=_non_negative(ev, f"{key}.reversal_cost", m.reversal_cost),
+        verifiability=_probability(ev, f"{key}.verifiability", m.verifiability),
+        verifiability_with=with_,
+        requires=tuple(m.requires),
+        note=m.note,
+    )
+
+
+def _check_cycles(origin: str, moves: tuple[Move, ...]) -> None:
+    graph = {m.id: m.requires for m in moves}
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+                raise ScenarioError(
+                    origin, f"moves[{node}].requires", "cycle: " + " -> ".join(cycle)
+                )
+            if state.get(nxt) is None:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for m in moves:
+        if state.get(m.id) is None:
+            visit(m.id, [m.id])
+
+
+def _proposal(
+    origin: str, p: ProposalSpec, party_ids: set[str], move_ids: set[str], initial: set[str]
+) -> Proposal:
+    key = f"proposals[{p.id}]"
+    if p.by is not None and p.by not in party_ids:
+        raise ScenarioError(origin, f"{key}.by", f"unknown party {p.by!r}")
+    if not p.stages:
+        raise ScenarioError(origin, f"{key}.stages", "a proposal needs at least one stage")
+    seen: set[str] = set()
+    for k, stage in enumerate(p.stages, start=1):
+        if not stage:
+            raise ScenarioError(origin, f"{key}.stages[{k}]", "a stage cannot be empty")
+        for mid in stage:
+            if mid not in move_ids:
+                raise ScenarioError(origin, f"{key}.stages[{k}]", f"unknown move {mid!r}")
+            if mid in initial:
+                raise ScenarioError(
+                    origin, f"{key}.stages[{k}]", f"move {mid!r} is already in effect (initial)"
+                )
+            if mid in seen:
+                raise ScenarioError(
+                    origin, f"{key}.stages[{k}]", f"move {mid!r} appears twice in the proposal"
+                )
+            seen.add(mid)
+    return Proposal(
+        id=p.id,
+        stages=tuple(tuple(s) for s in p.stages),
+        label=p.label,
+        by=p.by,
+        note=p.note,
+    )
