@@ -8,7 +8,14 @@ from itertools import combinations
 
 import numpy as np
 
-from detente.model.bargaining import Disagreement, better, disagreement, is_individually_rational, nash_score, stage_key
+from detente.model.bargaining import (
+    Disagreement,
+    better,
+    disagreement,
+    is_individually_rational,
+    nash_score,
+    stage_key,
+)
 from detente.model.game import FloatArray, Game
 from detente.model.stability import MAX_EXHAUSTIVE_CHEATS
 from detente.solvers import _kernel

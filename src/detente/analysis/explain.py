@@ -1,0 +1,85 @@
+"""Plain-words sentences for failed constraints (MODEL.md section 8)."""
+
+from __future__ import annotations
+
+from detente.results import DeviationInfo
+from detente.scenario.model import Scenario
+
+
+class Words:
+    """Names and labels of one scenario, for sentences."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.party_names = {p.id: p.name for p in scenario.parties}
+        self.labels = {m.id: m.label for m in scenario.moves}
+
+    def party(self, pid: str) -> str:
+        return self.party_names.get(pid, pid)
+
+    def moves(self, ids: list[str]) -> str:
+        items = [_lower_first(self.labels.get(i, i)) for i in ids]
+        if not items:
+            return "nothing"
+        if len(items) == 1:
+            return items[0]
+        return ", ".join(items[:-1]) + " and " + items[-1]
+
+    def deviation(self, dev: DeviationInfo) -> str:
+        parts = []
+        if dev.skip:
+            parts.append(f"holding back ({self.moves(dev.skip)})")
+        if dev.reverse:
+            parts.append(f"undoing ({self.moves(dev.reverse)})")
+        text = " and ".join(parts) if parts else "deviating"
+        if dev.snapback:
+            text += f", even though the others would then undo ({self.moves(dev.snapback)})"
+        return text
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def stage_failure(w: Words, party: str, stage: int, moves: list[str], comply: float, deviate: float, dev: DeviationInfo) -> str:
+    who = w.party(party)
+    what = f"its part of stage {stage} ({w.moves(moves)})" if moves else f"stage {stage}"
+    return (
+        f"{who} would not go through with {what}: stage {stage} is short by {deviate - comply:.2f} "
+        f"for {who}, because {w.deviation(dev)} is worth {deviate:.2f} against {comply:.2f} for complying."
+    )
+
+
+def final_overt_failure(w: Words, party: str, comply: float, deviate: float, dev: DeviationInfo) -> str:
+    who = w.party(party)
+    return (
+        f"The final agreement would not hold: {who} would gain {deviate - comply:.2f} by "
+        f"{w.deviation(dev)} ({deviate:.2f} against {comply:.2f} for keeping it)."
+    )
+
+
+def final_covert_failure(w: Words, party: str, cheat: list[str], q: float, comply: float, deviate: float) -> str:
+    who = w.party(party)
+    return (
+        f"The final agreement would not hold: {who} would secretly stop ({w.moves(cheat)}); caught "
+        f"with probability {q:.0%} a period, cheating is worth {deviate:.2f} against {comply:.2f} "
+        f"for complying (short by {deviate - comply:.2f})."
+    )
+
+
+def path_covert_failure(w: Words, party: str, stage: int, cheat: list[str], comply: float, deviate: float) -> str:
+    who = w.party(party)
+    return (
+        f"From stage {stage} on, {who} would gain {deviate - comply:.2f} by secretly not keeping "
+        f"({w.moves(cheat)}) while the schedule goes on ({deviate:.2f} against {comply:.2f})."
+    )
+
+
+def no_gain_failure(w: Words, party: str, value: float, d: float) -> str:
+    who = w.party(party)
+    return f"{who} would be worse off than with no deal: {value:.2f} against {d:.2f} without one."
+
+
+def no_gain_for_anyone(value_text: str) -> str:
+    return f"No party gains anything over no deal ({value_text})."

@@ -1,0 +1,158 @@
+"""Typed results shared by the Python API, the CLI's ``--json`` and (later) the web views.
+
+Every field a user sees in JSON is declared here, so the output format is one place to read
+(docs/reference/json.md documents it).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class DeviationInfo(BaseModel):
+    """A deviation of section 4: what the party skips, reverses, and what snaps back."""
+
+    skip: list[str] = Field(default_factory=list)
+    reverse: list[str] = Field(default_factory=list)
+    snapback: list[str] = Field(default_factory=list)
+
+
+class StageCheck(BaseModel):
+    """IC of one party at one stage: comply V_p(k) against the best deviation D_p(k)."""
+
+    stage: int
+    party: str
+    moves: list[str]
+    comply: float
+    deviate: float | None
+    slack: float | None
+    holds: bool
+    deviation: DeviationInfo | None = None
+
+
+class FinalCheck(BaseModel):
+    """One check of the final agreement (section 5), overt or covert."""
+
+    party: str
+    kind: Literal["overt", "covert"]
+    comply: float
+    deviate: float | None
+    slack: float | None
+    holds: bool
+    cheat: list[str] = Field(default_factory=list)
+    detection: float | None = None
+    deviation: DeviationInfo | None = None
+
+
+class FinalSummary(BaseModel):
+    stable: bool
+    slack: float | None
+    checks: list[FinalCheck]
+
+
+class CovertPathCheck(BaseModel):
+    """Cheating on ``cheat`` from ``stage`` on while the schedule goes on (section 8)."""
+
+    stage: int
+    party: str
+    cheat: list[str]
+    comply: float
+    deviate: float
+    slack: float
+    holds: bool
+
+
+class Failure(BaseModel):
+    kind: Literal["invalid", "stage", "final-overt", "final-covert", "path-covert", "no-gain"]
+    sentence: str
+    stage: int | None = None
+    party: str | None = None
+    shortfall: float | None = None
+
+
+class AuditResult(BaseModel):
+    """Section 8's audit of one schedule."""
+
+    scenario: str
+    proposal: str | None
+    schedule: list[list[str]]
+    valid: bool
+    feasible: bool
+    individually_rational: bool
+    self_enforcing_deal: bool
+    stages: list[StageCheck]
+    final: FinalSummary
+    covert_path: list[CovertPathCheck]
+    covert_path_safe: bool
+    values: dict[str, float]
+    disagreement: dict[str, float]
+    failures: list[Failure]
+    reason: str
+
+
+class SolverStats(BaseModel):
+    method: Literal["exact-dp"] = "exact-dp"
+    free_moves: int
+    max_stage_moves: int
+    max_stages: int
+    states: int
+    transitions: int
+    frontier_entries: int
+    seconds: float
+
+
+class Benchmark(BaseModel):
+    """The best schedule if promises were enforceable (no IC, no stability): what is lost."""
+
+    schedule: list[list[str]]
+    values: dict[str, float]
+    failures: list[Failure]
+
+
+class Binding(BaseModel):
+    """One of the tightest constraints of the chosen schedule."""
+
+    where: str
+    party: str
+    slack: float
+    sentence: str
+
+
+class SolveResult(BaseModel):
+    scenario: str
+    deal: bool
+    schedule: list[list[str]]
+    values: dict[str, float] | None
+    disagreement: dict[str, float]
+    gains: dict[str, float] | None
+    bargaining_power: dict[str, float]
+    nash_product: float | None
+    no_deal_reversals: list[str]
+    explanation: str
+    binding: list[Binding]
+    audit: AuditResult | None
+    if_enforceable: Benchmark | None
+    frontier: list[dict[str, float]]
+    solver: SolverStats
+
+
+class ProposalVerdict(BaseModel):
+    proposal: str
+    label: str
+    by: str | None
+    audit: AuditResult
+
+
+class Analysis(BaseModel):
+    """What ``detente run`` shows: the status quo, each proposal's verdict, the solver's deal."""
+
+    scenario: str
+    title: str
+    period: str
+    parameters: dict[str, float]
+    status_quo: list[str]
+    no_deal_reversals: list[str]
+    proposals: list[ProposalVerdict]
+    solve: SolveResult

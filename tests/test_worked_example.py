@@ -1,0 +1,107 @@
+"""MODEL.md section 12's hand-worked numbers, held by the reference functions, the audit and the DP."""
+
+from __future__ import annotations
+
+import pytest
+
+from detente.analysis.audit import audit_schedule
+from detente.model.deviation import overt_deviation
+from detente.model.game import compile_game
+from detente.model.payoffs import schedule_values
+from detente.model.stability import covert_final, overt_final
+from detente.scenario import load_bytes
+from detente.solvers.dp import solve_game
+
+WORKED = b"""
+[scenario]
+id = "worked-example"
+title = "MODEL.md section 12"
+[[parties]]
+id = "a"
+name = "A"
+discount = 0.9
+unreciprocated_cost = 0.5
+defection_penalty = 1.5
+[[parties]]
+id = "b"
+name = "B"
+discount = 0.8
+defection_penalty = 1.0
+[[moves]]
+id = "a1"
+owner = "a"
+label = "a1"
+cost = 1
+value = { b = 3 }
+reversible = true
+reversal_cost = 0.5
+[[moves]]
+id = "b1"
+owner = "b"
+label = "b1"
+cost = 2
+value = { a = 4 }
+[[moves]]
+id = "b2"
+owner = "b"
+label = "b2"
+cost = 1
+value = { a = 1.5 }
+upfront_cost = 1
+verifiability = 0.3
+[solver]
+max_stage_moves = 2
+"""
+
+
+@pytest.fixture(scope="module")
+def scenario():  # type: ignore[no-untyped-def]
+    return load_bytes(WORKED, "worked.toml")
+
+
+def test_one_stage_schedule(scenario) -> None:  # type: ignore[no-untyped-def]
+    g = compile_game(scenario)
+    stage = g.mask(["a1", "b1", "b2"])
+    values = schedule_values(g, [stage])
+    assert values[0] == pytest.approx([45.0, -1.0])
+    dev_a = overt_deviation(g, g.initial, stage, 0)
+    dev_b = overt_deviation(g, g.initial, stage, 1)
+    assert dev_a is not None and dev_a.value == pytest.approx(41.5)  # 5.5 + 0.9·4/0.1
+    assert dev_b is not None and dev_b.value == pytest.approx(-1.0)  # 3 + 0.8·(−1)/0.2
+    assert g.ids(dev_b.snapped) == ["a1"]
+    final_a = overt_final(g, stage, 0)
+    assert final_a.deviation is not None and final_a.deviation.value == pytest.approx(41.0)
+    assert final_a.slack == pytest.approx(4.0)
+    (covert_b,) = covert_final(g, stage, 1)
+    assert g.ids(covert_b.cheat) == ["b2"]
+    assert covert_b.value == pytest.approx(-5.909090909, abs=1e-6)
+    assert covert_b.holds
+
+
+def test_one_stage_audit_slacks(scenario) -> None:  # type: ignore[no-untyped-def]
+    report = audit_schedule(scenario, [["a1", "b1", "b2"]])
+    slacks = {(c.stage, c.party): c.slack for c in report.stages}
+    assert slacks[(1, "a")] == pytest.approx(3.5)
+    assert slacks[(1, "b")] == pytest.approx(0.0, abs=1e-12)
+    assert report.feasible  # IC and stable, as section 12 says ...
+    assert not report.individually_rational  # ... but b gets −1 < d_b = 0
+    assert report.final.stable
+
+
+def test_two_stage_audit(scenario) -> None:  # type: ignore[no-untyped-def]
+    report = audit_schedule(scenario, [["a1"], ["b1", "b2"]])
+    by = {(c.stage, c.party): c for c in report.stages}
+    assert by[(2, "a")].slack == pytest.approx(4.0)
+    assert by[(2, "b")].slack == pytest.approx(0.0, abs=1e-12)
+    assert by[(1, "a")].comply == pytest.approx(39.0)
+    assert by[(1, "a")].deviate == pytest.approx(-13.5)
+    assert by[(1, "b")].deviate is None  # b has nothing to skip or reverse at stage 1
+
+
+def test_solver_choice(scenario) -> None:  # type: ignore[no-untyped-def]
+    g = compile_game(scenario)
+    result = solve_game(g)
+    assert result.best is not None
+    assert [g.ids(s) for s in result.best.stages] == [["a1"], ["b2"], ["b1"]]
+    assert result.best.values == pytest.approx([35.4, 3.8])
+    assert result.disagreement.values == pytest.approx([0.0, 0.0])
