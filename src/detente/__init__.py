@@ -1,1 +1,30 @@
-"""detente."""
+"""detente: which concessions, in what order, make a deal that enforces itself.
+
+The public API; see docs/reference/api.md.
+"""
+
+from detente.api import analyse, audit, load, solve
+from detente.errors import DetenteError, ScenarioError, ScheduleError, SolverLimitError
+from detente.results import Analysis, AuditResult, SolveResult
+from detente.scenario.model import Move, Party, Proposal, Scenario
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Analysis",
+    "AuditResult",
+    "DetenteError",
+    "Move",
+    "Party",
+    "Proposal",
+    "Scenario",
+    "ScenarioError",
+    "ScheduleError",
+    "SolveResult",
+    "SolverLimitError",
+    "__version__",
+    "analyse",
+    "audit",
+    "load",
+    "solve",
+]

@@ -120,6 +120,14 @@ class Binding(BaseModel):
     sentence: str
 
 
+class FrontierPoint(BaseModel):
+    """A Pareto-maximal self-enforcing plan from the status quo (a point of the deal frontier)."""
+
+    schedule: list[list[str]]
+    values: dict[str, float]
+    individually_rational: bool
+
+
 class SolveResult(BaseModel):
     scenario: str
     deal: bool
@@ -134,7 +142,7 @@ class SolveResult(BaseModel):
     binding: list[Binding]
     audit: AuditResult | None
     if_enforceable: Benchmark | None
-    frontier: list[dict[str, float]]
+    frontier: list[FrontierPoint]
     solver: SolverStats
 
 

@@ -25,15 +25,19 @@ class Words:
         return ", ".join(items[:-1]) + " and " + items[-1]
 
     def deviation(self, dev: DeviationInfo) -> str:
+        """What the deviator does: 'holding back (...) and undoing (...)'."""
         parts = []
         if dev.skip:
             parts.append(f"holding back ({self.moves(dev.skip)})")
         if dev.reverse:
             parts.append(f"undoing ({self.moves(dev.reverse)})")
-        text = " and ".join(parts) if parts else "deviating"
-        if dev.snapback:
-            text += f", even though the others would then undo ({self.moves(dev.snapback)})"
-        return text
+        return " and ".join(parts) if parts else "deviating"
+
+    def aftermath(self, dev: DeviationInfo) -> str:
+        """What the others do about it, as a clause (empty if nothing snaps back)."""
+        if not dev.snapback:
+            return ""
+        return f" (after which the others would undo {self.moves(dev.snapback)})"
 
 
 def _lower_first(text: str) -> str:
@@ -47,7 +51,8 @@ def stage_failure(w: Words, party: str, stage: int, moves: list[str], comply: fl
     what = f"its part of stage {stage} ({w.moves(moves)})" if moves else f"stage {stage}"
     return (
         f"{who} would not go through with {what}: stage {stage} is short by {deviate - comply:.2f} "
-        f"for {who}, because {w.deviation(dev)} is worth {deviate:.2f} against {comply:.2f} for complying."
+        f"for {who}, because {w.deviation(dev)} is worth {deviate:.2f}{w.aftermath(dev)} against "
+        f"{comply:.2f} for complying."
     )
 
 
@@ -55,7 +60,7 @@ def final_overt_failure(w: Words, party: str, comply: float, deviate: float, dev
     who = w.party(party)
     return (
         f"The final agreement would not hold: {who} would gain {deviate - comply:.2f} by "
-        f"{w.deviation(dev)} ({deviate:.2f} against {comply:.2f} for keeping it)."
+        f"{w.deviation(dev)} ({deviate:.2f}{w.aftermath(dev)} against {comply:.2f} for keeping it)."
     )
 
 

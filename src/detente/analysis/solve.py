@@ -1,0 +1,199 @@
+"""Solve a scenario and explain the answer (MODEL.md sections 6–8)."""
+
+from __future__ import annotations
+
+from detente.analysis import explain
+from detente.analysis.audit import audit_proposal, audit_schedule
+from detente.model.bargaining import is_individually_rational, nash_score
+from detente.model.game import Game, compile_game
+from detente.results import (
+    Analysis,
+    AuditResult,
+    Benchmark,
+    Binding,
+    FrontierPoint,
+    ProposalVerdict,
+    SolveResult,
+    SolverStats,
+)
+from detente.scenario.model import Scenario
+from detente.solvers.dp import DPResult, solve_game
+
+TIGHTEST = 3
+
+
+def solve(scenario: Scenario, game: Game | None = None) -> SolveResult:
+    """The self-enforcing deal of ``scenario`` (or why there is none)."""
+    g = game if game is not None else compile_game(scenario)
+    limit = scenario.solver.max_transitions
+    result = solve_game(g, limit)
+    pid = g.party_ids
+    words = explain.Words(scenario)
+    d = result.disagreement.values
+    bench = _benchmark(scenario, g, limit)
+
+    audit: AuditResult | None = None
+    binding: list[Binding] = []
+    if result.best is not None:
+        schedule = [g.ids(s) for s in result.best.stages]
+        values = {pid[p]: float(result.best.values[p]) for p in range(g.n_parties)}
+        gains = {pid[p]: float(result.best.values[p] - d[p]) for p in range(g.n_parties)}
+        count, score = nash_score(result.best.values, d, g.beta)
+        nash = score if count == g.n_parties else None
+        audit = audit_schedule(scenario, schedule, game=g)
+        binding = _tightest(audit, words)
+        explanation = _deal_sentence(words, schedule, gains, bench, values)
+    else:
+        schedule, values, gains, nash = [], None, None, None
+        explanation = _no_deal_sentence(bench)
+    return SolveResult(
+        scenario=scenario.id,
+        deal=result.best is not None,
+        schedule=schedule,
+        values=values,
+        disagreement={pid[p]: float(d[p]) for p in range(g.n_parties)},
+        gains=gains,
+        bargaining_power={pid[p]: float(g.beta[p]) for p in range(g.n_parties)},
+        nash_product=nash,
+        no_deal_reversals=g.ids(result.disagreement.reversed),
+        explanation=explanation,
+        binding=binding,
+        audit=audit,
+        if_enforceable=bench,
+        frontier=_frontier(g, result),
+        solver=SolverStats(
+            free_moves=g.n_free,
+            max_stage_moves=g.max_stage_moves,
+            max_stages=g.max_stages,
+            states=result.states,
+            transitions=result.transitions,
+            frontier_entries=result.entries,
+            seconds=result.seconds,
+        ),
+    )
+
+
+def _benchmark(scenario: Scenario, g: Game, limit: int) -> Benchmark | None:
+    """The best schedule if promises were enforceable, and what breaks it without enforcement."""
+    result = solve_game(g, limit, enforce_ic=False, enforce_stable=False)
+    if result.best is None:
+        return None
+    schedule = [g.ids(s) for s in result.best.stages]
+    report = audit_schedule(scenario, schedule, game=g)
+    return Benchmark(
+        schedule=schedule,
+        values={g.party_ids[p]: float(result.best.values[p]) for p in range(g.n_parties)},
+        failures=[f for f in report.failures if f.kind != "path-covert"],
+    )
+
+
+def _frontier(g: Game, result: DPResult) -> list[FrontierPoint]:
+    d = result.disagreement.values
+    points = [
+        FrontierPoint(
+            schedule=[g.ids(s) for s in plan.stages],
+            values={g.party_ids[p]: float(plan.values[p]) for p in range(g.n_parties)},
+            individually_rational=is_individually_rational(plan.values, d),
+        )
+        for plan in result.frontier
+    ]
+    return sorted(points, key=lambda pt: [-v for v in pt.values.values()])
+
+
+def _tightest(audit: AuditResult, words: explain.Words) -> list[Binding]:
+    rows: list[Binding] = []
+    for c in audit.stages:
+        if c.slack is not None and c.deviation is not None:
+            rows.append(
+                Binding(
+                    where=f"stage {c.stage}",
+                    party=c.party,
+                    slack=c.slack,
+                    sentence=(
+                        f"Stage {c.stage}, {words.party(c.party)}: complying is worth {c.comply:.2f}; "
+                        f"{words.deviation(c.deviation)} would be worth {c.deviate:.2f}"
+                        f"{words.aftermath(c.deviation)} (slack {c.slack:.2f})."
+                    ),
+                )
+            )
+    for f in audit.final.checks:
+        if f.slack is None:
+            continue
+        if f.kind == "overt" and f.deviation is not None:
+            how = words.deviation(f.deviation) + words.aftermath(f.deviation)
+        else:
+            how = f"secretly stopping ({words.moves(f.cheat)})"
+        rows.append(
+            Binding(
+                where=f"final ({f.kind})",
+                party=f.party,
+                slack=f.slack,
+                sentence=(
+                    f"Final agreement, {words.party(f.party)}: keeping it is worth {f.comply:.2f}; "
+                    f"{how} would be worth {f.deviate:.2f} (slack {f.slack:.2f})."
+                ),
+            )
+        )
+    rows.sort(key=lambda b: b.slack)
+    return rows[:TIGHTEST]
+
+
+def _deal_sentence(
+    words: explain.Words,
+    schedule: list[list[str]],
+    gains: dict[str, float],
+    bench: Benchmark | None,
+    values: dict[str, float],
+) -> str:
+    gain_text = " and ".join(f"{words.party(p)} gains {g:.2f}" for p, g in gains.items())
+    text = (
+        f"A self-enforcing deal exists in {len(schedule)} stage{'s' if len(schedule) != 1 else ''}; "
+        f"over no deal, {gain_text}."
+    )
+    if bench is not None and bench.schedule != schedule:
+        lost = {p: bench.values[p] - values[p] for p in values}
+        text += (
+            " With enforceable promises the parties would settle on a different deal "
+            f"({len(bench.schedule)} stage{'s' if len(bench.schedule) != 1 else ''}); the lack of "
+            "enforcement costs " + ", ".join(f"{words.party(p)} {v:.2f}" for p, v in lost.items()) + "."
+        )
+    return text
+
+
+def _no_deal_sentence(bench: Benchmark | None) -> str:
+    if bench is None:
+        return (
+            "No self-enforcing deal: no schedule of the moves on the table leaves every party at "
+            "least as well off as no deal, even if promises were enforceable."
+        )
+    why = bench.failures[0].sentence if bench.failures else "it is not self-enforcing."
+    return (
+        "No self-enforcing deal. With enforceable promises the best deal would take "
+        f"{len(bench.schedule)} stage{'s' if len(bench.schedule) != 1 else ''}; without enforcement "
+        f"it fails: {why}"
+    )
+
+
+def analyse(scenario: Scenario) -> Analysis:
+    """Everything ``detente run`` shows: status quo, proposals' verdicts, the solver's deal."""
+    g = compile_game(scenario)
+    verdicts = [
+        ProposalVerdict(
+            proposal=p.id,
+            label=p.label,
+            by=p.by,
+            audit=audit_proposal(scenario, p.id, g),
+        )
+        for p in scenario.proposals
+    ]
+    solved = solve(scenario, g)
+    return Analysis(
+        scenario=scenario.id,
+        title=scenario.title,
+        period=scenario.period,
+        parameters=dict(scenario.parameters),
+        status_quo=sorted(scenario.initial),
+        no_deal_reversals=solved.no_deal_reversals,
+        proposals=verdicts,
+        solve=solved,
+    )

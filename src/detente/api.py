@@ -1,0 +1,48 @@
+"""The Python API: ``load``, ``solve``, ``audit``, ``analyse`` return the CLI's typed results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
+from detente.analysis.solve import analyse as _analyse
+from detente.analysis.solve import solve as _solve
+from detente.errors import ScheduleError
+from detente.results import Analysis, AuditResult, SolveResult
+from detente.scenario.loader import load as _load
+from detente.scenario.model import Scenario
+
+
+def load(source: str | Path, overrides: Mapping[str, float] | None = None) -> Scenario:
+    """A library scenario by id (``"hanoi-2019"``) or a scenario file by path."""
+    return _load(source, overrides)
+
+
+def _scenario(scenario: Scenario | str | Path) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else _load(scenario)
+
+
+def solve(scenario: Scenario | str | Path) -> SolveResult:
+    """The self-enforcing deal that maximises the Nash product (MODEL.md sections 6–7)."""
+    return _solve(_scenario(scenario))
+
+
+def audit(
+    scenario: Scenario | str | Path,
+    proposal: str | None = None,
+    stages: str | Sequence[Sequence[str]] | None = None,
+) -> AuditResult:
+    """Audit a proposal by id, or stages (``"a1,b2;b1"`` or lists of move ids) (section 8)."""
+    sc = _scenario(scenario)
+    if (proposal is None) == (stages is None):
+        raise ScheduleError("give either a proposal id or stages, not both and not neither")
+    if proposal is not None:
+        return audit_proposal(sc, proposal)
+    parsed = parse_stages(stages) if isinstance(stages, str) else [list(s) for s in stages or []]
+    return audit_schedule(sc, parsed)
+
+
+def analyse(scenario: Scenario | str | Path) -> Analysis:
+    """Status quo, every proposal's verdict and the solver's deal: what ``detente run`` shows."""
+    return _analyse(_scenario(scenario))

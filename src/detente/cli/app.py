@@ -1,0 +1,142 @@
+"""The ``detente`` command line (typer + rich). Errors: one line on stderr, exit code 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from detente import api
+from detente.cli import render
+from detente.errors import DetenteError
+from detente.scenario import library
+from detente.scenario.loader import parse_overrides, parse_spec, read_source
+from detente.scenario.schema import ScenarioSpec
+
+app = typer.Typer(
+    help="detente: which concessions, in what order, make a deal that enforces itself.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+scenarios_app = typer.Typer(help="The built-in scenario library and scenario files.", no_args_is_help=True)
+app.add_typer(scenarios_app, name="scenarios")
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A library scenario id (see `detente scenarios list`) or a TOML file.")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a parameter: --set leakage=0.5 (repeatable)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The whole analysis of a scenario (default: hanoi-2019) on one screen."""
+    sc = api.load(scenario, parse_overrides(set_))
+    result = api.analyse(sc)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render.analysis(_console(), sc, result)
+
+
+@app.command()
+def solve(scenario: ScenarioArg, set_: SetOpt = None, as_json: JsonOpt = False) -> None:
+    """The self-enforcing deal that maximises the Nash product, or why there is none."""
+    sc = api.load(scenario, parse_overrides(set_))
+    result = api.solve(sc)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render.solution(_console(), sc, result)
+
+
+@app.command()
+def audit(
+    scenario: ScenarioArg,
+    proposal: Annotated[str | None, typer.Option(help="A proposal id from the scenario's [[proposals]].")] = None,
+    stages: Annotated[
+        str | None, typer.Option(help='Stages of move ids: "a1,b2;b1" (stages split by ;).')
+    ] = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Audit a schedule stage by stage: who would deviate, where, and by how much."""
+    sc = api.load(scenario, parse_overrides(set_))
+    result = api.audit(sc, proposal=proposal, stages=stages)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render.audit_report(_console(), sc, result)
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """The built-in scenarios."""
+    table = Table(title="Built-in scenarios", title_justify="left")
+    table.add_column("id")
+    table.add_column("title")
+    table.add_column("moves", justify="right")
+    table.add_column("proposals", justify="right")
+    for sid in library.ids():
+        sc = api.load(sid)
+        table.add_row(sid, sc.title, str(len(sc.moves)), str(len(sc.proposals)))
+    _console().print(table)
+
+
+@scenarios_app.command("show")
+def scenarios_show(scenario_id: Annotated[str, typer.Argument(help="Library id or file.")]) -> None:
+    """Print a scenario's TOML (to copy and edit)."""
+    _, data = read_source(scenario_id)
+    sys.stdout.write(data.decode("utf-8"))
+
+
+@scenarios_app.command("validate")
+def scenarios_validate(file: Annotated[Path, typer.Argument(help="A scenario TOML file.")], set_: SetOpt = None) -> None:
+    """Check a scenario file; exit 0 if valid, else print one line and exit 2."""
+    sc = api.load(file, parse_overrides(set_))
+    origin, data = read_source(file)
+    parse_spec(data, origin)
+    print(f"{file}: valid ({sc.id}: {len(sc.parties)} parties, {len(sc.moves)} moves, {len(sc.proposals)} proposals)")
+
+
+@scenarios_app.command("schema")
+def scenarios_schema() -> None:
+    """Print the JSON Schema of scenario files (for editors: completion and checking)."""
+    _print_json(ScenarioSpec.model_json_schema())
+
+
+def main() -> None:
+    """Entry point: run the app; user errors become one line and exit code 2."""
+    try:
+        app()
+    except DetenteError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Rich views of the analysis results: thin, over the same objects as ``--json``."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from detente.results import Analysis, AuditResult, SolveResult
+from detente.scenario.model import Scenario
+
+
+def _names(scenario: Scenario) -> dict[str, str]:
+    return {p.id: p.name for p in scenario.parties}
+
+
+def _labels(scenario: Scenario) -> dict[str, str]:
+    return {m.id: m.label for m in scenario.moves}
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
+def _slack(x: float | None) -> Text:
+    if x is None:
+        return Text("—", style="dim")
+    style = "red" if x < -1e-9 else ("yellow" if x < 0.5 else "green")
+    return Text(f"{x:.2f}", style=style)
+
+
+def analysis(console: Console, scenario: Scenario, result: Analysis) -> None:
+    """``detente run``: the status quo, proposals, the deal, values and what binds."""
+    names = _names(scenario)
+    labels = _labels(scenario)
+    console.print(f"[bold]{result.title}[/bold]  [dim]({result.scenario}; one period = one {result.period})[/dim]")
+    in_effect = ", ".join(f"{labels[m]} ({names[scenario.move(m).owner]})" for m in result.status_quo) or "nothing"
+    console.print(f"[bold]Status quo:[/bold] in effect: {in_effect}.")
+    dis = result.solve.disagreement
+    lost = result.no_deal_reversals
+    survive = (
+        "Without a deal, all of it survives"
+        if not lost
+        else "Without a deal, these would not survive: " + ", ".join(labels[m] for m in lost)
+    )
+    console.print(f"  {survive}; no-deal values: " + ", ".join(f"{names[p]} {v:.2f}" for p, v in dis.items()) + ".")
+
+    if result.proposals:
+        table = Table(title="Proposals on the table", title_justify="left", show_lines=False, expand=True)
+        table.add_column("proposal", no_wrap=True)
+        table.add_column("by")
+        table.add_column("verdict", no_wrap=True)
+        table.add_column("why", ratio=1)
+        for v in result.proposals:
+            ok = v.audit.self_enforcing_deal
+            verdict = Text("self-enforcing", style="green") if ok else Text("fails", style="red")
+            table.add_row(v.proposal, names.get(v.by or "", v.by or ""), verdict, v.audit.reason)
+        console.print(table)
+    solution(console, scenario, result.solve)
+
+
+def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:
+    names = _names(scenario)
+    labels = _labels(scenario)
+    if not result.deal or result.audit is None:
+        console.print(f"[bold red]No self-enforcing deal.[/bold red] {result.explanation}")
+        if result.if_enforceable is not None:
+            console.print("[bold]What binds in the best deal if promises were enforceable:[/bold]")
+            for f in result.if_enforceable.failures[:4]:
+                console.print(f"  • {f.sentence}")
+        return
+    schedule_table(console, scenario, result.audit, title="The self-enforcing deal (solver's schedule)")
+    table = Table(title="Values (discounted, from the start)", title_justify="left")
+    table.add_column("party")
+    table.add_column("no deal", justify="right")
+    table.add_column("deal", justify="right")
+    table.add_column("gain", justify="right")
+    table.add_column("if enforceable", justify="right")
+    table.add_column("bargaining power", justify="right")
+    bench = result.if_enforceable
+    for p, d in result.disagreement.items():
+        v = (result.values or {}).get(p)
+        g = (result.gains or {}).get(p)
+        table.add_row(
+            names[p],
+            _fmt(d),
+            _fmt(v),
+            _fmt(g),
+            _fmt(bench.values.get(p) if bench else None),
+            f"{result.bargaining_power[p]:.2f}",
+        )
+    console.print(table)
+    console.print(f"[bold]Why:[/bold] {result.explanation}")
+    if result.binding:
+        console.print("[bold]What binds[/bold] (the tightest constraints):")
+        for b in result.binding:
+            console.print(f"  • {b.sentence}")
+    if result.audit and not result.audit.covert_path_safe:
+        console.print(f"[yellow]Mid-way covert cheating:[/yellow] {result.audit.reason}")
+    _ = labels
+
+
+def schedule_table(console: Console, scenario: Scenario, audit: AuditResult, title: str) -> None:
+    names = _names(scenario)
+    labels = _labels(scenario)
+    parties = [p.id for p in scenario.parties]
+    table = Table(title=title, title_justify="left", expand=True)
+    table.add_column("stage", justify="right", no_wrap=True)
+    for p in parties:
+        table.add_column(f"{names[p]} gives", ratio=1)
+    for p in parties:
+        table.add_column(f"slack {p}", justify="right", no_wrap=True)
+    by = {(c.stage, c.party): c for c in audit.stages}
+    for k, stage in enumerate(audit.schedule, start=1):
+        gives = []
+        for p in parties:
+            moves = [m for m in stage if scenario.move(m).owner == p]
+            gives.append("; ".join(labels[m] for m in moves) or "—")
+        slacks = [_slack(by[(k, p)].slack) for p in parties]
+        table.add_row(str(k), *gives, *slacks)
+    final = audit.final
+    table.add_row(
+        "end",
+        *["keeps it" for _ in parties],
+        *[_slack(min((c.slack for c in final.checks if c.party == p and c.slack is not None), default=None)) for p in parties],
+    )
+    console.print(table)
+
+
+def audit_report(console: Console, scenario: Scenario, audit: AuditResult) -> None:
+    names = _names(scenario)
+    title = f"Audit of {audit.proposal}" if audit.proposal else "Audit of the schedule"
+    schedule_table(console, scenario, audit, title)
+    table = Table(title="Per stage and party", title_justify="left")
+    for col in ("stage", "party", "comply", "best deviation", "worth", "slack"):
+        table.add_column(col, justify="right" if col in ("comply", "worth", "slack") else "left")
+    labels = _labels(scenario)
+    for c in audit.stages:
+        if c.deviation is None:
+            dev = "none"
+        else:
+            parts = []
+            if c.deviation.skip:
+                parts.append("skip " + ", ".join(c.deviation.skip))
+            if c.deviation.reverse:
+                parts.append("reverse " + ", ".join(c.deviation.reverse))
+            dev = "; ".join(parts)
+        table.add_row(str(c.stage), names[c.party], _fmt(c.comply), dev, _fmt(c.deviate), _slack(c.slack))
+    console.print(table)
+    status = "[green]holds[/green]" if audit.final.stable else "[red]does not hold[/red]"
+    console.print(f"Final agreement {status} (least slack {_fmt(audit.final.slack)}).")
+    console.print(
+        "Covert cheating along the path: "
+        + ("[green]never pays[/green]" if audit.covert_path_safe else "[yellow]pays somewhere[/yellow]")
+    )
+    console.print("Values: " + ", ".join(f"{names[p]} {v:.2f} (no deal {audit.disagreement[p]:.2f})" for p, v in audit.values.items()))
+    verdict = "[green]Self-enforcing deal.[/green]" if audit.self_enforcing_deal else "[red]Not a self-enforcing deal.[/red]"
+    console.print(verdict)
+    for f in audit.failures:
+        console.print(f"  • {f.sentence}")
+    _ = labels
