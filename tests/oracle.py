@@ -15,7 +15,13 @@ from itertools import combinations
 
 import numpy as np
 
-from detente.model.bargaining import better, disagreement, is_individually_rational, nash_score, stage_key
+from detente.model.bargaining import (
+    better,
+    disagreement,
+    is_individually_rational,
+    nash_score,
+    stage_key,
+)
 from detente.model.deviation import overt_deviation
 from detente.model.game import TOLERANCE, Game, bits
 from detente.model.payoffs import missing_requirements, schedule_values, states_of

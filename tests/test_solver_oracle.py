@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
-from oracle import describe, oracle_solve
-from strategies import scenarios
 
 from detente.analysis.audit import audit_schedule
 from detente.model.game import compile_game
 from detente.scenario.model import Scenario
 from detente.solvers.dp import solve_game
+from oracle import describe, oracle_solve
+from strategies import scenarios
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
