@@ -34,7 +34,7 @@ def one_time_cost(g: Game, stage: int, p: int) -> float:
 
 def stop_value(g: Game, s: int, p: int) -> float:
     """Value of staying in s forever: u_p(s)/(1 − δ_p)."""
-    return flow_utility(g, s, p) / (1.0 - g.delta[p])
+    return flow_utility(g, s, p) / (1.0 - float(g.delta[p]))
 
 
 def states_of(g: Game, stages: list[int]) -> list[int]:

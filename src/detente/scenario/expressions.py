@@ -109,6 +109,8 @@ def evaluate(text: str, parameters: Mapping[str, float]) -> float:
 
 def _eval(node: ast.AST, params: Mapping[str, float], text: str) -> float:
     if isinstance(node, ast.Constant):
+        if not isinstance(node.value, int | float):  # excluded by _check; keeps the types exact
+            raise ExpressionError(f"expression {text!r}: only numbers are allowed")
         return float(node.value)
     if isinstance(node, ast.Name):
         if node.id in _FUNCS:
