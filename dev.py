@@ -28,7 +28,7 @@ def _sh(*args: str | Path) -> None:
 
 
 def _ensure_venv(extra: str = "") -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be run by an older python3)
         sys.exit("detente needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         print(f"creating {VENV}", flush=True)
