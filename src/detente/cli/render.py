@@ -61,7 +61,6 @@ def analysis(console: Console, scenario: Scenario, result: Analysis) -> None:
 
 def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:
     names = _names(scenario)
-    labels = _labels(scenario)
     if not result.deal or result.audit is None:
         console.print(f"[bold red]No self-enforcing deal.[/bold red] {result.explanation}")
         if result.if_enforceable is not None:
@@ -97,7 +96,6 @@ def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:
             console.print(f"  • {b.sentence}")
     if result.audit and not result.audit.covert_path_safe:
         console.print(f"[yellow]Mid-way covert cheating:[/yellow] {result.audit.reason}")
-    _ = labels
 
 
 def schedule_table(console: Console, scenario: Scenario, audit: AuditResult, title: str) -> None:
@@ -134,7 +132,6 @@ def audit_report(console: Console, scenario: Scenario, audit: AuditResult) -> No
     table = Table(title="Per stage and party", title_justify="left")
     for col in ("stage", "party", "comply", "best deviation", "worth", "slack"):
         table.add_column(col, justify="right" if col in ("comply", "worth", "slack") else "left")
-    labels = _labels(scenario)
     for c in audit.stages:
         if c.deviation is None:
             dev = "none"
@@ -158,4 +155,3 @@ def audit_report(console: Console, scenario: Scenario, audit: AuditResult) -> No
     console.print(verdict)
     for f in audit.failures:
         console.print(f"  • {f.sentence}")
-    _ = labels
