@@ -193,6 +193,92 @@ def _dominates(va, ja, sa, na, vb, jb, sb, nb, P, ent_stage, ent_next):  # type:
 
 
 @njit(cache=True)
+def _prune_any(order, nc, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next):  # type: ignore[no-untyped-def]
+    """Pareto-prune candidates for any number of parties: O(candidates × frontier)."""
+    nk = 0
+    for oi in range(nc):
+        c = order[oi]
+        dominated = False
+        for ki in range(nk):
+            k = kept[ki]
+            if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], c_j[c], c_stage[c], c_next[c], P, ent_stage, ent_next):
+                dominated = True
+                break
+        if dominated:
+            continue
+        w = 0
+        for ki in range(nk):
+            k = kept[ki]
+            if not _dominates(c_val[c], c_j[c], c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], P, ent_stage, ent_next):
+                kept[w] = k
+                w += 1
+        nk = w
+        kept[nk] = c
+        nk += 1
+    return nk
+
+
+@njit(cache=True)
+def _prune_two(order, nc, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent_next):  # type: ignore[no-untyped-def]
+    """The same pruning as :func:`_prune_any` for two parties, in about O(candidates).
+
+    Candidates come in decreasing V_0, so every kept plan has V_0 at least the candidate's.
+    ``prefmax[j]`` is the largest V_1 among kept plans with at most j stages: a candidate
+    clearly below it is dominated, one clearly above it is not; only near-ties (within the
+    tolerance) fall back to the exact pairwise rule.
+    """
+    nj = prefmax.shape[0]
+    for j in range(nj):
+        prefmax[j] = NEG_INF
+    nk = 0
+    for oi in range(nc):
+        c = order[oi]
+        jc = c_j[c]
+        v1 = c_val[c, 1]
+        q = prefmax[jc]
+        if q > v1 + TOL:
+            continue
+        if q >= v1 - TOL:
+            dominated = False
+            for ki in range(nk):
+                k = kept[ki]
+                if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], jc, c_stage[c], c_next[c], 2, ent_stage, ent_next):
+                    dominated = True
+                    break
+            if dominated:
+                continue
+        # c may only dominate kept plans whose V_0 is within the tolerance of its own
+        removed = False
+        ki = nk - 1
+        while ki >= 0 and c_val[kept[ki], 0] <= c_val[c, 0] + TOL:
+            k = kept[ki]
+            if _dominates(c_val[c], jc, c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], 2, ent_stage, ent_next):
+                kept[ki] = -1
+                removed = True
+            ki -= 1
+        if removed:
+            w = 0
+            for ki in range(nk):
+                if kept[ki] >= 0:
+                    kept[w] = kept[ki]
+                    w += 1
+            nk = w
+            for j in range(nj):
+                prefmax[j] = NEG_INF
+            for ki in range(nk):
+                k = kept[ki]
+                for j in range(c_j[k], nj):
+                    if c_val[k, 1] > prefmax[j]:
+                        prefmax[j] = c_val[k, 1]
+        kept[nk] = c
+        nk += 1
+        for j in range(jc, nj):
+            if v1 > prefmax[j]:
+                prefmax[j] = v1
+    return nk
+
+
+@njit(cache=True)
 def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_pays, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive):  # type: ignore[no-untyped-def]
     n_states = np.int64(1) << n_free
     own = np.zeros(P, dtype=np.int64)
@@ -239,7 +325,9 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
     a_vec = np.empty(P)
     d_vec = np.empty(P)
     kept = np.empty(ccap, dtype=np.int64)
+    prefmax = np.empty(max_stages + 2)
     transitions = np.int64(0)
+    candidates = np.int64(0)
 
     for f_ in range(n_states - 1, -1, -1):
         f = np.int64(f_)
@@ -331,28 +419,13 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
                 break
         if nc == 0:
             continue
+        candidates += nc
         # Pareto-prune the candidates, best first along the first party's value
-        order = np.argsort(-c_val[:nc, 0], kind="mergesort")
-        nk = 0
-        for oi in range(nc):
-            c = order[oi]
-            dominated = False
-            for ki in range(nk):
-                k = kept[ki]
-                if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], c_j[c], c_stage[c], c_next[c], P, ent_stage, ent_next):
-                    dominated = True
-                    break
-            if dominated:
-                continue
-            w = 0
-            for ki in range(nk):
-                k = kept[ki]
-                if not _dominates(c_val[c], c_j[c], c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], P, ent_stage, ent_next):
-                    kept[w] = k
-                    w += 1
-            nk = w
-            kept[nk] = c
-            nk += 1
+        order = np.argsort(-c_val[:nc, 0])
+        if P == 2:
+            nk = _prune_two(order, nc, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent_next)
+        else:
+            nk = _prune_any(order, nc, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next)
         if n_ent + nk > cap:
             while n_ent + nk > cap:
                 cap *= 2
@@ -372,4 +445,4 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
             ent_stage[n_ent] = c_stage[k]
             ent_next[n_ent] = c_next[k]
             n_ent += 1
-    return ent_val[:n_ent], ent_j[:n_ent], ent_stage[:n_ent], ent_next[:n_ent], state_start, state_count, transitions
+    return ent_val[:n_ent], ent_j[:n_ent], ent_stage[:n_ent], ent_next[:n_ent], state_start, state_count, transitions, candidates

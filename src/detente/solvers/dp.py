@@ -37,6 +37,7 @@ class DPResult:
     frontier: list[Plan]  # the Pareto frontier at the status quo (every IC plan worth keeping)
     states: int
     transitions: int
+    candidates: int  # plans generated before Pareto pruning
     entries: int
     seconds: float
 
@@ -69,7 +70,7 @@ def solve_game(
     started = time.perf_counter()
     subsets, offsets = party_subsets(g)
     rev_pays = np.array([g.reversal_pays(m) for m in range(g.n_moves)], dtype=np.bool_)
-    ent_val, ent_j, ent_stage, ent_next, start, count, transitions = _kernel.solve_kernel(
+    ent_val, ent_j, ent_stage, ent_next, start, count, transitions, candidates = _kernel.solve_kernel(
         g.n_free,
         g.n_moves,
         g.n_parties,
@@ -116,6 +117,7 @@ def solve_game(
         frontier=frontier,
         states=int(np.count_nonzero(count)),
         transitions=int(transitions),
+        candidates=int(candidates),
         entries=len(ent_j),
         seconds=time.perf_counter() - started,
     )
