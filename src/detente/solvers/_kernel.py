@@ -193,93 +193,278 @@ def _dominates(va, ja, sa, na, vb, jb, sb, nb, P, ent_stage, ent_next):  # type:
 
 
 @njit(cache=True)
-def _prune_any(order, nc, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next):  # type: ignore[no-untyped-def]
-    """Pareto-prune candidates for any number of parties: O(candidates × frontier)."""
-    nk = 0
-    for oi in range(nc):
-        c = order[oi]
-        dominated = False
-        for ki in range(nk):
-            k = kept[ki]
-            if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], c_j[c], c_stage[c], c_next[c], P, ent_stage, ent_next):
-                dominated = True
-                break
-        if dominated:
-            continue
-        w = 0
-        for ki in range(nk):
-            k = kept[ki]
-            if not _dominates(c_val[c], c_j[c], c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], P, ent_stage, ent_next):
-                kept[w] = k
-                w += 1
-        nk = w
-        kept[nk] = c
-        nk += 1
-    return nk
+def _offer_any(c, nk, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next):  # type: ignore[no-untyped-def]
+    """Offer candidate c to the frontier ``kept``, for any number of parties: O(frontier).
+
+    Returns the new frontier size, or −1 if c is dominated (and so not kept).
+    """
+    for ki in range(nk):
+        k = kept[ki]
+        if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], c_j[c], c_stage[c], c_next[c], P, ent_stage, ent_next):
+            return -1
+    w = 0
+    for ki in range(nk):
+        k = kept[ki]
+        if not _dominates(c_val[c], c_j[c], c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], P, ent_stage, ent_next):
+            kept[w] = k
+            w += 1
+    kept[w] = c
+    return w + 1
 
 
 @njit(cache=True)
-def _prune_two(order, nc, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent_next):  # type: ignore[no-untyped-def]
-    """The same pruning as :func:`_prune_any` for two parties, in about O(candidates).
+def _offer_two(c, nk, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent_next):  # type: ignore[no-untyped-def]
+    """Offer candidate c (two parties, candidates in decreasing V_0): about O(1).
 
-    Candidates come in decreasing V_0, so every kept plan has V_0 at least the candidate's.
-    ``prefmax[j]`` is the largest V_1 among kept plans with at most j stages: a candidate
-    clearly below it is dominated, one clearly above it is not; only near-ties (within the
-    tolerance) fall back to the exact pairwise rule.
+    Every kept plan has V_0 at least c's. ``prefmax[j]`` is the largest V_1 among kept plans
+    with at most j stages: c clearly below it is dominated, clearly above it is not; only
+    near-ties (within the tolerance) fall back to the exact pairwise rule of
+    :func:`_dominates`. Returns the new frontier size, or −1 if c is not kept.
     """
     nj = prefmax.shape[0]
-    for j in range(nj):
-        prefmax[j] = NEG_INF
-    nk = 0
-    for oi in range(nc):
-        c = order[oi]
-        jc = c_j[c]
-        v1 = c_val[c, 1]
-        q = prefmax[jc]
-        if q > v1 + TOL:
-            continue
-        if q >= v1 - TOL:
-            dominated = False
-            for ki in range(nk):
-                k = kept[ki]
-                if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], jc, c_stage[c], c_next[c], 2, ent_stage, ent_next):
-                    dominated = True
-                    break
-            if dominated:
-                continue
-        # c may only dominate kept plans whose V_0 is within the tolerance of its own
-        removed = False
-        ki = nk - 1
-        while ki >= 0 and c_val[kept[ki], 0] <= c_val[c, 0] + TOL:
+    jc = c_j[c]
+    v1 = c_val[c, 1]
+    q = prefmax[jc]
+    if q > v1 + TOL:
+        return -1
+    if q >= v1 - TOL:
+        for ki in range(nk):
             k = kept[ki]
-            if _dominates(c_val[c], jc, c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], 2, ent_stage, ent_next):
-                kept[ki] = -1
-                removed = True
-            ki -= 1
-        if removed:
-            w = 0
-            for ki in range(nk):
-                if kept[ki] >= 0:
-                    kept[w] = kept[ki]
-                    w += 1
-            nk = w
-            for j in range(nj):
-                prefmax[j] = NEG_INF
-            for ki in range(nk):
-                k = kept[ki]
-                for j in range(c_j[k], nj):
-                    if c_val[k, 1] > prefmax[j]:
-                        prefmax[j] = c_val[k, 1]
-        kept[nk] = c
-        nk += 1
-        for j in range(jc, nj):
-            if v1 > prefmax[j]:
-                prefmax[j] = v1
+            if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], jc, c_stage[c], c_next[c], 2, ent_stage, ent_next):
+                return -1
+    # c may only dominate kept plans whose V_0 is within the tolerance of its own
+    removed = False
+    ki = nk - 1
+    while ki >= 0 and c_val[kept[ki], 0] <= c_val[c, 0] + TOL:
+        k = kept[ki]
+        if _dominates(c_val[c], jc, c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], 2, ent_stage, ent_next):
+            kept[ki] = -1
+            removed = True
+        ki -= 1
+    if removed:
+        w = 0
+        for ki in range(nk):
+            if kept[ki] >= 0:
+                kept[w] = kept[ki]
+                w += 1
+        nk = w
+        for j in range(nj):
+            prefmax[j] = NEG_INF
+        for ki in range(nk):
+            k = kept[ki]
+            for j in range(c_j[k], nj):
+                if c_val[k, 1] > prefmax[j]:
+                    prefmax[j] = c_val[k, 1]
+    kept[nk] = c
+    for j in range(jc, nj):
+        if v1 > prefmax[j]:
+            prefmax[j] = v1
+    return nk + 1
+
+
+@njit(cache=True)
+def _sift_down(heap, key, nh, i):  # type: ignore[no-untyped-def]
+    while True:
+        left = 2 * i + 1
+        if left >= nh:
+            return
+        big = left
+        right = left + 1
+        if right < nh and key[heap[right]] > key[heap[left]]:
+            big = right
+        if key[heap[big]] <= key[heap[i]]:
+            return
+        heap[i], heap[big] = heap[big], heap[i]
+        i = big
+
+
+@njit(cache=True)
+def _sift_up(heap, key, i):  # type: ignore[no-untyped-def]
+    while i > 0:
+        parent = (i - 1) // 2
+        if key[heap[parent]] >= key[heap[i]]:
+            return
+        heap[i], heap[parent] = heap[parent], heap[i]
+        i = parent
+
+
+@njit(cache=True)
+def _grow_rows(a, n, cap):  # type: ignore[no-untyped-def]
+    out = np.empty((cap, a.shape[1]), dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
+@njit(cache=True)
+def _grow(a, n, cap):  # type: ignore[no-untyped-def]
+    out = np.empty(cap, dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
+@njit(cache=True)
+def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters):  # type: ignore[no-untyped-def]
+    """The Pareto frontier of one state, into ``kept`` (indices into the c_* buffers).
+
+    Returns the frontier size, −1 if the run buffers are too small, −2 if the candidate
+    buffers are too small (the caller grows them and calls again). No array is rebound
+    here, which keeps numba's reference counting out of the hot loops.
+    """
+    s = f | initial
+    rcap = run_pos.shape[0]
+    ccap = c_j.shape[0]
+    # "stop": s is a final agreement (never at the root, where stopping is no deal)
+    has_stop = False
+    if f != 0:
+        if (not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive):
+            has_stop = True
+            for p in range(P):
+                stop_val[p] = u_tab[f, p] / (1.0 - delta[p])
+    # the runs: per party, subsets of its remaining free moves (size ≤ max), combined
+    pos = 0
+    for p in range(P):
+        avail_start[p] = pos
+        for k in range(party_offsets[p], party_offsets[p + 1]):
+            if (party_subsets[k] & f) == 0:
+                avail[pos] = party_subsets[k]
+                pos += 1
+    avail_start[P] = pos
+    for p in range(P):
+        odo[p] = 0
+    nr = 0
+    transitions = 0
+    while True:
+        stage = np.int64(0)
+        for p in range(P):
+            stage |= avail[avail_start[p] + odo[p]]
+        if stage != 0:
+            f2 = f | stage
+            s2 = f2 | initial
+            ok = True
+            for i in range(n_free):
+                if (stage >> i) & 1 and (requires[i] & ~s2) != 0:
+                    ok = False
+                    break
+            if ok and state_count[f2] > 0:
+                if nr >= rcap:
+                    return -1
+                transitions += 1
+                for p in range(P):
+                    run_a[nr, p] = u_tab[f2, p] - _one_time(stage, p, owner, upfront, unrec, n_total)
+                    if enforce_ic:
+                        run_d[nr, p] = _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, n_total)
+                    else:
+                        run_d[nr, p] = NEG_INF
+                run_pos[nr] = state_start[f2]
+                run_end[nr] = state_start[f2] + state_count[f2]
+                run_stage[nr] = stage
+                nr += 1
+        # advance the odometer over the parties' subsets
+        p = 0
+        while p < P:
+            odo[p] += 1
+            if avail_start[p] + odo[p] < avail_start[p + 1]:
+                break
+            odo[p] = 0
+            p += 1
+        if p == P:
+            break
+    counters[0] += transitions
+    if nr == 0 and not has_stop:
+        return 0
+    # merge the runs in decreasing V_0 and prune on the fly
+    d0 = delta[0]
+    nh = 0
+    for r in range(nr):
+        key[r] = run_a[r, 0] + d0 * ent_val[run_pos[r], 0]
+        heap[nh] = r
+        nh += 1
+        _sift_up(heap, key, nh - 1)
+    for j in range(prefmax.shape[0]):
+        prefmax[j] = NEG_INF
+    nc = 0
+    nk = 0
+    offered = 0
+    stop_pending = has_stop
+    while nh > 0 or stop_pending:
+        if nc >= ccap:
+            return -2
+        if stop_pending and (nh == 0 or stop_val[0] >= key[heap[0]]):
+            stop_pending = False
+            for p in range(P):
+                c_val[nc, p] = stop_val[p]
+            c_j[nc] = 0
+            c_stage[nc] = 0
+            c_next[nc] = -1
+        else:
+            r = heap[0]
+            e = run_pos[r]
+            v0 = key[r]
+            drop = v0 < run_d[r, 0] - TOL  # then every later plan of the run fails too
+            if not drop:
+                run_pos[r] = e + 1
+                if e + 1 < run_end[r]:
+                    key[r] = run_a[r, 0] + d0 * ent_val[e + 1, 0]
+                else:
+                    drop = True
+            if drop:
+                nh -= 1
+                heap[0] = heap[nh]
+            # sift the root down (inlined: a call would cost reference counting)
+            i = 0
+            while True:
+                left = 2 * i + 1
+                if left >= nh:
+                    break
+                big = left
+                if left + 1 < nh and key[heap[left + 1]] > key[heap[left]]:
+                    big = left + 1
+                if key[heap[big]] <= key[heap[i]]:
+                    break
+                tmp = heap[i]
+                heap[i] = heap[big]
+                heap[big] = tmp
+                i = big
+            if v0 < run_d[r, 0] - TOL:
+                continue
+            if ent_j[e] + 1 > max_stages:
+                continue
+            feasible = True
+            for p in range(1, P):
+                v = run_a[r, p] + delta[p] * ent_val[e, p]
+                if v < run_d[r, p] - TOL:
+                    feasible = False
+                    break
+                c_val[nc, p] = v
+            if not feasible:
+                continue
+            c_val[nc, 0] = v0
+            c_j[nc] = ent_j[e] + 1
+            c_stage[nc] = run_stage[r]
+            c_next[nc] = e
+        offered += 1
+        if P == 2 and prefmax[c_j[nc]] > c_val[nc, 1] + TOL:
+            continue  # clearly dominated: _offer_two's fast path, without the call
+        if P == 2:
+            res = _offer_two(nc, nk, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent_next)
+        else:
+            res = _offer_any(nc, nk, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next)
+        if res >= 0:
+            nk = res
+            nc += 1
+    counters[1] += offered
     return nk
 
 
 @njit(cache=True)
 def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_pays, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive):  # type: ignore[no-untyped-def]
+    """Frontiers of every state; returns the entries, per-state offsets and counters.
+
+    At a state, each valid stage S is a "run": the successor's frontier (stored in decreasing
+    V_0) mapped to V = a(s, S) + δ·w, which keeps that order. The runs are merged through a
+    max-heap on V_0, so candidates reach the pruning in decreasing V_0 without sorting, and a
+    run ends at its first plan that fails the first party's IC (all later ones fail too).
+    """
     n_states = np.int64(1) << n_free
     own = np.zeros(P, dtype=np.int64)
     own_rev = np.zeros(P, dtype=np.int64)
@@ -312,22 +497,27 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
     ent_next = np.empty(cap, dtype=np.int64)
     n_ent = 0
 
-    ccap = 1024
+    ccap = 256
     c_val = np.empty((ccap, P))
     c_j = np.empty(ccap, dtype=np.int64)
     c_stage = np.empty(ccap, dtype=np.int64)
     c_next = np.empty(ccap, dtype=np.int64)
+    kept = np.empty(ccap + 1, dtype=np.int64)
+    rcap = 256
+    run_a = np.empty((rcap, P))
+    run_d = np.empty((rcap, P))
+    run_pos = np.empty(rcap, dtype=np.int64)
+    run_end = np.empty(rcap, dtype=np.int64)
+    run_stage = np.empty(rcap, dtype=np.int64)
+    heap = np.empty(rcap, dtype=np.int64)
+    key = np.empty(rcap)
 
-    n_sub = party_offsets[P]
-    avail = np.empty(n_sub, dtype=np.int64)
+    avail = np.empty(party_offsets[P], dtype=np.int64)
     avail_start = np.zeros(P + 1, dtype=np.int64)
     odo = np.zeros(P, dtype=np.int64)
-    a_vec = np.empty(P)
-    d_vec = np.empty(P)
-    kept = np.empty(ccap, dtype=np.int64)
+    stop_val = np.empty(P)
     prefmax = np.empty(max_stages + 2)
-    transitions = np.int64(0)
-    candidates = np.int64(0)
+    counters = np.zeros(2, dtype=np.int64)  # transitions, candidates offered
 
     for f_ in range(n_states - 1, -1, -1):
         f = np.int64(f_)
@@ -339,102 +529,37 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
                 break
         if not consistent:
             continue
-        nc = 0
-        # "stop": s is a final agreement (never at the root, where stopping is no deal)
-        if f != 0:
-            if (not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive):
-                for p in range(P):
-                    c_val[nc, p] = u_tab[f, p] / (1.0 - delta[p])
-                c_j[nc] = 0
-                c_stage[nc] = 0
-                c_next[nc] = -1
-                nc += 1
-        # the stages available: per party, subsets of its remaining free moves (size ≤ max)
-        pos = 0
-        for p in range(P):
-            avail_start[p] = pos
-            for k in range(party_offsets[p], party_offsets[p + 1]):
-                if (party_subsets[k] & f) == 0:
-                    avail[pos] = party_subsets[k]
-                    pos += 1
-        avail_start[P] = pos
-        for p in range(P):
-            odo[p] = 0
         while True:
-            stage = np.int64(0)
-            for p in range(P):
-                stage |= avail[avail_start[p] + odo[p]]
-            if stage != 0:
-                f2 = f | stage
-                s2 = f2 | initial
-                ok = True
-                for i in range(n_free):
-                    if (stage >> i) & 1 and (requires[i] & ~s2) != 0:
-                        ok = False
-                        break
-                if ok and state_count[f2] > 0:
-                    transitions += 1
-                    for p in range(P):
-                        a_vec[p] = u_tab[f2, p] - _one_time(stage, p, owner, upfront, unrec, n_total)
-                        if enforce_ic:
-                            d_vec[p] = _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, n_total)
-                        else:
-                            d_vec[p] = NEG_INF
-                    st = state_start[f2]
-                    for e in range(st, st + state_count[f2]):
-                        if ent_j[e] + 1 > max_stages:
-                            continue
-                        feasible = True
-                        for p in range(P):
-                            v = a_vec[p] + delta[p] * ent_val[e, p]
-                            if v < d_vec[p] - TOL:
-                                feasible = False
-                                break
-                        if not feasible:
-                            continue
-                        if nc >= ccap:
-                            ccap *= 2
-                            c_val2 = np.empty((ccap, P))
-                            c_val2[:nc] = c_val[:nc]
-                            c_val = c_val2
-                            c_j = np.concatenate((c_j[:nc], np.empty(ccap - nc, dtype=np.int64)))
-                            c_stage = np.concatenate((c_stage[:nc], np.empty(ccap - nc, dtype=np.int64)))
-                            c_next = np.concatenate((c_next[:nc], np.empty(ccap - nc, dtype=np.int64)))
-                            kept = np.empty(ccap, dtype=np.int64)
-                        for p in range(P):
-                            c_val[nc, p] = a_vec[p] + delta[p] * ent_val[e, p]
-                        c_j[nc] = ent_j[e] + 1
-                        c_stage[nc] = stage
-                        c_next[nc] = e
-                        nc += 1
-            # advance the odometer over the parties' subsets
-            p = 0
-            while p < P:
-                odo[p] += 1
-                if avail_start[p] + odo[p] < avail_start[p + 1]:
-                    break
-                odo[p] = 0
-                p += 1
-            if p == P:
+            saved = counters.copy()
+            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters)
+            if nk >= 0:
                 break
-        if nc == 0:
+            counters[:] = saved
+            if nk == -1:
+                rcap *= 2
+                run_a = np.empty((rcap, P))
+                run_d = np.empty((rcap, P))
+                run_pos = np.empty(rcap, dtype=np.int64)
+                run_end = np.empty(rcap, dtype=np.int64)
+                run_stage = np.empty(rcap, dtype=np.int64)
+                heap = np.empty(rcap, dtype=np.int64)
+                key = np.empty(rcap)
+            else:
+                ccap *= 2
+                c_val = np.empty((ccap, P))
+                c_j = np.empty(ccap, dtype=np.int64)
+                c_stage = np.empty(ccap, dtype=np.int64)
+                c_next = np.empty(ccap, dtype=np.int64)
+                kept = np.empty(ccap + 1, dtype=np.int64)
+        if nk == 0:
             continue
-        candidates += nc
-        # Pareto-prune the candidates, best first along the first party's value
-        order = np.argsort(-c_val[:nc, 0])
-        if P == 2:
-            nk = _prune_two(order, nc, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent_next)
-        else:
-            nk = _prune_any(order, nc, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next)
         if n_ent + nk > cap:
             while n_ent + nk > cap:
                 cap *= 2
-            ev2 = np.empty((cap, P))
-            ev2[:n_ent] = ent_val[:n_ent]
-            ent_val = ev2
-            ent_j = np.concatenate((ent_j[:n_ent], np.empty(cap - n_ent, dtype=np.int64)))
-            ent_stage = np.concatenate((ent_stage[:n_ent], np.empty(cap - n_ent, dtype=np.int64)))
-            ent_next = np.concatenate((ent_next[:n_ent], np.empty(cap - n_ent, dtype=np.int64)))
+            ent_val = _grow_rows(ent_val, n_ent, cap)
+            ent_j = _grow(ent_j, n_ent, cap)
+            ent_stage = _grow(ent_stage, n_ent, cap)
+            ent_next = _grow(ent_next, n_ent, cap)
         state_start[f] = n_ent
         state_count[f] = nk
         for ki in range(nk):
@@ -445,4 +570,4 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
             ent_stage[n_ent] = c_stage[k]
             ent_next[n_ent] = c_next[k]
             n_ent += 1
-    return ent_val[:n_ent], ent_j[:n_ent], ent_stage[:n_ent], ent_next[:n_ent], state_start, state_count, transitions, candidates
+    return ent_val[:n_ent], ent_j[:n_ent], ent_stage[:n_ent], ent_next[:n_ent], state_start, state_count, counters[0], counters[1]
