@@ -303,7 +303,7 @@ def _grow(a, n, cap):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters):  # type: ignore[no-untyped-def]
+def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters):  # type: ignore[no-untyped-def]
     """The Pareto frontier of one state, into ``kept`` (indices into the c_* buffers).
 
     Returns the frontier size, −1 if the run buffers are too small, −2 if the candidate
@@ -400,7 +400,18 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
             r = heap[0]
             e = run_pos[r]
             v0 = key[r]
-            drop = v0 < run_d[r, 0] - TOL  # then every later plan of the run fails too
+            # the whole rest of the run can go when its first plan fails the first party's
+            # IC (all later ones fail too), or (two parties) when even the best V_1 left in
+            # the run fails the second party's IC or is below a kept plan's with no more
+            # stages: suffix maxima make these checks exact
+            fails_ic0 = v0 < run_d[r, 0] - TOL
+            drop = fails_ic0
+            if P == 2 and not drop:
+                jm = ent_sufj[e] + 1
+                bound = run_a[r, 1] + delta[1] * ent_suf1[e]
+                if jm > max_stages or bound < run_d[r, 1] - TOL or prefmax[jm] > bound + TOL:
+                    drop = True
+                    fails_ic0 = True
             if not drop:
                 run_pos[r] = e + 1
                 if e + 1 < run_end[r]:
@@ -425,7 +436,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
                 heap[i] = heap[big]
                 heap[big] = tmp
                 i = big
-            if v0 < run_d[r, 0] - TOL:
+            if fails_ic0:
                 continue
             if ent_j[e] + 1 > max_stages:
                 continue
@@ -495,6 +506,8 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
     ent_j = np.empty(cap, dtype=np.int64)
     ent_stage = np.empty(cap, dtype=np.int64)
     ent_next = np.empty(cap, dtype=np.int64)
+    ent_suf1 = np.empty(cap)  # two parties: max V_1 from this entry to the end of its state
+    ent_sufj = np.empty(cap, dtype=np.int64)  # and the fewest stages there
     n_ent = 0
 
     ccap = 256
@@ -531,7 +544,7 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
             continue
         while True:
             saved = counters.copy()
-            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters)
+            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters)
             if nk >= 0:
                 break
             counters[:] = saved
@@ -560,6 +573,8 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
             ent_j = _grow(ent_j, n_ent, cap)
             ent_stage = _grow(ent_stage, n_ent, cap)
             ent_next = _grow(ent_next, n_ent, cap)
+            ent_suf1 = _grow(ent_suf1, n_ent, cap)
+            ent_sufj = _grow(ent_sufj, n_ent, cap)
         state_start[f] = n_ent
         state_count[f] = nk
         for ki in range(nk):
@@ -570,4 +585,14 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
             ent_stage[n_ent] = c_stage[k]
             ent_next[n_ent] = c_next[k]
             n_ent += 1
+        if P == 2:
+            best1 = NEG_INF
+            fewest = max_stages + 1
+            for e in range(n_ent - 1, n_ent - nk - 1, -1):
+                if ent_val[e, 1] > best1:
+                    best1 = ent_val[e, 1]
+                if ent_j[e] < fewest:
+                    fewest = ent_j[e]
+                ent_suf1[e] = best1
+                ent_sufj[e] = fewest
     return ent_val[:n_ent], ent_j[:n_ent], ent_stage[:n_ent], ent_next[:n_ent], state_start, state_count, counters[0], counters[1]
