@@ -303,7 +303,92 @@ def _grow(a, n, cap):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters):  # type: ignore[no-untyped-def]
+def _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, delta, party_subsets, party_offsets, max_stages, u_tab, d):  # type: ignore[no-untyped-def]
+    """Lower bounds on the values of plans worth keeping at each state (exact pruning).
+
+    A plan from state f is only useful inside a schedule from the status quo that leaves
+    every party at least its no-deal value d_p. Reaching f in k stages gives party p at most
+    B_k(f, p) (the best discounted sum of stage payoffs over valid paths, IC ignored, so an
+    upper bound), and the schedule's value is that prefix plus δ_p^k times the plan's value.
+    So a plan worth keeping has W_p ≥ min_k (d_p − B_k(f, p))/δ_p^k; a small margin keeps
+    rounding on the safe side. Unreachable states get +∞ (nothing worth keeping).
+    """
+    n_states = np.int64(1) << n_free
+    best = np.full((n_states, max_stages + 1, P), NEG_INF)
+    for p in range(P):
+        best[0, 0, p] = 0.0
+    power = np.ones((max_stages + 1, P))
+    for k in range(1, max_stages + 1):
+        for p in range(P):
+            power[k, p] = power[k - 1, p] * delta[p]
+    avail = np.empty(party_offsets[P], dtype=np.int64)
+    avail_start = np.zeros(P + 1, dtype=np.int64)
+    odo = np.zeros(P, dtype=np.int64)
+    a = np.empty(P)
+    for f_ in range(n_states):
+        f = np.int64(f_)
+        reached = False
+        for k in range(max_stages):
+            if best[f, k, 0] > NEG_INF:
+                reached = True
+                break
+        if not reached:
+            continue
+        pos = 0
+        for p in range(P):
+            avail_start[p] = pos
+            for q in range(party_offsets[p], party_offsets[p + 1]):
+                if (party_subsets[q] & f) == 0:
+                    avail[pos] = party_subsets[q]
+                    pos += 1
+        avail_start[P] = pos
+        for p in range(P):
+            odo[p] = 0
+        while True:
+            stage = np.int64(0)
+            for p in range(P):
+                stage |= avail[avail_start[p] + odo[p]]
+            if stage != 0:
+                f2 = f | stage
+                s2 = f2 | initial
+                ok = True
+                for i in range(n_total):
+                    if (s2 >> i) & 1 and (requires[i] & ~s2) != 0:
+                        ok = False
+                        break
+                if ok:
+                    for p in range(P):
+                        a[p] = u_tab[f2, p] - _one_time(stage, p, owner, upfront, unrec, n_total)
+                    for k in range(max_stages):
+                        if best[f, k, 0] == NEG_INF:
+                            continue
+                        for p in range(P):
+                            v = best[f, k, p] + power[k, p] * a[p]
+                            if v > best[f2, k + 1, p]:
+                                best[f2, k + 1, p] = v
+            p = 0
+            while p < P:
+                odo[p] += 1
+                if avail_start[p] + odo[p] < avail_start[p + 1]:
+                    break
+                odo[p] = 0
+                p += 1
+            if p == P:
+                break
+    lower = np.full((n_states, P), np.inf)
+    for f in range(n_states):
+        for p in range(P):
+            for k in range(max_stages + 1):
+                if best[f, k, p] > NEG_INF:
+                    need = (d[p] - TOL - best[f, k, p]) / power[k, p]
+                    need -= 1e-7 * (1.0 + abs(need))
+                    if need < lower[f, p]:
+                        lower[f, p] = need
+    return lower
+
+
+@njit(cache=True)
+def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters):  # type: ignore[no-untyped-def]
     """The Pareto frontier of one state, into ``kept`` (indices into the c_* buffers).
 
     Returns the frontier size, −1 if the run buffers are too small, −2 if the candidate
@@ -311,12 +396,19 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
     here, which keeps numba's reference counting out of the hot loops.
     """
     s = f | initial
+    for p in range(P):
+        if lower[f, p] == np.inf:
+            return 0  # not reachable from the status quo by valid stages
     rcap = run_pos.shape[0]
     ccap = c_j.shape[0]
     # "stop": s is a final agreement (never at the root, where stopping is no deal)
     has_stop = False
     if f != 0:
-        if (not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive):
+        useful = True
+        for p in range(P):
+            if u_tab[f, p] / (1.0 - delta[p]) < lower[f, p]:
+                useful = False
+        if useful and ((not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive)):
             has_stop = True
             for p in range(P):
                 stop_val[p] = u_tab[f, p] / (1.0 - delta[p])
@@ -404,12 +496,12 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
             # IC (all later ones fail too), or (two parties) when even the best V_1 left in
             # the run fails the second party's IC or is below a kept plan's with no more
             # stages: suffix maxima make these checks exact
-            fails_ic0 = v0 < run_d[r, 0] - TOL
+            fails_ic0 = v0 < run_d[r, 0] - TOL or v0 < lower[f, 0]
             drop = fails_ic0
             if P == 2 and not drop:
                 jm = ent_sufj[e] + 1
                 bound = run_a[r, 1] + delta[1] * ent_suf1[e]
-                if jm > max_stages or bound < run_d[r, 1] - TOL or prefmax[jm] > bound + TOL:
+                if jm > max_stages or bound < run_d[r, 1] - TOL or bound < lower[f, 1] or prefmax[jm] > bound + TOL:
                     drop = True
                     fails_ic0 = True
             if not drop:
@@ -443,7 +535,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
             feasible = True
             for p in range(1, P):
                 v = run_a[r, p] + delta[p] * ent_val[e, p]
-                if v < run_d[r, p] - TOL:
+                if v < run_d[r, p] - TOL or v < lower[f, p]:
                     feasible = False
                     break
                 c_val[nc, p] = v
@@ -468,7 +560,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
 
 
 @njit(cache=True)
-def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_pays, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive):  # type: ignore[no-untyped-def]
+def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_pays, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, d, use_bounds):  # type: ignore[no-untyped-def]
     """Frontiers of every state; returns the entries, per-state offsets and counters.
 
     At a state, each valid stage S is a "run": the successor's frontier (stored in decreasing
@@ -498,6 +590,10 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
     for f in range(n_states):
         for p in range(P):
             u_tab[f, p] = _sum_flow(np.int64(f) | initial, p, flow, n_total)
+    if use_bounds:
+        lower = _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, delta, party_subsets, party_offsets, max_stages, u_tab, d)
+    else:
+        lower = np.full((n_states, P), NEG_INF)
 
     state_start = np.zeros(n_states, dtype=np.int64)
     state_count = np.zeros(n_states, dtype=np.int64)
@@ -544,7 +640,7 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
             continue
         while True:
             saved = counters.copy()
-            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters)
+            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters)
             if nk >= 0:
                 break
             counters[:] = saved

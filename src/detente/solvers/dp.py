@@ -21,6 +21,9 @@ from detente.model.stability import MAX_EXHAUSTIVE_CHEATS
 from detente.solvers import _kernel
 from detente.solvers.limits import check_size
 
+# The pruning bounds take (max_stages + 1)·P floats per state: skipped above this size.
+MAX_BOUNDED_FREE_MOVES = 20
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -69,6 +72,7 @@ def solve_game(
     check_size(g, max_transitions)
     started = time.perf_counter()
     subsets, offsets = party_subsets(g)
+    dis = disagreement(g)
     rev_pays = np.array([g.reversal_pays(m) for m in range(g.n_moves)], dtype=np.bool_)
     ent_val, ent_j, ent_stage, ent_next, start, count, transitions, candidates = _kernel.solve_kernel(
         g.n_free,
@@ -93,8 +97,9 @@ def solve_game(
         enforce_ic,
         enforce_stable,
         MAX_EXHAUSTIVE_CHEATS,
+        dis.values,
+        g.n_free <= MAX_BOUNDED_FREE_MOVES,
     )
-    dis = disagreement(g)
     frontier: list[Plan] = []
     best: Plan | None = None
     best_rank: tuple[tuple[int, float], tuple[int, tuple[tuple[int, ...], ...]]] | None = None
