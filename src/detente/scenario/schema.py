@@ -90,7 +90,7 @@ class ProposalSpec(_Strict):
 class SolverSpec(_Strict):
     max_stage_moves: Annotated[int, Field(ge=1, le=16)] = 2
     max_stages: Annotated[int, Field(ge=1, le=32)] = 8
-    max_transitions: Annotated[int, Field(ge=1)] = 200_000_000
+    max_transitions: Annotated[int, Field(ge=1)] = 10_000_000
 
 
 class ScenarioSpec(_Strict):

@@ -310,8 +310,8 @@ def _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, del
     every party at least its no-deal value d_p. Reaching f in k stages gives party p at most
     B_k(f, p) (the best discounted sum of stage payoffs over valid paths, IC ignored, so an
     upper bound), and the schedule's value is that prefix plus δ_p^k times the plan's value.
-    So a plan worth keeping has W_p ≥ min_k (d_p − B_k(f, p))/δ_p^k; a small margin keeps
-    rounding on the safe side. Unreachable states get +∞ (nothing worth keeping).
+    So a plan of j stages worth keeping has W_p ≥ min_{k ≤ max_stages − j} (d_p − B_k(f, p))/δ_p^k;
+    a small margin keeps rounding on the safe side. Unreachable (f, j) get +∞.
     """
     n_states = np.int64(1) << n_free
     best = np.full((n_states, max_stages + 1, P), NEG_INF)
@@ -375,15 +375,18 @@ def _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, del
                 p += 1
             if p == P:
                 break
-    lower = np.full((n_states, P), np.inf)
+    # lower[f, j, p]: a plan of j stages from f can only follow a prefix of k ≤ max_stages − j
+    lower = np.full((n_states, max_stages + 1, P), np.inf)
     for f in range(n_states):
         for p in range(P):
+            running = np.inf
             for k in range(max_stages + 1):
                 if best[f, k, p] > NEG_INF:
                     need = (d[p] - TOL - best[f, k, p]) / power[k, p]
                     need -= 1e-7 * (1.0 + abs(need))
-                    if need < lower[f, p]:
-                        lower[f, p] = need
+                    if need < running:
+                        running = need
+                lower[f, max_stages - k, p] = running
     return lower
 
 
@@ -397,7 +400,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
     """
     s = f | initial
     for p in range(P):
-        if lower[f, p] == np.inf:
+        if lower[f, 0, p] == np.inf:
             return 0  # not reachable from the status quo by valid stages
     rcap = run_pos.shape[0]
     ccap = c_j.shape[0]
@@ -406,7 +409,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
     if f != 0:
         useful = True
         for p in range(P):
-            if u_tab[f, p] / (1.0 - delta[p]) < lower[f, p]:
+            if u_tab[f, p] / (1.0 - delta[p]) < lower[f, 0, p]:
                 useful = False
         if useful and ((not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive)):
             has_stop = True
@@ -496,12 +499,18 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
             # IC (all later ones fail too), or (two parties) when even the best V_1 left in
             # the run fails the second party's IC or is below a kept plan's with no more
             # stages: suffix maxima make these checks exact
-            fails_ic0 = v0 < run_d[r, 0] - TOL or v0 < lower[f, 0]
+            fails_ic0 = v0 < run_d[r, 0] - TOL
             drop = fails_ic0
             if P == 2 and not drop:
                 jm = ent_sufj[e] + 1
-                bound = run_a[r, 1] + delta[1] * ent_suf1[e]
-                if jm > max_stages or bound < run_d[r, 1] - TOL or bound < lower[f, 1] or prefmax[jm] > bound + TOL:
+                if jm > max_stages:
+                    drop = True
+                else:
+                    bound = run_a[r, 1] + delta[1] * ent_suf1[e]
+                    if v0 < lower[f, jm, 0] or bound < run_d[r, 1] - TOL or bound < lower[f, jm, 1] or prefmax[jm] > bound + TOL:
+                        drop = True
+                if drop:
+                    fails_ic0 = True
                     drop = True
                     fails_ic0 = True
             if not drop:
@@ -530,12 +539,13 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
                 i = big
             if fails_ic0:
                 continue
-            if ent_j[e] + 1 > max_stages:
+            jc = ent_j[e] + 1
+            if jc > max_stages or v0 < lower[f, jc, 0]:
                 continue
             feasible = True
             for p in range(1, P):
                 v = run_a[r, p] + delta[p] * ent_val[e, p]
-                if v < run_d[r, p] - TOL or v < lower[f, p]:
+                if v < run_d[r, p] - TOL or v < lower[f, jc, p]:
                     feasible = False
                     break
                 c_val[nc, p] = v
@@ -593,7 +603,7 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
     if use_bounds:
         lower = _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, delta, party_subsets, party_offsets, max_stages, u_tab, d)
     else:
-        lower = np.full((n_states, P), NEG_INF)
+        lower = np.full((n_states, max_stages + 1, P), NEG_INF)
 
     state_start = np.zeros(n_states, dtype=np.int64)
     state_count = np.zeros(n_states, dtype=np.int64)

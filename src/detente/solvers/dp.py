@@ -60,7 +60,7 @@ def party_subsets(g: Game) -> tuple[np.ndarray, np.ndarray]:
 
 def solve_game(
     g: Game,
-    max_transitions: int = 200_000_000,
+    max_transitions: int = 10_000_000,
     enforce_ic: bool = True,
     enforce_stable: bool = True,
 ) -> DPResult:
