@@ -63,3 +63,25 @@ def test_every_solution_passes_its_audit(scenario: Scenario) -> None:
     for check in report.stages:
         assert check.slack is None or check.slack >= -1e-9
     assert [round(v, 9) for v in report.values.values()] == [round(float(v), 9) for v in dp.best.values]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6))
+def test_parallel_layers_equal_the_oracle(scenario: Scenario) -> None:
+    """Every layer split between two threads: the same answer as the oracle."""
+    import detente.solvers.dp as dp
+
+    saved = dp.PARALLEL_LAYER_SIZE
+    dp.PARALLEL_LAYER_SIZE = 1
+    try:
+        g = compile_game(scenario)
+        parallel = solve_game(g, workers=2)
+        serial = solve_game(g, workers=1)
+    finally:
+        dp.PARALLEL_LAYER_SIZE = saved
+    oracle = oracle_solve(g)
+    assert describe(g, None if parallel.best is None else parallel.best.stages) == describe(g, oracle.stages)
+    assert parallel.entries == serial.entries
+    if parallel.best is not None and serial.best is not None:
+        assert parallel.best.stages == serial.best.stages
+        np.testing.assert_array_equal(parallel.best.values, serial.best.values)

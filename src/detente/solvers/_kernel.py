@@ -390,7 +390,7 @@ def _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, del
     return lower
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters):  # type: ignore[no-untyped-def]
     """The Pareto frontier of one state, into ``kept`` (indices into the c_* buffers).
 
@@ -569,32 +569,22 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
     return nk
 
 
-@njit(cache=True)
-def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_pays, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, d, use_bounds):  # type: ignore[no-untyped-def]
-    """Frontiers of every state; returns the entries, per-state offsets and counters.
-
-    At a state, each valid stage S is a "run": the successor's frontier (stored in decreasing
-    V_0) mapped to V = a(s, S) + δ·w, which keeps that order. The runs are merged through a
-    max-heap on V_0, so candidates reach the pruning in decreasing V_0 without sorting, and a
-    run ends at its first plan that fails the first party's IC (all later ones fail too).
-    """
+@njit(cache=True, nogil=True)
+def prepare(n_free, n_total, P, owner, flow, upfront, unrec, reversible, rev_pays, requires, initial, delta, party_subsets, party_offsets, max_stages, d, use_bounds):  # type: ignore[no-untyped-def]
+    """Per-party masks, the flow table of every state, and the pruning bounds."""
     n_states = np.int64(1) << n_free
-    own = np.zeros(P, dtype=np.int64)
-    own_rev = np.zeros(P, dtype=np.int64)
-    own_pays = np.zeros(P, dtype=np.int64)
+    masks = np.zeros((4, P), dtype=np.int64)  # own, own reversible, own paying, others' paying
     all_pays = np.int64(0)
     for i in range(n_total):
         bit = np.int64(1) << i
-        own[owner[i]] |= bit
+        masks[0, owner[i]] |= bit
         if reversible[i]:
-            own_rev[owner[i]] |= bit
+            masks[1, owner[i]] |= bit
         if rev_pays[i]:
-            own_pays[owner[i]] |= bit
+            masks[2, owner[i]] |= bit
             all_pays |= bit
-    snap_others = np.zeros(P, dtype=np.int64)
     for p in range(P):
-        snap_others[p] = all_pays & ~own[p]
-
+        masks[3, p] = all_pays & ~masks[0, p]
     # flows of every reachable full state, summed in index order (as in model.payoffs)
     u_tab = np.empty((n_states, P))
     for f in range(n_states):
@@ -604,17 +594,34 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
         lower = _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, delta, party_subsets, party_offsets, max_stages, u_tab, d)
     else:
         lower = np.full((n_states, max_stages + 1, P), NEG_INF)
+    return masks, u_tab, lower
 
-    state_start = np.zeros(n_states, dtype=np.int64)
-    state_count = np.zeros(n_states, dtype=np.int64)
-    cap = 1024
-    ent_val = np.empty((cap, P))
-    ent_j = np.empty(cap, dtype=np.int64)
-    ent_stage = np.empty(cap, dtype=np.int64)
-    ent_next = np.empty(cap, dtype=np.int64)
-    ent_suf1 = np.empty(cap)  # two parties: max V_1 from this entry to the end of its state
-    ent_sufj = np.empty(cap, dtype=np.int64)  # and the fewest stages there
-    n_ent = 0
+
+@njit(cache=True, nogil=True)
+def layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj):  # type: ignore[no-untyped-def]
+    """Frontiers of some states of one layer (equal popcount: independent of each other).
+
+    Reads the frontiers of the layers above; returns this chunk's entries, each state's
+    count, and (transitions, candidates offered). Releases the GIL, so threads run chunks of
+    a layer in parallel.
+
+    At a state, each valid stage S is a "run": the successor's frontier (stored in decreasing
+    V_0) mapped to V = a(s, S) + δ·w, which keeps that order. The runs are merged through a
+    max-heap on V_0, so candidates reach the pruning in decreasing V_0 without sorting.
+    """
+    own = masks[0]
+    own_rev = masks[1]
+    own_pays = masks[2]
+    snap_others = masks[3]
+    n = states.shape[0]
+    counts = np.zeros(n, dtype=np.int64)
+    counters = np.zeros(2, dtype=np.int64)
+    ocap = 1024
+    o_val = np.empty((ocap, P))
+    o_j = np.empty(ocap, dtype=np.int64)
+    o_stage = np.empty(ocap, dtype=np.int64)
+    o_next = np.empty(ocap, dtype=np.int64)
+    n_out = 0
 
     ccap = 256
     c_val = np.empty((ccap, P))
@@ -630,16 +637,14 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
     run_stage = np.empty(rcap, dtype=np.int64)
     heap = np.empty(rcap, dtype=np.int64)
     key = np.empty(rcap)
-
     avail = np.empty(party_offsets[P], dtype=np.int64)
     avail_start = np.zeros(P + 1, dtype=np.int64)
     odo = np.zeros(P, dtype=np.int64)
     stop_val = np.empty(P)
     prefmax = np.empty(max_stages + 2)
-    counters = np.zeros(2, dtype=np.int64)  # transitions, candidates offered
 
-    for f_ in range(n_states - 1, -1, -1):
-        f = np.int64(f_)
+    for idx in range(n):
+        f = states[idx]
         s = f | initial
         consistent = True
         for i in range(n_total):
@@ -649,11 +654,13 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
         if not consistent:
             continue
         while True:
-            saved = counters.copy()
+            saved0 = counters[0]
+            saved1 = counters[1]
             nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters)
             if nk >= 0:
                 break
-            counters[:] = saved
+            counters[0] = saved0
+            counters[1] = saved1
             if nk == -1:
                 rcap *= 2
                 run_a = np.empty((rcap, P))
@@ -672,33 +679,35 @@ def solve_kernel(n_free, n_total, P, owner, flow, upfront, rc, reversible, rev_p
                 kept = np.empty(ccap + 1, dtype=np.int64)
         if nk == 0:
             continue
-        if n_ent + nk > cap:
-            while n_ent + nk > cap:
-                cap *= 2
-            ent_val = _grow_rows(ent_val, n_ent, cap)
-            ent_j = _grow(ent_j, n_ent, cap)
-            ent_stage = _grow(ent_stage, n_ent, cap)
-            ent_next = _grow(ent_next, n_ent, cap)
-            ent_suf1 = _grow(ent_suf1, n_ent, cap)
-            ent_sufj = _grow(ent_sufj, n_ent, cap)
-        state_start[f] = n_ent
-        state_count[f] = nk
+        if n_out + nk > ocap:
+            while n_out + nk > ocap:
+                ocap *= 2
+            o_val = _grow_rows(o_val, n_out, ocap)
+            o_j = _grow(o_j, n_out, ocap)
+            o_stage = _grow(o_stage, n_out, ocap)
+            o_next = _grow(o_next, n_out, ocap)
+        counts[idx] = nk
         for ki in range(nk):
             k = kept[ki]
             for p in range(P):
-                ent_val[n_ent, p] = c_val[k, p]
-            ent_j[n_ent] = c_j[k]
-            ent_stage[n_ent] = c_stage[k]
-            ent_next[n_ent] = c_next[k]
-            n_ent += 1
-        if P == 2:
-            best1 = NEG_INF
-            fewest = max_stages + 1
-            for e in range(n_ent - 1, n_ent - nk - 1, -1):
-                if ent_val[e, 1] > best1:
-                    best1 = ent_val[e, 1]
-                if ent_j[e] < fewest:
-                    fewest = ent_j[e]
-                ent_suf1[e] = best1
-                ent_sufj[e] = fewest
-    return ent_val[:n_ent], ent_j[:n_ent], ent_stage[:n_ent], ent_next[:n_ent], state_start, state_count, counters[0], counters[1]
+                o_val[n_out, p] = c_val[k, p]
+            o_j[n_out] = c_j[k]
+            o_stage[n_out] = c_stage[k]
+            o_next[n_out] = c_next[k]
+            n_out += 1
+    return counts, o_val[:n_out], o_j[:n_out], o_stage[:n_out], o_next[:n_out], counters
+
+
+@njit(cache=True, nogil=True)
+def suffix_bounds(ent_val, ent_j, ent_suf1, ent_sufj, starts, counts, max_stages):  # type: ignore[no-untyped-def]
+    """Two parties: per entry, the largest V_1 and fewest stages from it to its state's end."""
+    for idx in range(starts.shape[0]):
+        best1 = NEG_INF
+        fewest = max_stages + 1
+        for e in range(starts[idx] + counts[idx] - 1, starts[idx] - 1, -1):
+            if ent_val[e, 1] > best1:
+                best1 = ent_val[e, 1]
+            if ent_j[e] < fewest:
+                fewest = ent_j[e]
+            ent_suf1[e] = best1
+            ent_sufj[e] = fewest

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -63,53 +65,202 @@ def solve_game(
     max_transitions: int = 10_000_000,
     enforce_ic: bool = True,
     enforce_stable: bool = True,
+    workers: int | None = None,
 ) -> DPResult:
     """Solve a compiled game exactly.
 
     With ``enforce_ic`` and ``enforce_stable`` off, the same search finds the best schedule
     if promises were enforceable: the benchmark a failed negotiation is measured against.
+    States are processed in layers of equal size (a stage only adds moves, so a layer needs
+    only the layers above it); ``workers`` threads share each large layer (default: every
+    core). The answer does not depend on ``workers``.
     """
     check_size(g, max_transitions)
     started = time.perf_counter()
-    subsets, offsets = party_subsets(g)
-    dis = disagreement(g)
-    rev_pays = np.array([g.reversal_pays(m) for m in range(g.n_moves)], dtype=np.bool_)
-    ent_val, ent_j, ent_stage, ent_next, start, count, transitions, candidates = _kernel.solve_kernel(
-        g.n_free,
-        g.n_moves,
-        g.n_parties,
-        g.owner,
-        g.flow,
-        g.upfront,
-        g.reversal_cost,
-        g.reversible,
-        rev_pays,
-        np.array(g.requires, dtype=np.int64),
-        np.int64(g.initial),
-        g.delta,
-        g.unreciprocated,
-        g.penalty,
-        g.verifiability,
-        g.verifiability_with,
-        subsets,
-        offsets,
-        g.max_stages,
-        enforce_ic,
-        enforce_stable,
-        MAX_EXHAUSTIVE_CHEATS,
-        dis.values,
-        g.n_free <= MAX_BOUNDED_FREE_MOVES,
-    )
+    tables = _Tables.build(g, enforce_ic, enforce_stable)
+    store = _Store(g.n_parties, 1 << g.n_free)
+    n_workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    counters = np.zeros(2, dtype=np.int64)
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        for layer in _layers(g.n_free):
+            chunks = (
+                np.array_split(layer, n_workers)
+                if n_workers > 1 and len(layer) >= PARALLEL_LAYER_SIZE
+                else [layer]
+            )
+            if len(chunks) == 1:
+                outputs = [tables.run(layer, store)]
+            else:
+                outputs = list(
+                    pool.map(tables.run, chunks, [store] * len(chunks), range(len(chunks)))
+                )
+            for chunk, out in zip(chunks, outputs, strict=True):
+                store.append(chunk, out, g.max_stages)
+                counters += out[5]
+    return _choose(g, store, tables.disagreement, counters, time.perf_counter() - started)
+
+
+PARALLEL_LAYER_SIZE = 256  # smaller layers are not worth a thread
+
+
+def _layers(n_free: int) -> list[np.ndarray]:
+    """Free-move masks grouped by how many moves they hold, largest first."""
+    masks = np.arange(1 << n_free, dtype=np.int64)
+    sizes = np.bitwise_count(masks)
+    return [masks[sizes == k] for k in range(n_free, -1, -1)]
+
+
+class _Tables:
+    """The kernel's read-only inputs for one solve."""
+
+    def __init__(self, g: Game, args: tuple[object, ...], disagreement: Disagreement) -> None:
+        self.g = g
+        self.args = args
+        self.copies: list[tuple[object, ...]] = [args]
+        self.disagreement = disagreement
+
+    @classmethod
+    def build(cls, g: Game, enforce_ic: bool, enforce_stable: bool) -> _Tables:
+        subsets, offsets = party_subsets(g)
+        dis = disagreement(g)
+        rev_pays = np.array([g.reversal_pays(m) for m in range(g.n_moves)], dtype=np.bool_)
+        requires = np.array(g.requires, dtype=np.int64)
+        initial = np.int64(g.initial)
+        masks, u_tab, lower = _kernel.prepare(
+            g.n_free,
+            g.n_moves,
+            g.n_parties,
+            g.owner,
+            g.flow,
+            g.upfront,
+            g.unreciprocated,
+            g.reversible,
+            rev_pays,
+            requires,
+            initial,
+            g.delta,
+            subsets,
+            offsets,
+            g.max_stages,
+            dis.values,
+            g.n_free <= MAX_BOUNDED_FREE_MOVES,
+        )
+        args = (
+            g.n_free,
+            g.n_moves,
+            g.n_parties,
+            g.owner,
+            g.flow,
+            g.upfront,
+            g.reversal_cost,
+            requires,
+            initial,
+            g.delta,
+            g.unreciprocated,
+            g.penalty,
+            g.verifiability,
+            g.verifiability_with,
+            subsets,
+            offsets,
+            g.max_stages,
+            enforce_ic,
+            enforce_stable,
+            MAX_EXHAUSTIVE_CHEATS,
+            masks,
+            u_tab,
+            lower,
+        )
+        return cls(g, args, dis)
+
+    def run(self, states: np.ndarray, store: _Store, worker: int = 0) -> tuple[np.ndarray, ...]:
+        return _kernel.layer_chunk(  # type: ignore[no-any-return,call-arg]
+            states,
+            *self.copy_for(worker),
+            store.start,
+            store.count,
+            store.val,
+            store.j,
+            store.stage,
+            store.next,
+            store.suf1,
+            store.sufj,
+        )
+
+    def copy_for(self, worker: int) -> tuple[object, ...]:
+        """Each worker reads its own copy of the inputs.
+
+        numba counts references to an array atomically at every call that passes it; two
+        threads passing the same arrays fight over those counters, which costs more than the
+        copy.
+        """
+        while len(self.copies) <= worker:
+            self.copies.append(
+                tuple(a.copy() if isinstance(a, np.ndarray) else a for a in self.args)
+            )
+        return self.copies[worker]
+
+
+class _Store:
+    """Every state's frontier: entries in one growing set of arrays, offsets per state."""
+
+    def __init__(self, n_parties: int, n_states: int) -> None:
+        self.start = np.zeros(n_states, dtype=np.int64)
+        self.count = np.zeros(n_states, dtype=np.int64)
+        self.size = 0
+        cap = 1024
+        self.val = np.empty((cap, n_parties))
+        self.j = np.empty(cap, dtype=np.int64)
+        self.stage = np.empty(cap, dtype=np.int64)
+        self.next = np.empty(cap, dtype=np.int64)
+        self.suf1 = np.empty(cap)  # two parties: max V_1 from an entry to its state's end
+        self.sufj = np.empty(cap, dtype=np.int64)  # and the fewest stages there
+
+    def _reserve(self, extra: int) -> None:
+        need = self.size + extra
+        cap = len(self.j)
+        if need <= cap:
+            return
+        while cap < need:
+            cap *= 2
+        for name in ("val", "j", "stage", "next", "suf1", "sufj"):
+            old = getattr(self, name)
+            new = np.empty((cap, *old.shape[1:]), dtype=old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def append(self, states: np.ndarray, out: tuple[np.ndarray, ...], max_stages: int) -> None:
+        counts, val, j, stage, nxt = out[:5]
+        m = len(j)
+        self._reserve(m)
+        lo = self.size
+        self.val[lo : lo + m] = val
+        self.j[lo : lo + m] = j
+        self.stage[lo : lo + m] = stage
+        self.next[lo : lo + m] = nxt
+        starts = lo + np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else counts
+        self.start[states] = starts
+        self.count[states] = counts
+        self.size += m
+        if self.val.shape[1] == 2 and m:
+            _kernel.suffix_bounds(
+                self.val, self.j, self.suf1, self.sufj, starts, counts, max_stages
+            )
+
+
+def _choose(
+    g: Game, store: _Store, dis: Disagreement, counters: np.ndarray, seconds: float
+) -> DPResult:
+    """Section 6 at the status quo: the IR plan with the best Nash score, ties broken."""
     frontier: list[Plan] = []
     best: Plan | None = None
     best_rank: tuple[tuple[int, float], tuple[int, tuple[tuple[int, ...], ...]]] | None = None
-    for e in range(int(start[0]), int(start[0] + count[0])):
+    for e in range(int(store.start[0]), int(store.start[0] + store.count[0])):
         stages = []
         node = e
-        while node >= 0 and ent_j[node] > 0:
-            stages.append(int(ent_stage[node]))
-            node = int(ent_next[node])
-        plan = Plan(stages, ent_val[e].copy())
+        while node >= 0 and store.j[node] > 0:
+            stages.append(int(store.stage[node]))
+            node = int(store.next[node])
+        plan = Plan(stages, store.val[e].copy())
         frontier.append(plan)
         if not is_individually_rational(plan.values, dis.values):
             continue
@@ -120,9 +271,9 @@ def solve_game(
         best=best,
         disagreement=dis,
         frontier=frontier,
-        states=int(np.count_nonzero(count)),
-        transitions=int(transitions),
-        candidates=int(candidates),
-        entries=len(ent_j),
-        seconds=time.perf_counter() - started,
+        states=int(np.count_nonzero(store.count)),
+        transitions=int(counters[0]),
+        candidates=int(counters[1]),
+        entries=store.size,
+        seconds=seconds,
     )
