@@ -44,7 +44,7 @@ def run(args: list[str]) -> None:
 
 def test(args: list[str]) -> None:
     _ensure_venv("[test]")
-    _sh(BIN / "ruff", "check", "src", "tests", "benchmarks", "dev.py")
+    _sh(BIN / "ruff", "check", ".")
     _sh(BIN / "mypy")
     _sh(BIN / "python", "-m", "pytest", *args)
 
