@@ -19,7 +19,7 @@ def main() -> None:
     g = compile_game(scenario)
     dis = disagreement(g)
     print("free moves:", g.n_free, "initial:", g.ids(g.initial))
-    print("no deal values:", dict(zip(g.party_ids, dis.values.round(2))), "initial moves reversed without a deal:", g.ids(dis.reversed))
+    print("no deal values:", dict(zip(g.party_ids, dis.values.round(2), strict=True)), "initial moves reversed without a deal:", g.ids(dis.reversed))
     for prop in scenario.proposals:
         a = audit_proposal(scenario, prop.id, g)
         print(f"\nPROPOSAL {prop.id}: self-enforcing={a.self_enforcing_deal} values={ {k: round(v, 2) for k, v in a.values.items()} }")
@@ -32,10 +32,10 @@ def main() -> None:
     else:
         for k, s in enumerate(r.best.stages, 1):
             print(f"  stage {k}:", g.ids(s))
-        print("  values:", dict(zip(g.party_ids, r.best.values.round(2))))
+        print("  values:", dict(zip(g.party_ids, r.best.values.round(2), strict=True)))
     e = solve_game(g, scenario.solver.max_transitions, enforce_ic=False, enforce_stable=False)
     if e.best is not None:
-        print("IF ENFORCEABLE:", [g.ids(s) for s in e.best.stages], dict(zip(g.party_ids, e.best.values.round(2))))
+        print("IF ENFORCEABLE:", [g.ids(s) for s in e.best.stages], dict(zip(g.party_ids, e.best.values.round(2), strict=True)))
 
 
 if __name__ == "__main__":
