@@ -3,9 +3,9 @@
 The public API; see docs/reference/api.md.
 """
 
-from detente.api import analyse, audit, load, solve
+from detente.api import analyse, audit, beliefs, load, solve
 from detente.errors import DetenteError, ScenarioError, ScheduleError, SolverLimitError
-from detente.results import Analysis, AuditResult, SolveResult
+from detente.results import Analysis, AuditResult, BeliefsResult, SolveResult
 from detente.scenario.model import Move, Party, Proposal, Scenario
 
 __version__ = "0.1.0"
@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Analysis",
     "AuditResult",
+    "BeliefsResult",
     "DetenteError",
     "Move",
     "Party",
@@ -25,6 +26,7 @@ __all__ = [
     "__version__",
     "analyse",
     "audit",
+    "beliefs",
     "load",
     "solve",
 ]

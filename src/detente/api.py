@@ -8,8 +8,9 @@ from pathlib import Path
 from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
 from detente.analysis.solve import analyse as _analyse
 from detente.analysis.solve import solve as _solve
+from detente.beliefs.bayes import beliefs as _beliefs
 from detente.errors import ScheduleError
-from detente.results import Analysis, AuditResult, SolveResult
+from detente.results import Analysis, AuditResult, BeliefsResult, SolveResult
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
 
@@ -46,3 +47,8 @@ def audit(
 def analyse(scenario: Scenario | str | Path) -> Analysis:
     """Status quo, every proposal's verdict and the solver's deal: what ``detente run`` shows."""
     return _analyse(_scenario(scenario))
+
+
+def beliefs(scenario: Scenario | str | Path) -> BeliefsResult:
+    """Each party's type posterior over the event timeline (MODEL.md section 9)."""
+    return _beliefs(_scenario(scenario))

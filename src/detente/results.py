@@ -164,3 +164,31 @@ class Analysis(BaseModel):
     no_deal_reversals: list[str]
     proposals: list[ProposalVerdict]
     solve: SolveResult
+
+
+class BeliefStep(BaseModel):
+    """Beliefs about the actor's type right after one event (MODEL.md section 9)."""
+
+    event: str
+    date: str
+    label: str
+    source: str
+    likelihood: dict[str, float]
+    log_likelihood_ratio: float | None  # log P(e|first type) − log P(e|second); None if decisive
+    posterior: dict[str, float]
+    moved: float  # total-variation distance between beliefs before and after
+
+
+class PartyBeliefs(BaseModel):
+    party: str
+    types: list[str]
+    ratio_of: list[str]  # the two types the log-likelihood ratios compare
+    prior: dict[str, float]
+    steps: list[BeliefStep]
+    final: dict[str, float]
+    moved_most: list[str]
+
+
+class BeliefsResult(BaseModel):
+    scenario: str
+    parties: list[PartyBeliefs]

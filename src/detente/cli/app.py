@@ -90,6 +90,21 @@ def audit(
     render.audit_report(_console(), sc, result)
 
 
+@app.command()
+def beliefs(
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What each side should believe about the other's type after the event timeline."""
+    sc = api.load(scenario, parse_overrides(set_))
+    result = api.beliefs(sc)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render.beliefs(_console(), sc, result)
+
+
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """The built-in scenarios."""

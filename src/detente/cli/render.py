@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from detente.results import Analysis, AuditResult, SolveResult
+from detente.results import Analysis, AuditResult, BeliefsResult, SolveResult
 from detente.scenario.model import Scenario
 
 
@@ -155,3 +155,31 @@ def audit_report(console: Console, scenario: Scenario, audit: AuditResult) -> No
     console.print(verdict)
     for f in audit.failures:
         console.print(f"  • {f.sentence}")
+
+
+def beliefs(console: Console, scenario: Scenario, result: BeliefsResult) -> None:
+    """Per party: the posterior after each event, how informative it was, what moved most."""
+    names = _names(scenario)
+    if not result.parties:
+        console.print("This scenario has no [[types]], so there are no beliefs to update.")
+        return
+    for pb in result.parties:
+        table = Table(title=f"Beliefs about {names[pb.party]}", title_justify="left", expand=True)
+        table.add_column("date", no_wrap=True)
+        table.add_column("event", ratio=1)
+        for t in pb.types:
+            table.add_column(f"P({t})", justify="right", no_wrap=True)
+        llr_head = f"log LR {pb.ratio_of[0]}:{pb.ratio_of[1]}" if len(pb.ratio_of) == 2 else "log LR"
+        table.add_column(llr_head, justify="right", no_wrap=True)
+        table.add_row("", "prior", *[f"{pb.prior[t]:.2f}" for t in pb.types], "")
+        for step in pb.steps:
+            llr = "decisive" if step.log_likelihood_ratio is None else f"{step.log_likelihood_ratio:+.2f}"
+            table.add_row(step.date, step.label, *[f"{step.posterior[t]:.2f}" for t in pb.types], llr)
+        console.print(table)
+        if pb.moved_most:
+            labels = {s.event: s.label for s in pb.steps}
+            moved = {s.event: s.moved for s in pb.steps}
+            console.print(
+                "  Moved beliefs most: "
+                + "; ".join(f"{labels[e]} ({moved[e]:.2f})" for e in pb.moved_most)
+            )

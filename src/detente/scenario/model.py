@@ -5,6 +5,7 @@ Plain frozen dataclasses, so the maths never sees an expression or a pydantic mo
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 from detente.scenario.schema import ScenarioSpec, SolverSpec
@@ -46,6 +47,39 @@ class Proposal:
 
 
 @dataclass(frozen=True)
+class PartyType:
+    """A type of a party: its prior and the parameter values that hold if it is this type."""
+
+    party: str
+    id: str
+    prior: float
+    overrides: dict[str, float] = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    date: datetime.date
+    actor: str
+    label: str
+    likelihood: dict[str, float]
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Signal:
+    id: str
+    sender: str
+    kind: str  # "sunk" or "tied-hands"
+    cost: dict[str, float]
+    good_type: str
+    label: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A scenario ready for the maths: numbers only, ids checked."""
 
@@ -55,6 +89,9 @@ class Scenario:
     moves: tuple[Move, ...]
     initial: tuple[str, ...] = ()
     proposals: tuple[Proposal, ...] = ()
+    types: tuple[PartyType, ...] = ()
+    events: tuple[Event, ...] = ()
+    signals: tuple[Signal, ...] = ()
     parameters: dict[str, float] = field(default_factory=dict)
     solver: SolverSpec = field(default_factory=SolverSpec)
     period: str = "period"
@@ -71,3 +108,6 @@ class Scenario:
 
     def proposal(self, proposal_id: str) -> Proposal:
         return next(p for p in self.proposals if p.id == proposal_id)
+
+    def types_of(self, party_id: str) -> tuple[PartyType, ...]:
+        return tuple(t for t in self.types if t.party == party_id)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from detente.errors import ExpressionError, ScenarioError
 from detente.scenario import expressions
-from detente.scenario.model import Move, Party, Proposal, Scenario
+from detente.scenario.model import Event, Move, Party, PartyType, Proposal, Scenario, Signal
 from detente.scenario.schema import (
     MOVE_NUMBER_FIELDS,
     PARTY_NUMBER_FIELDS,
@@ -20,6 +20,7 @@ from detente.scenario.schema import (
     PartySpec,
     ProposalSpec,
     ScenarioSpec,
+    SignalSpec,
 )
 
 
@@ -77,6 +78,10 @@ def resolve(
     proposals = tuple(
         _proposal(origin, p, party_ids, move_ids, set(initial)) for p in spec.proposals
     )
+    types = _types(origin, spec, party_ids, params)
+    events = _events(origin, spec, types)
+    signals = tuple(_signal(ev, sig, types) for sig in spec.signals)
+    _unique(origin, "signals", [sig.id for sig in spec.signals])
     return Scenario(
         id=spec.scenario.id,
         title=spec.scenario.title,
@@ -84,6 +89,9 @@ def resolve(
         moves=moves,
         initial=tuple(initial),
         proposals=proposals,
+        types=types,
+        events=events,
+        signals=signals,
         parameters=params,
         solver=spec.solver,
         period=spec.scenario.period,
@@ -254,3 +262,84 @@ def _proposal(
         by=p.by,
         note=p.note,
     )
+
+
+PRIOR_TOLERANCE = 1e-6
+
+
+def _types(
+    origin: str, spec: ScenarioSpec, party_ids: set[str], params: Mapping[str, float]
+) -> tuple[PartyType, ...]:
+    """Section 9's types: known parties, unique ids per party, priors in (0, 1] summing to 1."""
+    out: list[PartyType] = []
+    seen: set[tuple[str, str]] = set()
+    for t in spec.types:
+        key = f"types[{t.party}.{t.id}]"
+        if t.party not in party_ids:
+            raise ScenarioError(origin, f"{key}.party", f"unknown party {t.party!r}")
+        if (t.party, t.id) in seen:
+            raise ScenarioError(origin, key, f"duplicate type {t.id!r} for party {t.party!r}")
+        seen.add((t.party, t.id))
+        if not 0.0 < t.prior <= 1.0:
+            raise ScenarioError(origin, f"{key}.prior", f"must lie in (0, 1], got {t.prior:g}")
+        for name in t.parameters:
+            if name not in params:
+                raise ScenarioError(origin, f"{key}.parameters.{name}", "unknown parameter")
+        out.append(PartyType(t.party, t.id, t.prior, dict(t.parameters), t.label))
+    for pid in sorted({t.party for t in out}):
+        total = sum(t.prior for t in out if t.party == pid)
+        if abs(total - 1.0) > PRIOR_TOLERANCE:
+            raise ScenarioError(
+                origin, "types", f"the priors of {pid!r}'s types sum to {total:g}, not 1"
+            )
+    return tuple(out)
+
+
+def _events(origin: str, spec: ScenarioSpec, types: tuple[PartyType, ...]) -> tuple[Event, ...]:
+    """Section 9's events: the actor has types, a likelihood in [0, 1] for each of them."""
+    _unique(origin, "events", [e.id for e in spec.events])
+    out = []
+    for e in spec.events:
+        key = f"events[{e.id}]"
+        actor_types = [t.id for t in types if t.party == e.actor]
+        if not actor_types:
+            raise ScenarioError(
+                origin, f"{key}.actor", f"{e.actor!r} is not a party with [[types]]"
+            )
+        for tid, value in e.likelihood.items():
+            if tid not in actor_types:
+                raise ScenarioError(
+                    origin, f"{key}.likelihood.{tid}", f"not a type of {e.actor!r}"
+                )
+            if not 0.0 <= value <= 1.0:
+                raise ScenarioError(
+                    origin,
+                    f"{key}.likelihood.{tid}",
+                    f"is a probability and must lie in [0, 1], got {value:g}",
+                )
+        for tid in actor_types:
+            if tid not in e.likelihood:
+                raise ScenarioError(origin, f"{key}.likelihood", f"missing for type {tid!r}")
+        if all(v == 0.0 for v in e.likelihood.values()):
+            raise ScenarioError(origin, f"{key}.likelihood", "is zero for every type")
+        out.append(Event(e.id, e.date, e.actor, e.label, dict(e.likelihood), e.source, e.note))
+    return tuple(sorted(out, key=lambda ev: ev.date))
+
+
+def _signal(ev: _Evaluator, sig: SignalSpec, types: tuple[PartyType, ...]) -> Signal:
+    """Section 10's signals: the sender has types, a cost ≥ 0 for each, a known good type."""
+    key = f"signals[{sig.id}]"
+    sender_types = [t.id for t in types if t.party == sig.sender]
+    if not sender_types:
+        raise ev.fail(f"{key}.sender", f"{sig.sender!r} is not a party with [[types]]")
+    if sig.good_type not in sender_types:
+        raise ev.fail(f"{key}.good_type", f"not a type of {sig.sender!r}")
+    cost: dict[str, float] = {}
+    for tid, value in sig.cost.items():
+        if tid not in sender_types:
+            raise ev.fail(f"{key}.cost.{tid}", f"not a type of {sig.sender!r}")
+        cost[tid] = _non_negative(ev, f"{key}.cost.{tid}", value)
+    for tid in sender_types:
+        if tid not in cost:
+            raise ev.fail(f"{key}.cost", f"missing for type {tid!r}")
+    return Signal(sig.id, sig.sender, sig.kind, cost, sig.good_type, sig.label, sig.note)

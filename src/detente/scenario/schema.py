@@ -7,6 +7,7 @@ Numbers may be expressions; they are resolved, and cross-references checked, in
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -93,6 +94,43 @@ class SolverSpec(_Strict):
     max_transitions: Annotated[int, Field(ge=1)] = 10_000_000
 
 
+class TypeSpec(_Strict):
+    """A possible type of a party (MODEL.md section 9): a prior and parameter overrides."""
+
+    party: Id
+    id: Id
+    prior: float
+    label: Text = ""
+    parameters: dict[ParamName, float] = Field(default_factory=dict)
+    note: Text = ""
+    sources: list[Text] = Field(default_factory=list)
+
+
+class EventSpec(_Strict):
+    """A dated observation and how likely each type of its actor was to produce it (section 9)."""
+
+    id: Id
+    date: datetime.date
+    actor: Id
+    label: Text
+    likelihood: dict[Id, float]
+    source: Text
+    note: Text = ""
+
+
+class SignalSpec(_Strict):
+    """A costly signal a party could send (section 10, after Fearon 1997)."""
+
+    id: Id
+    sender: Id
+    kind: Literal["sunk", "tied-hands"]
+    label: Text = ""
+    cost: dict[Id, Num]
+    good_type: Id
+    note: Text = ""
+    sources: list[Text] = Field(default_factory=list)
+
+
 class ScenarioSpec(_Strict):
     """A whole scenario file, numbers unresolved."""
 
@@ -101,5 +139,8 @@ class ScenarioSpec(_Strict):
     parties: list[PartySpec] = Field(min_length=2)
     moves: list[MoveSpec] = Field(min_length=1)
     proposals: list[ProposalSpec] = Field(default_factory=list)
+    types: list[TypeSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
+    signals: list[SignalSpec] = Field(default_factory=list)
     solver: SolverSpec = Field(default_factory=SolverSpec)
     format: Literal[1] = 1

@@ -1,0 +1,1 @@
+"""Types, events and beliefs (MODEL.md section 9)."""

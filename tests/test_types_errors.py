@@ -1,0 +1,94 @@
+"""Bad [[types]], [[events]] and [[signals]]: one line naming the file, key and reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from detente.errors import ScenarioError
+from detente.scenario import load_bytes
+from test_worked_example import WORKED
+
+GOOD_TYPES = """
+[[types]]
+party = "a"
+id = "hard"
+prior = 0.5
+[[types]]
+party = "a"
+id = "soft"
+prior = 0.5
+"""
+
+EVENT = """
+[[events]]
+id = "e1"
+date = {date}
+actor = "{actor}"
+label = "x"
+likelihood = {lik}
+source = "s"
+"""
+
+SIGNAL = """
+[[signals]]
+id = "s1"
+sender = "{sender}"
+kind = "{kind}"
+cost = {cost}
+good_type = "{good}"
+"""
+
+
+def _load(extra: str) -> None:
+    load_bytes(WORKED + extra.encode(), "typed.toml")
+
+
+def _event(date: str = "2019-02-28", actor: str = "a", lik: str = "{ hard = 0.7, soft = 0.2 }") -> str:
+    return GOOD_TYPES + EVENT.format(date=date, actor=actor, lik=lik)
+
+
+def _signal(sender: str = "a", kind: str = "sunk", cost: str = "{ hard = 1.0, soft = 4.0 }", good: str = "hard") -> str:
+    return GOOD_TYPES + SIGNAL.format(sender=sender, kind=kind, cost=cost, good=good)
+
+
+def test_good_types_events_and_signals_load() -> None:
+    scenario = load_bytes(WORKED + (_event() + SIGNAL.format(sender="a", kind="tied-hands", cost="{ hard = 1, soft = 2 }", good="soft")).encode(), "ok.toml")
+    assert len(scenario.types) == 2 and len(scenario.events) == 1 and len(scenario.signals) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "reason"),
+    [
+        (GOOD_TYPES.replace("prior = 0.5\n[[types]]", "prior = 0.6\n[[types]]"), "types", "sum to 1.1"),
+        (GOOD_TYPES.replace('party = "a"\nid = "hard"', 'party = "zz"\nid = "hard"'), "types[zz.hard].party", "unknown party"),
+        (GOOD_TYPES.replace('id = "soft"', 'id = "hard"'), "types[a.hard]", "duplicate type"),
+        (GOOD_TYPES.replace("prior = 0.5\n[[types]]", "prior = 0\n[[types]]"), "types[a.hard].prior", "(0, 1]"),
+        (
+            GOOD_TYPES.replace('id = "hard"\nprior = 0.5', 'id = "hard"\nprior = 0.5\nparameters = { nope = 1.0 }'),
+            "types[a.hard].parameters.nope",
+            "unknown parameter",
+        ),
+        (_event(lik="{ hard = 1.2, soft = 0.2 }"), "events[e1].likelihood.hard", "[0, 1]"),
+        (_event(lik="{ hard = 0.2 }"), "events[e1].likelihood", "missing for type 'soft'"),
+        (_event(lik="{ hard = 0.2, soft = 0.1, odd = 0.3 }"), "events[e1].likelihood.odd", "not a type"),
+        (_event(lik="{ hard = 0.0, soft = 0.0 }"), "events[e1].likelihood", "zero for every type"),
+        (_event(actor="b"), "events[e1].actor", "not a party with [[types]]"),
+        (_event(date="2019-02-30"), "invalid TOML", "Invalid date"),  # the TOML parser, with a line
+        (_event(date='"soon"'), "events[e1].date", "date"),
+        (_event() + EVENT.format(date="2019-03-01", actor="a", lik="{ hard = 0.5, soft = 0.5 }"), "events", "duplicate id 'e1'"),
+        (_signal(sender="b"), "signals[s1].sender", "not a party with [[types]]"),
+        (_signal(kind="cheap"), "signals[s1].kind", "sunk"),
+        (_signal(good="odd"), "signals[s1].good_type", "not a type"),
+        (_signal(cost="{ hard = -1, soft = 2 }"), "signals[s1].cost.hard", "negative"),
+        (_signal(cost="{ hard = 1 }"), "signals[s1].cost", "missing for type 'soft'"),
+        (_signal(cost='{ hard = "nope * 2", soft = 1 }'), "signals[s1].cost.hard", "unknown parameter"),
+    ],
+)
+def test_bad_types_events_signals(extra: str, key: str, reason: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        _load(extra)
+    message = str(info.value)
+    assert message.startswith("typed.toml: ")
+    assert key in message, message
+    assert reason in message, message
+    assert "\n" not in message
