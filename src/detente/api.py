@@ -37,10 +37,15 @@ def audit(
     """Audit a proposal by id, or stages (``"a1,b2;b1"`` or lists of move ids) (section 8)."""
     sc = _scenario(scenario)
     if (proposal is None) == (stages is None):
-        raise ScheduleError("give either a proposal id or stages, not both and not neither")
+        raise ScheduleError(
+            f"{sc.origin}: give either a proposal id (--proposal) or stages (--stages), not both"
+        )
     if proposal is not None:
         return audit_proposal(sc, proposal)
-    parsed = parse_stages(stages) if isinstance(stages, str) else [list(s) for s in stages or []]
+    try:
+        parsed = parse_stages(stages) if isinstance(stages, str) else [list(s) for s in stages or []]
+    except ScheduleError as exc:
+        raise ScheduleError(f"{sc.origin}: {exc}") from None
     return audit_schedule(sc, parsed)
 
 

@@ -87,7 +87,8 @@ def audit_schedule(
 ) -> AuditResult:
     """Audit ``stages`` (lists of move ids) in ``scenario``."""
     g = game if game is not None else compile_game(scenario)
-    masks = schedule_masks(g, stages, f"proposals[{proposal}]" if proposal else "--stages")
+    where = f"proposals[{proposal}]" if proposal else "--stages"
+    masks = schedule_masks(g, stages, f"{scenario.origin}: {where}")
     words = explain.Words(scenario)
     pid = g.party_ids
     failures: list[Failure] = []
@@ -172,7 +173,10 @@ def audit_schedule(
     feasible = valid and all(c.holds for c in stage_checks) and final.stable
     enforcing = feasible and ir
     if enforcing:
-        reason = "Self-enforcing: every stage pays for every party, the final agreement holds, and both sides gain over no deal."
+        reason = (
+            "Self-enforcing: every stage pays for every party, the final agreement holds, and "
+            "no party is worse off than with no deal."
+        )
         if not path.safe:
             first = next(f.sentence for f in failures if f.kind == "path-covert")
             reason += " Mid-way, though: " + first

@@ -17,7 +17,7 @@ class Words:
         return self.party_names.get(pid, pid)
 
     def moves(self, ids: list[str]) -> str:
-        items = [_lower_first(self.labels.get(i, i)) for i in ids]
+        items = [self.labels.get(i, i) for i in ids]
         if not items:
             return "nothing"
         if len(items) == 1:
@@ -40,12 +40,6 @@ class Words:
         return f" (after which the others would undo {self.moves(dev.snapback)})"
 
 
-def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
-        return text[0].lower() + text[1:]
-    return text
-
-
 def stage_failure(w: Words, party: str, stage: int, moves: list[str], comply: float, deviate: float, dev: DeviationInfo) -> str:
     who = w.party(party)
     what = f"its part of stage {stage} ({w.moves(moves)})" if moves else f"stage {stage}"
@@ -60,7 +54,7 @@ def final_overt_failure(w: Words, party: str, comply: float, deviate: float, dev
     who = w.party(party)
     return (
         f"The final agreement would not hold: {who} would gain {deviate - comply:.2f} by "
-        f"{w.deviation(dev)} ({deviate:.2f}{w.aftermath(dev)} against {comply:.2f} for keeping it)."
+        f"{w.deviation(dev)}: {deviate:.2f}{w.aftermath(dev)}, against {comply:.2f} for keeping it."
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from detente.analysis import explain
 from detente.analysis.audit import audit_proposal, audit_schedule
+from detente.errors import SolverLimitError
 from detente.model.bargaining import is_individually_rational, nash_score
 from detente.model.game import Game, compile_game
 from detente.results import (
@@ -26,7 +27,10 @@ def solve(scenario: Scenario, game: Game | None = None) -> SolveResult:
     """The self-enforcing deal of ``scenario`` (or why there is none)."""
     g = game if game is not None else compile_game(scenario)
     limit = scenario.solver.max_transitions
-    result = solve_game(g, limit)
+    try:
+        result = solve_game(g, limit)
+    except SolverLimitError as exc:
+        raise SolverLimitError(f"{scenario.origin}: solver: {exc}") from None
     pid = g.party_ids
     words = explain.Words(scenario)
     d = result.disagreement.values
@@ -151,11 +155,15 @@ def _deal_sentence(
         f"over no deal, {gain_text}."
     )
     if bench is not None and bench.schedule != schedule:
-        lost = {p: bench.values[p] - values[p] for p in values}
+        diffs = []
+        for p, v in values.items():
+            delta = v - bench.values[p]
+            if abs(delta) > 0.005:
+                diffs.append(f"{words.party(p)} {'more' if delta > 0 else 'less'} by {abs(delta):.2f}")
         text += (
-            " With enforceable promises the parties would settle on a different deal "
-            f"({len(bench.schedule)} stage{'s' if len(bench.schedule) != 1 else ''}); the lack of "
-            "enforcement costs " + ", ".join(f"{words.party(p)} {v:.2f}" for p, v in lost.items()) + "."
+            " If promises were enforceable the parties would strike a different deal "
+            f"({len(bench.schedule)} stage{'s' if len(bench.schedule) != 1 else ''}); against it, "
+            "this one gives " + (", ".join(diffs) if diffs else "the same values") + "."
         )
     return text
 

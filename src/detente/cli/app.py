@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -74,7 +73,7 @@ def solve(scenario: ScenarioArg, set_: SetOpt = None, as_json: JsonOpt = False) 
 @app.command()
 def audit(
     scenario: ScenarioArg,
-    proposal: Annotated[str | None, typer.Option(help="A proposal id from the scenario's [[proposals]].")] = None,
+    proposal: Annotated[str | None, typer.Option(help="A proposal id from the scenario (see `detente scenarios show`).")] = None,
     stages: Annotated[
         str | None, typer.Option(help='Stages of move ids: "a1,b2;b1" (stages split by ;).')
     ] = None,
@@ -127,10 +126,21 @@ def scenarios_show(scenario_id: Annotated[str, typer.Argument(help="Library id o
 
 
 @scenarios_app.command("validate")
-def scenarios_validate(file: Annotated[Path, typer.Argument(help="A scenario TOML file.")], set_: SetOpt = None) -> None:
+def scenarios_validate(
+    file: Annotated[str, typer.Argument(help="A scenario TOML file (or a library id).")],
+    set_: SetOpt = None,
+) -> None:
     """Check a scenario file; exit 0 if valid, else print one line and exit 2."""
     sc = api.load(file, parse_overrides(set_))
-    print(f"{file}: valid ({sc.id}: {len(sc.parties)} parties, {len(sc.moves)} moves, {len(sc.proposals)} proposals)")
+    print(
+        f"{file}: valid ({sc.id}: {_count(len(sc.parties), 'party', 'parties')}, "
+        f"{_count(len(sc.moves), 'move', 'moves')}, "
+        f"{_count(len(sc.proposals), 'proposal', 'proposals')})"
+    )
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 @scenarios_app.command("schema")

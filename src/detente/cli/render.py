@@ -33,7 +33,8 @@ def analysis(console: Console, scenario: Scenario, result: Analysis) -> None:
     """``detente run``: the status quo, proposals, the deal, values and what binds."""
     names = _names(scenario)
     labels = _labels(scenario)
-    console.print(f"[bold]{result.title}[/bold]  [dim]({result.scenario}; one period = one {result.period})[/dim]")
+    period = "" if result.period == "period" else f"; one period = one {result.period}"
+    console.print(f"[bold]{result.title}[/bold]  [dim]({result.scenario}{period})[/dim]")
     in_effect = ", ".join(f"{labels[m]} ({names[scenario.move(m).owner]})" for m in result.status_quo) or "nothing"
     console.print(f"[bold]Status quo:[/bold] in effect: {in_effect}.")
     dis = result.solve.disagreement
@@ -62,7 +63,7 @@ def analysis(console: Console, scenario: Scenario, result: Analysis) -> None:
 def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:
     names = _names(scenario)
     if not result.deal or result.audit is None:
-        console.print(f"[bold red]No self-enforcing deal.[/bold red] {result.explanation}")
+        console.print(f"[bold red]{result.explanation}[/bold red]")
         if result.if_enforceable is not None:
             console.print("[bold]What binds in the best deal if promises were enforceable:[/bold]")
             for f in result.if_enforceable.failures[:4]:
