@@ -30,50 +30,73 @@ MOVE_NUMBER_FIELDS = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True)
 
 
 class ScenarioHeader(_Strict):
     id: Id
+    """Lower-case letters, digits and dashes; unique in the library."""
     title: Text
+    """A one-line title."""
     period: Text = "period"
+    """What one period means (a label only), e.g. "quarter"."""
     initial: list[Id] = Field(default_factory=list)
+    """Moves already in effect at the start (the status quo)."""
     sources: list[Text] = Field(default_factory=list)
+    """Where the scenario's facts come from."""
     description: Text = ""
+    """What the scenario models, its unit of value and its main judgement calls."""
     note: Text = ""
 
 
 class Parameter(_Strict):
     value: float
+    """The number; `--set NAME=VALUE` overrides it."""
     note: Text = ""
     source: Text = ""
     owner: Id | None = None
+    """The party that privately knows this number (for misperception)."""
 
 
 class PartySpec(_Strict):
     id: Id
     name: Text
     discount: Num
+    """Per-period discount factor δ, strictly between 0 and 1."""
     unreciprocated_cost: Num = 0.0
+    """One-time cost of any stage in which only this party moves (face, audience costs)."""
     defection_penalty: Num = 0.0
+    """Flow lost per period after this party is caught defecting."""
     bargaining_power: Num | None = None
+    """Weight in the Nash product; set for all parties or none (then from discounts)."""
     note: Text = ""
     notes: dict[str, Text] = Field(default_factory=dict)
+    """The reason for each number field set, keyed by the field's name."""
     sources: list[Text] = Field(default_factory=list)
 
 
 class MoveSpec(_Strict):
     id: Id
     owner: Id
+    """The party that performs (and can undo) the move."""
     label: Text
+    """A short imperative phrase, used in sentences."""
     cost: Num = 0.0
+    """Flow cost per period to the owner while the move is in effect."""
     value: dict[Id, Num] = Field(default_factory=dict)
+    """Flow value per period to each party (the owner too) while in effect."""
     upfront_cost: Num = 0.0
+    """One-time cost to the owner when performed."""
     reversible: bool = False
+    """Whether the owner can undo it (snapback)."""
     reversal_cost: Num = 0.0
+    """One-time cost of undoing it."""
     verifiability: Num = 1.0
+    """Per-period probability that covert non-compliance is detected."""
     verifiability_with: dict[Id, Num] = Field(default_factory=dict)
+    """Higher verifiability while another move (e.g. inspections) is in effect."""
     requires: list[Id] = Field(default_factory=list)
+    """Moves that must be in effect by the end of the stage that performs this one."""
     note: Text = ""
     notes: dict[str, Text] = Field(default_factory=dict)
     sources: list[Text] = Field(default_factory=list)
@@ -84,14 +107,18 @@ class ProposalSpec(_Strict):
     label: Text = ""
     by: Id | None = None
     stages: list[list[Id]]
+    """The schedule: a list of stages, each a list of move ids."""
     note: Text = ""
     sources: list[Text] = Field(default_factory=list)
 
 
 class SolverSpec(_Strict):
     max_stage_moves: Annotated[int, Field(ge=1, le=16)] = 2
+    """At most this many moves of one party in one stage (the solver's search only)."""
     max_stages: Annotated[int, Field(ge=1, le=32)] = 8
+    """At most this many stages in a schedule."""
     max_transitions: Annotated[int, Field(ge=1)] = 10_000_000
+    """Refuse problems with more (state, stage) transitions than this."""
 
 
 class TypeSpec(_Strict):
