@@ -18,7 +18,12 @@ class ScenarioError(DetenteError):
         self.key = key
         self.reason = reason
         where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {reason}")
+        super().__init__(one_line(f"{where}: {reason}"))
+
+
+def one_line(text: str) -> str:
+    """Escape line breaks, so that an error from any input prints as exactly one line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class ExpressionError(DetenteError):

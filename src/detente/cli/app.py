@@ -12,7 +12,7 @@ from rich.table import Table
 
 from detente import api
 from detente.cli import render
-from detente.errors import DetenteError
+from detente.errors import DetenteError, ScenarioError
 from detente.scenario import library
 from detente.scenario.loader import parse_overrides, read_source
 from detente.scenario.schema import ScenarioSpec
@@ -121,8 +121,12 @@ def scenarios_list() -> None:
 @scenarios_app.command("show")
 def scenarios_show(scenario_id: Annotated[str, typer.Argument(help="Library id or file.")]) -> None:
     """Print a scenario's TOML (to copy and edit)."""
-    _, data = read_source(scenario_id)
-    sys.stdout.write(data.decode("utf-8"))
+    origin, data = read_source(scenario_id)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(origin, "", f"not UTF-8 text (byte {exc.start})") from None
+    sys.stdout.write(text)
 
 
 @scenarios_app.command("validate")

@@ -144,5 +144,7 @@ def _eval(node: ast.AST, params: Mapping[str, float], text: str) -> float:
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)  # guaranteed by _check
         args = [_eval(a, params, text) for a in node.args]
+        if not all(math.isfinite(a) for a in args):  # min/max would drop a NaN by position
+            raise ExpressionError(f"expression {text!r}: {node.func.id}() of a non-finite number")
         return float(_FUNCS[node.func.id](args))
     raise ExpressionError(f"expression {text!r}: {type(node).__name__} is not allowed")

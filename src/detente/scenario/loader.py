@@ -35,13 +35,16 @@ def read_source(source: str | Path) -> tuple[str, bytes]:
         raise ScenarioError(text, "", f"no such file or library scenario (library: {known})")
     if path.is_dir():
         raise ScenarioError(text, "", "is a directory, not a scenario file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(text, "", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+    if not path.is_file():
+        raise ScenarioError(text, "", "not a regular file (a pipe or a device?)")
     try:
-        return text, path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(text, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(text, "", f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
+    return text, data
 
 
 def parse_spec(data: bytes, origin: str) -> ScenarioSpec:
@@ -52,7 +55,9 @@ def parse_spec(data: bytes, origin: str) -> ScenarioSpec:
 
 def parse_toml(data: bytes, origin: str) -> dict[str, Any]:
     if not data.strip():
-        raise ScenarioError(origin, "", "the file is empty; a scenario needs [scenario], [[parties]] and [[moves]]")
+        raise ScenarioError(
+            origin, "", "the file is empty; a scenario needs [scenario], [[parties]] and [[moves]]"
+        )
     if b"\x00" in data:
         raise ScenarioError(origin, "", "binary file, not a TOML text file")
     try:
@@ -62,6 +67,10 @@ def parse_toml(data: bytes, origin: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(origin, "", f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(origin, "", "invalid TOML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
         raise ScenarioError(origin, "", f"invalid TOML: {exc}") from None
 
 
@@ -120,11 +129,22 @@ def _translate(exc: ValidationError, raw: Mapping[str, Any], origin: str) -> Sce
     first = errors[0]
     path = _key_path(first["loc"], raw)
     same = [e for e in errors if _key_path(e["loc"], raw) == path]
-    if len(same) > 1 and all(e["type"] in {"float_type", "float_parsing", "string_type", "string_too_long"} for e in same):
+    too_long = [e for e in same if e["type"] == "string_too_long"]
+    if too_long:
+        limit = too_long[0].get("ctx", {}).get("max_length")
+        reason = f"text longer than {limit} characters"
+    elif len(same) > 1 and all(
+        e["type"] in {"float_type", "float_parsing", "string_type", "int_type", "bool_type"}
+        for e in same
+    ):
         reason = "expected a number or an expression string"
     else:
         reason = _MESSAGES.get(first["type"], first["msg"])
-        if first["type"] not in _MESSAGES and "input" in first and not isinstance(first["input"], dict | list):
+        if (
+            first["type"] not in _MESSAGES
+            and "input" in first
+            and not isinstance(first["input"], dict | list)
+        ):
             reason = f"{reason} (got {first['input']!r})"
     others = len({_key_path(e["loc"], raw) for e in errors}) - 1
     if others > 0:

@@ -7,6 +7,7 @@ the key path and the reason.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from detente.errors import ExpressionError, ScenarioError
@@ -44,6 +45,8 @@ def resolve(
     _unique(origin, "proposals", [p.id for p in spec.proposals])
 
     for name, p in spec.parameters.items():
+        if not math.isfinite(p.value):
+            raise ScenarioError(origin, f"parameters.{name}.value", "must be a finite number")
         if p.owner is not None and p.owner not in party_ids:
             raise ScenarioError(origin, f"parameters.{name}.owner", f"unknown party {p.owner!r}")
 
