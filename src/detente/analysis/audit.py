@@ -234,6 +234,7 @@ def _final_checks(g: Game, s: int, words: explain.Words, failures: list[Failure]
                     sentence=explain.final_overt_failure(words, pid, overt.comply, overt.deviation.value, info),
                 )
             )
+        worst: Failure | None = None
         for c in covert_final(g, s, p):
             cheat = g.ids(c.cheat)
             checks.append(
@@ -248,15 +249,15 @@ def _final_checks(g: Game, s: int, words: explain.Words, failures: list[Failure]
                     detection=c.q,
                 )
             )
-            if not c.holds:
-                failures.append(
-                    Failure(
-                        kind="final-covert",
-                        party=pid,
-                        shortfall=-c.slack,
-                        sentence=explain.final_covert_failure(words, pid, cheat, c.q, c.comply, c.value),
-                    )
+            if not c.holds and (worst is None or -c.slack > worst.shortfall):
+                worst = Failure(
+                    kind="final-covert",
+                    party=pid,
+                    shortfall=-c.slack,
+                    sentence=explain.final_covert_failure(words, pid, cheat, c.q, c.comply, c.value),
                 )
+        if worst is not None:  # one sentence per party: the most profitable way to cheat
+            failures.append(worst)
     slacks = [c.slack for c in checks if c.slack is not None]
     stable = all(c.holds for c in checks)
     return _Final(FinalSummary(stable=stable, slack=min(slacks) if slacks else None, checks=checks))

@@ -1,9 +1,16 @@
-"""Plain-words sentences for failed constraints (MODEL.md section 8)."""
+"""Plain-words sentences for failed constraints (MODEL.md section 8).
+
+Sentences name at most ``LIST_LIMIT`` moves and count the rest ("and 4 more"): they are read
+on one screen; the full lists are in the JSON output (``deviation.skip``, ``reverse``,
+``snapback``) and in ``detente audit``'s table.
+"""
 
 from __future__ import annotations
 
 from detente.results import DeviationInfo
 from detente.scenario.model import Scenario
+
+LIST_LIMIT = 2
 
 
 class Words:
@@ -16,19 +23,28 @@ class Words:
     def party(self, pid: str) -> str:
         return self.party_names.get(pid, pid)
 
-    def moves(self, ids: list[str]) -> str:
+    def moves(self, ids: list[str], limit: int = LIST_LIMIT) -> str:
         items = [self.labels.get(i, i) for i in ids]
         if not items:
             return "nothing"
+        if len(items) > limit:
+            rest = len(items) - limit
+            return ", ".join(items[:limit]) + f" and {rest} more"
         if len(items) == 1:
             return items[0]
         return ", ".join(items[:-1]) + " and " + items[-1]
 
-    def deviation(self, dev: DeviationInfo) -> str:
-        """What the deviator does: 'holding back (...) and undoing (...)'."""
+    def deviation(self, dev: DeviationInfo, own: list[str] | None = None) -> str:
+        """What the deviator does: 'holding back (...) and undoing (...)'.
+
+        When it holds back exactly its own part of the stage (``own``), the list is not repeated.
+        """
         parts = []
         if dev.skip:
-            parts.append(f"holding back ({self.moves(dev.skip)})")
+            if own is not None and sorted(dev.skip) == sorted(own):
+                parts.append("holding it back")
+            else:
+                parts.append(f"holding back ({self.moves(dev.skip)})")
         if dev.reverse:
             parts.append(f"undoing ({self.moves(dev.reverse)})")
         return " and ".join(parts) if parts else "deviating"
@@ -37,24 +53,23 @@ class Words:
         """What the others do about it, as a clause (empty if nothing snaps back)."""
         if not dev.snapback:
             return ""
-        return f" (after which the others would undo {self.moves(dev.snapback)})"
+        return f"; the others would then undo {self.moves(dev.snapback)}"
 
 
 def stage_failure(w: Words, party: str, stage: int, moves: list[str], comply: float, deviate: float, dev: DeviationInfo) -> str:
     who = w.party(party)
     what = f"its part of stage {stage} ({w.moves(moves)})" if moves else f"stage {stage}"
     return (
-        f"{who} would not go through with {what}: stage {stage} is short by {deviate - comply:.2f} "
-        f"for {who}, because {w.deviation(dev)} is worth {deviate:.2f}{w.aftermath(dev)} against "
-        f"{comply:.2f} for complying."
+        f"{who} would not go through with {what}: {w.deviation(dev, moves)} is worth {deviate:.2f} "
+        f"against {comply:.2f} for complying, short by {deviate - comply:.2f}{w.aftermath(dev)}."
     )
 
 
 def final_overt_failure(w: Words, party: str, comply: float, deviate: float, dev: DeviationInfo) -> str:
     who = w.party(party)
     return (
-        f"The final agreement would not hold: {who} would gain {deviate - comply:.2f} by "
-        f"{w.deviation(dev)}: {deviate:.2f}{w.aftermath(dev)}, against {comply:.2f} for keeping it."
+        f"The final agreement would not hold: {w.deviation(dev)} is worth {deviate:.2f} to {who} "
+        f"against {comply:.2f} for keeping it, short by {deviate - comply:.2f}{w.aftermath(dev)}."
     )
 
 
@@ -63,7 +78,7 @@ def final_covert_failure(w: Words, party: str, cheat: list[str], q: float, compl
     return (
         f"The final agreement would not hold: {who} would secretly stop ({w.moves(cheat)}); caught "
         f"with probability {q:.0%} a period, cheating is worth {deviate:.2f} against {comply:.2f} "
-        f"for complying (short by {deviate - comply:.2f})."
+        f"for complying, short by {deviate - comply:.2f}."
     )
 
 

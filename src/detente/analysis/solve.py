@@ -114,9 +114,10 @@ def _tightest(audit: AuditResult, words: explain.Words) -> list[Binding]:
                     party=c.party,
                     slack=c.slack,
                     sentence=(
-                        f"Stage {c.stage}, {words.party(c.party)}: complying is worth {c.comply:.2f}; "
-                        f"{words.deviation(c.deviation)} would be worth {c.deviate:.2f}"
-                        f"{words.aftermath(c.deviation)} (slack {c.slack:.2f})."
+                        f"Stage {c.stage}, {words.party(c.party)} (slack {c.slack:.2f}): "
+                        f"{words.deviation(c.deviation)} would be "
+                        f"worth {c.deviate:.2f} against {c.comply:.2f} for complying"
+                        f"{words.aftermath(c.deviation)}."
                     ),
                 )
             )
@@ -124,17 +125,17 @@ def _tightest(audit: AuditResult, words: explain.Words) -> list[Binding]:
         if f.slack is None:
             continue
         if f.kind == "overt" and f.deviation is not None:
-            how = words.deviation(f.deviation) + words.aftermath(f.deviation)
+            how, after = words.deviation(f.deviation), words.aftermath(f.deviation)
         else:
-            how = f"secretly stopping ({words.moves(f.cheat)})"
+            how, after = f"secretly stopping ({words.moves(f.cheat)})", ""
         rows.append(
             Binding(
                 where=f"final ({f.kind})",
                 party=f.party,
                 slack=f.slack,
                 sentence=(
-                    f"Final agreement, {words.party(f.party)}: keeping it is worth {f.comply:.2f}; "
-                    f"{how} would be worth {f.deviate:.2f} (slack {f.slack:.2f})."
+                    f"Final agreement, {words.party(f.party)} (slack {f.slack:.2f}): {how} would be "
+                    f"worth {f.deviate:.2f} against {f.comply:.2f} for keeping it{after}."
                 ),
             )
         )

@@ -103,24 +103,31 @@ def schedule_table(console: Console, scenario: Scenario, audit: AuditResult, tit
     names = _names(scenario)
     labels = _labels(scenario)
     parties = [p.id for p in scenario.parties]
-    table = Table(title=title, title_justify="left", expand=True)
+    table = Table(title=title, title_justify="left")
     table.add_column("stage", justify="right", no_wrap=True)
-    for p in parties:
-        table.add_column(f"{names[p]} gives", ratio=1)
+    table.add_column("who")
+    table.add_column("gives")
     for p in parties:
         table.add_column(f"slack {p}", justify="right", no_wrap=True)
     by = {(c.stage, c.party): c for c in audit.stages}
     for k, stage in enumerate(audit.schedule, start=1):
-        gives = []
-        for p in parties:
-            moves = [m for m in stage if scenario.move(m).owner == p]
-            gives.append("; ".join(labels[m] for m in moves) or "—")
+        givers = [p for p in parties if any(scenario.move(m).owner == p for m in stage)]
         slacks = [_slack(by[(k, p)].slack) for p in parties]
-        table.add_row(str(k), *gives, *slacks)
+        for i, p in enumerate(givers):
+            moves = [labels[m] for m in stage if scenario.move(m).owner == p]
+            first = i == 0
+            table.add_row(
+                str(k) if first else "",
+                names[p],
+                "; ".join(moves),
+                *(slacks if first else ["" for _ in parties]),
+                end_section=i == len(givers) - 1 and len(givers) > 1,
+            )
     final = audit.final
     table.add_row(
         "end",
-        *["keeps it" for _ in parties],
+        "all",
+        "keep the final agreement",
         *[_slack(min((c.slack for c in final.checks if c.party == p and c.slack is not None), default=None)) for p in parties],
     )
     console.print(table)
