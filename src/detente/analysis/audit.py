@@ -249,7 +249,7 @@ def _final_checks(g: Game, s: int, words: explain.Words, failures: list[Failure]
                     detection=c.q,
                 )
             )
-            if not c.holds and (worst is None or -c.slack > worst.shortfall):
+            if not c.holds and (worst is None or -c.slack > (worst.shortfall or 0.0)):
                 worst = Failure(
                     kind="final-covert",
                     party=pid,
