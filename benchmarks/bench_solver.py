@@ -70,12 +70,11 @@ def peak_memory(n_free: int, seed: int) -> tuple[float, float]:
     )
     code_base = "import detente.solvers.dp"
     peaks = []
-    for code in (code_solve, code_base):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # RUSAGE_CHILDREN's maxrss is the largest of all children so far: the small one goes first
+    for code in (code_base, code_solve):
         subprocess.run([sys.executable, "-c", code], check=True)
         peaks.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-        del before
-    return peaks[0], peaks[1]
+    return peaks[1], peaks[0]
 
 
 def main() -> None:
