@@ -21,6 +21,7 @@ from detente.model.bargaining import (
 from detente.model.game import FloatArray, Game
 from detente.model.stability import MAX_EXHAUSTIVE_CHEATS
 from detente.solvers import _kernel
+from detente.errors import SolverLimitError
 from detente.solvers.limits import check_size
 
 # The pruning bounds take (max_stages + 1)·P floats per state: skipped above this size.
@@ -208,20 +209,24 @@ class _Store:
         self.count = np.zeros(n_states, dtype=np.int64)
         self.size = 0
         cap = 1024
+        # Narrow types where the range allows (stages ≤ 32, free moves ≤ 24, fewer than 2^31
+        # entries): the store is most of the solver's memory.
         self.val = np.empty((cap, n_parties))
-        self.j = np.empty(cap, dtype=np.int64)
-        self.stage = np.empty(cap, dtype=np.int64)
-        self.next = np.empty(cap, dtype=np.int64)
+        self.j = np.empty(cap, dtype=np.int8)
+        self.stage = np.empty(cap, dtype=np.int32)
+        self.next = np.empty(cap, dtype=np.int32)
         self.suf1 = np.empty(cap)  # two parties: max V_1 from an entry to its state's end
-        self.sufj = np.empty(cap, dtype=np.int64)  # and the fewest stages there
+        self.sufj = np.empty(cap, dtype=np.int8)  # and the fewest stages there
 
     def _reserve(self, extra: int) -> None:
         need = self.size + extra
         cap = len(self.j)
         if need <= cap:
             return
+        if need >= 2**31:
+            raise SolverLimitError(f"{need:,} frontier entries: more than the solver can index")
         while cap < need:
-            cap *= 2
+            cap += max(cap // 2, 1024)  # grow by half: a copy costs old + new at once
         for name in ("val", "j", "stage", "next", "suf1", "sufj"):
             old = getattr(self, name)
             new = np.empty((cap, *old.shape[1:]), dtype=old.dtype)
