@@ -3,9 +3,16 @@
 The public API; see docs/reference/api.md.
 """
 
-from detente.api import analyse, audit, beliefs, load, solve
+from detente.api import analyse, audit, beliefs, load, solve, solve_robust
 from detente.errors import DetenteError, ScenarioError, ScheduleError, SolverLimitError
-from detente.results import Analysis, AuditResult, BeliefsResult, SolveResult
+from detente.results import (
+    Analysis,
+    AuditResult,
+    BeliefsResult,
+    RobustSolveResult,
+    ScreeningResult,
+    SolveResult,
+)
 from detente.scenario.model import Move, Party, Proposal, Scenario
 
 __version__ = "0.1.0"
@@ -14,6 +21,8 @@ __all__ = [
     "Analysis",
     "AuditResult",
     "BeliefsResult",
+    "RobustSolveResult",
+    "ScreeningResult",
     "DetenteError",
     "Move",
     "Party",
@@ -29,4 +38,5 @@ __all__ = [
     "beliefs",
     "load",
     "solve",
+    "solve_robust",
 ]

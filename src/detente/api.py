@@ -8,9 +8,10 @@ from pathlib import Path
 from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
 from detente.analysis.solve import analyse as _analyse
 from detente.analysis.solve import solve as _solve
+from detente.analysis.types import DEFAULT_TAU, BeliefsAt, screen, solve_against_types
 from detente.beliefs.bayes import beliefs as _beliefs
 from detente.errors import ScheduleError
-from detente.results import Analysis, AuditResult, BeliefsResult, SolveResult
+from detente.results import Analysis, AuditResult, BeliefsResult, RobustSolveResult, SolveResult
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
 
@@ -29,29 +30,54 @@ def solve(scenario: Scenario | str | Path) -> SolveResult:
     return _solve(_scenario(scenario))
 
 
+def solve_robust(
+    scenario: Scenario | str | Path, tau: float, beliefs_at: BeliefsAt = "prior"
+) -> RobustSolveResult:
+    """The best deal every type at least ``tau`` likely goes through with (MODEL.md section 9).
+
+    ``beliefs_at``: the types' priors, or the posteriors after the scenario's event timeline.
+    """
+    return solve_against_types(_scenario(scenario), tau, beliefs_at)
+
+
 def audit(
     scenario: Scenario | str | Path,
     proposal: str | None = None,
     stages: str | Sequence[Sequence[str]] | None = None,
+    types: bool = False,
+    beliefs_at: BeliefsAt = "prior",
 ) -> AuditResult:
-    """Audit a proposal by id, or stages (``"a1,b2;b1"`` or lists of move ids) (section 8)."""
+    """Audit a proposal by id, or stages (``"a1,b2;b1"`` or lists of move ids) (section 8).
+
+    With ``types``, ``screening`` says what every type of every party does inside the
+    schedule (section 9), under the priors or the posteriors (``beliefs_at``).
+    """
     sc = _scenario(scenario)
     if (proposal is None) == (stages is None):
         raise ScheduleError(
             f"{sc.origin}: give either a proposal id (--proposal) or stages (--stages), not both"
         )
     if proposal is not None:
-        return audit_proposal(sc, proposal)
-    try:
-        parsed = parse_stages(stages) if isinstance(stages, str) else [list(s) for s in stages or []]
-    except ScheduleError as exc:
-        raise ScheduleError(f"{sc.origin}: {exc}") from None
-    return audit_schedule(sc, parsed)
+        result = audit_proposal(sc, proposal)
+    else:
+        try:
+            parsed = parse_stages(stages) if isinstance(stages, str) else [list(s) for s in stages or []]
+        except ScheduleError as exc:
+            raise ScheduleError(f"{sc.origin}: {exc}") from None
+        result = audit_schedule(sc, parsed)
+    if types:
+        where = f"proposals[{proposal}]" if proposal else "--stages"
+        result.screening = screen(sc, result.schedule, beliefs_at, where=where)
+    return result
 
 
-def analyse(scenario: Scenario | str | Path) -> Analysis:
-    """Status quo, every proposal's verdict and the solver's deal: what ``detente run`` shows."""
-    return _analyse(_scenario(scenario))
+def analyse(scenario: Scenario | str | Path, tau: float = DEFAULT_TAU) -> Analysis:
+    """Status quo, every proposal's verdict and the solver's deal: what ``detente run`` shows.
+
+    With types, also the deal safe against every type at least ``tau`` likely, at the prior
+    and after the event timeline.
+    """
+    return _analyse(_scenario(scenario), tau)
 
 
 def beliefs(scenario: Scenario | str | Path) -> BeliefsResult:

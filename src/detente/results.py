@@ -90,6 +90,7 @@ class AuditResult(BaseModel):
     disagreement: dict[str, float]
     failures: list[Failure]
     reason: str
+    screening: ScreeningResult | None = None  # with `audit --types`: what each type does
 
 
 class SolverStats(BaseModel):
@@ -164,6 +165,7 @@ class Analysis(BaseModel):
     no_deal_reversals: list[str]
     proposals: list[ProposalVerdict]
     solve: SolveResult
+    robust: list[BeliefDeal] = Field(default_factory=list)  # with types: the deal safe against them, at the prior and the posterior
 
 
 class BeliefStep(BaseModel):
@@ -192,3 +194,79 @@ class PartyBeliefs(BaseModel):
 class BeliefsResult(BaseModel):
     scenario: str
     parties: list[PartyBeliefs]
+
+
+class TypeChoice(BaseModel):
+    """One type at one stage of a schedule (MODEL.md section 9): comply, or walk out."""
+
+    stage: int  # K + 1 is the final agreement
+    comply: float  # complying now, keeping the option to quit later (W of the next stage)
+    deviate: float | None  # the best deviation's value; null when the type has none
+    value: float  # the better of the two
+    quits: bool
+    deviation: DeviationInfo | None = None  # what the overt deviation does
+    cheat: list[str] = Field(default_factory=list)  # at the end: the moves a covert cheat stops
+
+
+class TypeBehaviour(BaseModel):
+    """What one type of one party does inside a schedule, and what it is worth to it."""
+
+    party: str
+    type: str | None  # null: the party has no types
+    probability: float
+    enforced: bool  # whether the robust solve requires this type to comply throughout
+    value: float  # its value of the schedule when it may quit (section 9)
+    disagreement: float  # its no-deal value
+    quits_at: int | None  # the stage it walks out at, if any (K + 1: breaks the final agreement)
+    choices: list[TypeChoice]
+    sentence: str
+
+
+class ScreeningResult(BaseModel):
+    """Every type's behaviour inside one schedule and each party's expected value."""
+
+    scenario: str
+    schedule: list[list[str]]
+    beliefs_at: str  # "prior" or "posterior"
+    beliefs: dict[str, dict[str, float]]
+    tau: float | None  # the robust solve's threshold; null for an audit (no type is required to comply)
+    types: list[TypeBehaviour]
+    expected_values: dict[str, float]
+    expected_disagreement: dict[str, float]
+
+
+class RobustStats(BaseModel):
+    method: Literal["exact-dp-agents"] = "exact-dp-agents"
+    agents: int
+    transitions: int
+    frontier_entries: int
+    seconds: float
+
+
+class RobustSolveResult(BaseModel):
+    """The best deal that every type at least ``tau`` likely would go through with."""
+
+    scenario: str
+    tau: float
+    beliefs_at: str
+    beliefs: dict[str, dict[str, float]]
+    deal: bool
+    schedule: list[list[str]]
+    expected_values: dict[str, float] | None
+    expected_disagreement: dict[str, float]
+    gains: dict[str, float] | None
+    screening: ScreeningResult | None
+    explanation: str
+    solver: RobustStats
+
+
+class BeliefDeal(BaseModel):
+    """The robust deal under one set of beliefs (for ``detente run``)."""
+
+    beliefs_at: str
+    beliefs: dict[str, dict[str, float]]
+    result: RobustSolveResult
+
+
+AuditResult.model_rebuild()
+Analysis.model_rebuild()

@@ -73,7 +73,7 @@ def schedule_masks(g: Game, stages: list[list[str]], where: str = "--stages") ->
     return masks
 
 
-def _dev_info(g: Game, dev: Deviation | None) -> DeviationInfo | None:
+def deviation_info(g: Game, dev: Deviation | None) -> DeviationInfo | None:
     if dev is None:
         return None
     return DeviationInfo(skip=g.ids(dev.skipped), reverse=g.ids(dev.reversed), snapback=g.ids(dev.snapped))
@@ -118,7 +118,7 @@ def audit_schedule(
             comply = float(values[k - 1, p])
             slack = None if dev is None else comply - dev.value
             holds = slack is None or slack >= -TOLERANCE
-            info = _dev_info(g, dev)
+            info = deviation_info(g, dev)
             own = g.ids(stage & g.owned(p))
             stage_checks.append(
                 StageCheck(
@@ -213,7 +213,7 @@ def _final_checks(g: Game, s: int, words: explain.Words, failures: list[Failure]
     for p in range(g.n_parties):
         pid = g.party_ids[p]
         overt = overt_final(g, s, p)
-        info = _dev_info(g, overt.deviation)
+        info = deviation_info(g, overt.deviation)
         checks.append(
             FinalCheck(
                 party=pid,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from detente.analysis import explain
 from detente.analysis.audit import audit_proposal, audit_schedule
+from detente.analysis.types import DEFAULT_TAU, robust_views
 from detente.errors import SolverLimitError
 from detente.model.bargaining import is_individually_rational, nash_score
 from detente.model.game import Game, compile_game
@@ -183,8 +184,9 @@ def _no_deal_sentence(bench: Benchmark | None) -> str:
     )
 
 
-def analyse(scenario: Scenario) -> Analysis:
-    """Everything ``detente run`` shows: status quo, proposals' verdicts, the solver's deal."""
+def analyse(scenario: Scenario, tau: float = DEFAULT_TAU) -> Analysis:
+    """Everything ``detente run`` shows: status quo, proposals' verdicts, the solver's deal,
+    and with types the deal safe against every type at least ``tau`` likely (section 9)."""
     g = compile_game(scenario)
     verdicts = [
         ProposalVerdict(
@@ -205,4 +207,5 @@ def analyse(scenario: Scenario) -> Analysis:
         no_deal_reversals=solved.no_deal_reversals,
         proposals=verdicts,
         solve=solved,
+        robust=robust_views(scenario, tau),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -16,6 +17,12 @@ from detente.errors import DetenteError, ScenarioError
 from detente.scenario import library
 from detente.scenario.loader import parse_overrides, read_source
 from detente.scenario.schema import ScenarioSpec
+
+
+class BeliefsChoice(StrEnum):
+    prior = "prior"
+    posterior = "posterior"
+
 
 app = typer.Typer(
     help="detente: which concessions, in what order, make a deal that enforces itself.",
@@ -34,6 +41,10 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override a parameter: --set leakage=0.5 (repeatable)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+BeliefsOpt = Annotated[
+    BeliefsChoice,
+    typer.Option("--beliefs", help="The types' priors, or their posteriors after the event timeline."),
+]
 
 
 def _console() -> Console:
@@ -48,11 +59,19 @@ def _print_json(obj: object) -> None:
 def run(
     scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
     set_: SetOpt = None,
+    robust: Annotated[
+        float,
+        typer.Option(
+            "--robust",
+            metavar="TAU",
+            help="With types: the deal safe against every type at least TAU likely.",
+        ),
+    ] = 0.25,
     as_json: JsonOpt = False,
 ) -> None:
     """The whole analysis of a scenario (default: hanoi-2019) on one screen."""
     sc = api.load(scenario, parse_overrides(set_))
-    result = api.analyse(sc)
+    result = api.analyse(sc, robust)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
@@ -60,9 +79,29 @@ def run(
 
 
 @app.command()
-def solve(scenario: ScenarioArg, set_: SetOpt = None, as_json: JsonOpt = False) -> None:
+def solve(
+    scenario: ScenarioArg,
+    set_: SetOpt = None,
+    robust: Annotated[
+        float | None,
+        typer.Option(
+            "--robust",
+            metavar="TAU",
+            help="Keep IC for every type at least TAU likely; the others may quit (MODEL.md §9).",
+        ),
+    ] = None,
+    beliefs_at: BeliefsOpt = BeliefsChoice.prior,
+    as_json: JsonOpt = False,
+) -> None:
     """The self-enforcing deal that maximises the Nash product, or why there is none."""
     sc = api.load(scenario, parse_overrides(set_))
+    if robust is not None:
+        robust_result = api.solve_robust(sc, robust, beliefs_at.value)
+        if as_json:
+            _print_json(robust_result.model_dump(mode="json"))
+            return
+        render.robust_solution(_console(), sc, robust_result)
+        return
     result = api.solve(sc)
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -78,15 +117,21 @@ def audit(
         str | None, typer.Option(help='Stages of move ids: "a1,b2;b1" (stages split by ;).')
     ] = None,
     set_: SetOpt = None,
+    types: Annotated[
+        bool, typer.Option("--types", help="Also say what each type of each party would do (MODEL.md §9).")
+    ] = False,
+    beliefs_at: BeliefsOpt = BeliefsChoice.prior,
     as_json: JsonOpt = False,
 ) -> None:
     """Audit a schedule stage by stage: who would deviate, where, and by how much."""
     sc = api.load(scenario, parse_overrides(set_))
-    result = api.audit(sc, proposal=proposal, stages=stages)
+    result = api.audit(sc, proposal=proposal, stages=stages, types=types, beliefs_at=beliefs_at.value)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
     render.audit_report(_console(), sc, result)
+    if result.screening is not None:
+        render.screening(_console(), sc, result.screening)
 
 
 @app.command()

@@ -6,7 +6,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from detente.results import Analysis, AuditResult, BeliefsResult, SolveResult
+from detente.results import (
+    Analysis,
+    AuditResult,
+    BeliefsResult,
+    RobustSolveResult,
+    ScreeningResult,
+    SolveResult,
+)
 from detente.scenario.model import Scenario
 
 
@@ -58,6 +65,8 @@ def analysis(console: Console, scenario: Scenario, result: Analysis) -> None:
             table.add_row(v.proposal, names.get(v.by or "", v.by or ""), verdict, v.audit.reason)
         console.print(table)
     solution(console, scenario, result.solve)
+    if result.robust:
+        against_types(console, scenario, result)
 
 
 def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:
@@ -191,3 +200,105 @@ def beliefs(console: Console, scenario: Scenario, result: BeliefsResult) -> None
                 "  Moved beliefs most: "
                 + "; ".join(f"{labels[e]} ({moved[e]:.2f})" for e in pb.moved_most)
             )
+
+
+def _beliefs_text(beliefs: dict[str, dict[str, float]]) -> str:
+    return "; ".join(
+        ", ".join(f"{t} {p:.2f}" for t, p in types.items()) for types in beliefs.values()
+    )
+
+
+def _schedule_text(scenario: Scenario, schedule: list[list[str]]) -> str:
+    labels = _labels(scenario)
+    return " → ".join(" + ".join(labels[m] for m in stage) for stage in schedule) or "—"
+
+
+def against_types(console: Console, scenario: Scenario, result: Analysis) -> None:
+    """``detente run`` with types: the robust deal at the prior and after the timeline."""
+    tau = result.robust[0].result.tau
+    table = Table(
+        title=f"Against the wrong type (every type at least {tau:.2f} likely must comply)",
+        title_justify="left",
+        expand=True,
+    )
+    table.add_column("beliefs", no_wrap=True)
+    table.add_column("P(type)")
+    table.add_column("schedule", ratio=1)
+    for p in scenario.parties:
+        table.add_column(f"E gain {p.id}", justify="right", no_wrap=True)
+    for view in result.robust:
+        r = view.result
+        gains = [_fmt((r.gains or {}).get(p.id)) for p in scenario.parties]
+        schedule = _schedule_text(scenario, r.schedule) if r.deal else "no deal"
+        table.add_row(view.beliefs_at, _beliefs_text(view.beliefs), schedule, *gains)
+    console.print(table)
+    for view in result.robust:
+        r = view.result
+        if r.screening is None:
+            continue
+        for t in r.screening.types:
+            if t.quits_at is not None:
+                console.print(f"  • {view.beliefs_at}: {t.sentence}")
+
+
+def robust_solution(console: Console, scenario: Scenario, result: RobustSolveResult) -> None:
+    """``detente solve --robust TAU``: the deal, each type's behaviour, expected values."""
+    names = _names(scenario)
+    console.print(
+        f"[bold]Beliefs ({result.beliefs_at}):[/bold] {_beliefs_text(result.beliefs) or 'no types'}; "
+        f"threshold τ = {result.tau:.2f}"
+    )
+    if not result.deal or result.screening is None:
+        console.print(f"[bold red]{result.explanation}[/bold red]")
+        return
+    table = Table(title="The deal safe against the likely types", title_justify="left")
+    table.add_column("stage", justify="right")
+    table.add_column("who")
+    table.add_column("gives")
+    labels = _labels(scenario)
+    for k, stage in enumerate(result.schedule, start=1):
+        givers = [p.id for p in scenario.parties if any(scenario.move(m).owner == p.id for m in stage)]
+        for i, p in enumerate(givers):
+            moves = "; ".join(labels[m] for m in stage if scenario.move(m).owner == p)
+            table.add_row(str(k) if i == 0 else "", names[p], moves)
+    console.print(table)
+    screening(console, scenario, result.screening, sentences=False)
+    console.print(f"[bold]Why:[/bold] {result.explanation}")
+
+
+def screening(console: Console, scenario: Scenario, result: ScreeningResult, sentences: bool = True) -> None:
+    """What each type does inside the schedule, and the expected values."""
+    names = _names(scenario)
+    table = Table(title=f"Each type inside the schedule (beliefs: {result.beliefs_at})", title_justify="left")
+    table.add_column("party")
+    table.add_column("type")
+    table.add_column("P", justify="right")
+    required = result.tau is not None
+    if required:
+        table.add_column("must comply")
+    table.add_column("does")
+    table.add_column("value", justify="right")
+    table.add_column("no deal", justify="right")
+    for t in result.types:
+        does = "complies" if t.quits_at is None else f"quits at {'the end' if t.quits_at > len(result.schedule) else f'stage {t.quits_at}'}"
+        cells = [names[t.party], t.type or "—", f"{t.probability:.2f}"]
+        if required:
+            cells.append("yes" if t.enforced else "no")
+        table.add_row(
+            *cells,
+            Text(does, style="green" if t.quits_at is None else "yellow"),
+            _fmt(t.value),
+            _fmt(t.disagreement),
+        )
+    console.print(table)
+    console.print(
+        "Expected values: "
+        + ", ".join(
+            f"{names[p]} {v:.2f} (no deal {result.expected_disagreement[p]:.2f})"
+            for p, v in result.expected_values.items()
+        )
+    )
+    if sentences:
+        for t in result.types:
+            if t.quits_at is not None:
+                console.print(f"  • {t.sentence}")

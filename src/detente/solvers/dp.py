@@ -10,6 +10,7 @@ from itertools import combinations
 
 import numpy as np
 
+from detente.errors import SolverLimitError
 from detente.model.bargaining import (
     Disagreement,
     better,
@@ -21,7 +22,6 @@ from detente.model.bargaining import (
 from detente.model.game import FloatArray, Game
 from detente.model.stability import MAX_EXHAUSTIVE_CHEATS
 from detente.solvers import _kernel
-from detente.errors import SolverLimitError
 from detente.solvers.limits import check_size
 
 # The pruning bounds take (max_stages + 1)·P floats per state: skipped above this size.
