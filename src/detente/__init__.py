@@ -3,7 +3,7 @@
 The public API; see docs/reference/api.md.
 """
 
-from detente.api import analyse, audit, beliefs, load, solve, solve_robust
+from detente.api import analyse, audit, beliefs, load, signals, solve, solve_robust
 from detente.errors import DetenteError, ScenarioError, ScheduleError, SolverLimitError
 from detente.results import (
     Analysis,
@@ -11,6 +11,7 @@ from detente.results import (
     BeliefsResult,
     RobustSolveResult,
     ScreeningResult,
+    SignalsResult,
     SolveResult,
 )
 from detente.scenario.model import Move, Party, Proposal, Scenario
@@ -23,6 +24,7 @@ __all__ = [
     "BeliefsResult",
     "RobustSolveResult",
     "ScreeningResult",
+    "SignalsResult",
     "DetenteError",
     "Move",
     "Party",
@@ -37,6 +39,7 @@ __all__ = [
     "audit",
     "beliefs",
     "load",
+    "signals",
     "solve",
     "solve_robust",
 ]

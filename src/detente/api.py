@@ -6,12 +6,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
+from detente.analysis.signals import signals as _signals
 from detente.analysis.solve import analyse as _analyse
 from detente.analysis.solve import solve as _solve
 from detente.analysis.types import DEFAULT_TAU, BeliefsAt, screen, solve_against_types
 from detente.beliefs.bayes import beliefs as _beliefs
 from detente.errors import ScheduleError
-from detente.results import Analysis, AuditResult, BeliefsResult, RobustSolveResult, SolveResult
+from detente.results import (
+    Analysis,
+    AuditResult,
+    BeliefsResult,
+    RobustSolveResult,
+    SignalsResult,
+    SolveResult,
+)
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
 
@@ -83,3 +91,11 @@ def analyse(scenario: Scenario | str | Path, tau: float = DEFAULT_TAU) -> Analys
 def beliefs(scenario: Scenario | str | Path) -> BeliefsResult:
     """Each party's type posterior over the event timeline (MODEL.md section 9)."""
     return _beliefs(_scenario(scenario))
+
+
+def signals(
+    scenario: Scenario | str | Path, tau: float = DEFAULT_TAU, beliefs_at: BeliefsAt = "prior"
+) -> SignalsResult:
+    """For each of the scenario's signals: the benefit of being believed per type, whether it
+    separates, and the margins (MODEL.md section 10)."""
+    return _signals(_scenario(scenario), tau, beliefs_at)

@@ -270,3 +270,29 @@ class BeliefDeal(BaseModel):
 
 AuditResult.model_rebuild()
 Analysis.model_rebuild()
+
+
+class SignalVerdict(BaseModel):
+    """Whether one costly signal separates the sender's good type (MODEL.md section 10)."""
+
+    signal: str
+    label: str
+    sender: str
+    kind: Literal["sunk", "tied-hands"]
+    good_type: str
+    benefit: dict[str, float]  # per type: value when believed good − value under current beliefs
+    cost: dict[str, float]
+    backs_down: dict[str, bool]  # per type: whether it would quit the deal struck when believed good
+    margins: dict[str, float]  # per type: how far its condition holds (> 0) or fails (< 0)
+    separates: bool
+    deal_if_believed: list[list[str]]  # the deal struck when the sender is believed good
+    deal_now: list[list[str]]  # the deal under the current beliefs
+    sentence: str
+
+
+class SignalsResult(BaseModel):
+    scenario: str
+    tau: float
+    beliefs_at: str
+    beliefs: dict[str, dict[str, float]]
+    signals: list[SignalVerdict]

@@ -40,6 +40,7 @@ def beliefs_at(scenario: Scenario, at: BeliefsAt) -> dict[str, dict[str, float]]
 
 
 def _agents(scenario: Scenario, at: BeliefsAt) -> tuple[dict[str, dict[str, float]], list[Agent]]:
+    """The beliefs named ``at`` and the agents under them."""
     b = beliefs_at(scenario, at)
     return b, agents(scenario, b)
 
@@ -146,10 +147,17 @@ def screen(
 
 def solve_against_types(scenario: Scenario, tau: float, at: BeliefsAt = "prior") -> RobustSolveResult:
     """The best deal every type at least ``tau`` likely goes through with (section 9)."""
+    return solve_with_beliefs(scenario, tau, beliefs_at(scenario, at), at)
+
+
+def solve_with_beliefs(
+    scenario: Scenario, tau: float, b: dict[str, dict[str, float]], at: str
+) -> RobustSolveResult:
+    """As :func:`solve_against_types`, under the beliefs ``b`` (named ``at`` in the result)."""
     if not 0.0 <= tau <= 1.0:
         raise ScenarioError(scenario.origin, "--robust", f"must lie in [0, 1], got {tau:g}")
     base = compile_game(scenario)
-    b, agent_list = _agents(scenario, at)
+    agent_list = agents(scenario, b)
     try:
         r = solve_robust(base, agent_list, tau, scenario.solver.max_transitions)
     except SolverLimitError as exc:

@@ -149,6 +149,26 @@ def beliefs(
     render.beliefs(_console(), sc, result)
 
 
+@app.command()
+def signals(
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    set_: SetOpt = None,
+    robust: Annotated[
+        float,
+        typer.Option("--robust", metavar="TAU", help="The threshold of the deals compared (MODEL.md §9)."),
+    ] = 0.25,
+    beliefs_at: BeliefsOpt = BeliefsChoice.prior,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which signals would separate the sender's good type, and by what margins."""
+    sc = api.load(scenario, parse_overrides(set_))
+    result = api.signals(sc, robust, beliefs_at.value)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render.signals(_console(), sc, result)
+
+
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """The built-in scenarios."""

@@ -12,6 +12,7 @@ from detente.results import (
     BeliefsResult,
     RobustSolveResult,
     ScreeningResult,
+    SignalsResult,
     SolveResult,
 )
 from detente.scenario.model import Scenario
@@ -302,3 +303,45 @@ def screening(console: Console, scenario: Scenario, result: ScreeningResult, sen
         for t in result.types:
             if t.quits_at is not None:
                 console.print(f"  • {t.sentence}")
+
+
+def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None:
+    """``detente signals``: per signal and type, benefit of being believed, cost, margin."""
+    names = _names(scenario)
+    if not result.signals:
+        console.print("This scenario has no [[signals]].")
+        return
+    console.print(
+        f"[bold]Beliefs ({result.beliefs_at}):[/bold] {_beliefs_text(result.beliefs) or 'no types'}; "
+        f"deals safe against every type at least {result.tau:.2f} likely"
+    )
+    table = Table(title="Signals", title_justify="left", expand=True)
+    table.add_column("signal", ratio=1)
+    table.add_column("sender")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("benefit", justify="right", no_wrap=True)
+    table.add_column("cost", justify="right", no_wrap=True)
+    table.add_column("margin", justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for v in result.signals:
+        for i, t in enumerate(v.benefit):
+            first = i == 0
+            mark = " (good)" if t == v.good_type else ""
+            verdict = (
+                Text("separates", style="green") if v.separates else Text("does not", style="red")
+            ) if first else Text("")
+            table.add_row(
+                (v.label or v.signal) if first else "",
+                names[v.sender] if first else "",
+                v.kind if first else "",
+                t + mark,
+                f"{v.benefit[t]:.2f}",
+                f"{v.cost[t]:.2f}",
+                _slack(v.margins[t]),
+                verdict,
+                end_section=i == len(v.benefit) - 1,
+            )
+    console.print(table)
+    for v in result.signals:
+        console.print(f"  • {v.sentence}")
