@@ -92,3 +92,65 @@ def test_bad_types_events_signals(extra: str, key: str, reason: str) -> None:
     assert key in message, message
     assert reason in message, message
     assert "\n" not in message
+
+
+# --- errors that only show when a type's world is built, and bad thresholds -------------------
+
+TYPED_PARAMS = (
+    WORKED.replace(b"discount = 0.8", b'discount = "b_delta"').replace(
+        b"verifiability = 0.3", b'verifiability = "b2_detection"'
+    )
+    + b"""
+[parameters]
+b_delta = { value = 0.8, owner = "b" }
+b2_detection = { value = 0.3 }
+[[types]]
+party = "b"
+id = "ok"
+prior = 0.5
+[[types]]
+party = "b"
+id = "odd"
+prior = 0.5
+"""
+)
+
+
+def _typed(overrides: str) -> bytes:
+    return TYPED_PARAMS + f"parameters = {{ {overrides} }}\n".encode()
+
+
+def test_a_type_whose_overrides_break_a_discount(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import detente
+
+    sc = load_bytes(_typed("b_delta = 1.5"), "typed.toml")
+    with pytest.raises(ScenarioError) as err:
+        detente.solve_robust(sc, 0.5)
+    text = str(err.value)
+    assert text.startswith("typed.toml: types[b.odd].parameters: under this type, parties[b].discount")
+    assert "\n" not in text
+
+
+def test_a_type_may_not_change_verifiability() -> None:
+    import detente
+
+    sc = load_bytes(_typed("b2_detection = 0.9"), "typed.toml")
+    with pytest.raises(ScenarioError, match=r"types\[b.odd\].parameters: changes a move's verifiability"):
+        detente.audit(sc, stages="a1;b2;b1", types=True)
+
+
+@pytest.mark.parametrize("command", [["solve", "--robust", "1.5"], ["signals", "--robust", "-0.1"]])
+def test_a_threshold_outside_0_1_is_one_line_and_exit_2(tmp_path, command) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    path = tmp_path / "typed.toml"
+    path.write_bytes(_typed("b_delta = 0.7"))
+    args = [command[0], str(path), *command[1:]]
+    done = subprocess.run(
+        [sys.executable, "-m", "detente", *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}: --robust: must lie in [0, 1]")
