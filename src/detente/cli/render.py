@@ -215,23 +215,42 @@ def _schedule_text(scenario: Scenario, schedule: list[list[str]]) -> str:
 
 
 def against_types(console: Console, scenario: Scenario, result: Analysis) -> None:
-    """``detente run`` with types: the robust deal at the prior and after the timeline."""
+    """``detente run`` with types: the robust deal at the prior and after the timeline, side by side."""
+    names = _names(scenario)
+    labels = _labels(scenario)
     tau = result.robust[0].result.tau
-    table = Table(
-        title=f"Against the wrong type (every type at least {tau:.2f} likely must comply)",
-        title_justify="left",
-        expand=True,
+    console.print(
+        f"[bold]Against the wrong type[/bold] (every type at least {tau:.2f} likely must go through with it)"
     )
-    table.add_column("beliefs", no_wrap=True)
-    table.add_column("P(type)")
-    table.add_column("schedule", ratio=1)
-    for p in scenario.parties:
-        table.add_column(f"E gain {p.id}", justify="right", no_wrap=True)
     for view in result.robust:
-        r = view.result
-        gains = [_fmt((r.gains or {}).get(p.id)) for p in scenario.parties]
-        schedule = _schedule_text(scenario, r.schedule) if r.deal else "no deal"
-        table.add_row(view.beliefs_at, _beliefs_text(view.beliefs), schedule, *gains)
+        console.print(f"  {view.beliefs_at}: {_beliefs_text(view.beliefs)}")
+    table = Table(title_justify="left", expand=True)
+    table.add_column("stage", justify="right", no_wrap=True)
+    for view in result.robust:
+        table.add_column(f"deal at the {view.beliefs_at}", ratio=1)
+    rows = max((len(v.result.schedule) for v in result.robust), default=0)
+    for k in range(rows):
+        cells = []
+        for view in result.robust:
+            sched = view.result.schedule
+            if k >= len(sched):
+                cells.append("")
+                continue
+            parts = []
+            for p in scenario.parties:
+                mine = [labels[m] for m in sched[k] if scenario.move(m).owner == p.id]
+                if mine:
+                    parts.append(f"{names[p.id]}: " + "; ".join(mine))
+            cells.append(" | ".join(parts))
+        table.add_row(str(k + 1), *cells)
+    table.add_row(
+        "gain",
+        *[
+            ", ".join(f"{names[p]} {g:.2f}" for p, g in (v.result.gains or {}).items()) or "no deal"
+            for v in result.robust
+        ],
+        end_section=True,
+    )
     console.print(table)
     for view in result.robust:
         r = view.result
@@ -307,7 +326,6 @@ def screening(console: Console, scenario: Scenario, result: ScreeningResult, sen
 
 def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None:
     """``detente signals``: per signal and type, benefit of being believed, cost, margin."""
-    names = _names(scenario)
     if not result.signals:
         console.print("This scenario has no [[signals]].")
         return
@@ -315,9 +333,9 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
         f"[bold]Beliefs ({result.beliefs_at}):[/bold] {_beliefs_text(result.beliefs) or 'no types'}; "
         f"deals safe against every type at least {result.tau:.2f} likely"
     )
-    table = Table(title="Signals", title_justify="left", expand=True)
-    table.add_column("signal", ratio=1)
-    table.add_column("sender")
+    table = Table(title="Signals", title_justify="left")
+    table.add_column("signal", no_wrap=True)
+    table.add_column("by", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("type", no_wrap=True)
     table.add_column("benefit", justify="right", no_wrap=True)
@@ -327,13 +345,13 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
     for v in result.signals:
         for i, t in enumerate(v.benefit):
             first = i == 0
-            mark = " (good)" if t == v.good_type else ""
+            mark = "*" if t == v.good_type else ""
             verdict = (
                 Text("separates", style="green") if v.separates else Text("does not", style="red")
             ) if first else Text("")
             table.add_row(
-                (v.label or v.signal) if first else "",
-                names[v.sender] if first else "",
+                v.signal if first else "",
+                v.sender if first else "",
                 v.kind if first else "",
                 t + mark,
                 f"{v.benefit[t]:.2f}",
@@ -343,5 +361,9 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
                 end_section=i == len(v.benefit) - 1,
             )
     console.print(table)
+    console.print(
+        "  * the good type. benefit: its value of the deal struck if believed good, less its value "
+        "now; margin > 0: the condition holds."
+    )
     for v in result.signals:
         console.print(f"  • {v.sentence}")

@@ -31,9 +31,11 @@ class Agent:
 
 
 def prior_beliefs(scenario: Scenario) -> dict[str, dict[str, float]]:
+    """The types' priors, parties in file order (as the posteriors are)."""
     out: dict[str, dict[str, float]] = {}
-    for t in scenario.types:
-        out.setdefault(t.party, {})[t.id] = t.prior
+    for party in scenario.parties:
+        for t in scenario.types_of(party.id):
+            out.setdefault(t.party, {})[t.id] = t.prior
     return out
 
 
