@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 import detente
@@ -38,6 +40,24 @@ def test_every_number_has_a_note_and_a_source(scenario_id: str) -> None:
 
 
 @pytest.mark.parametrize("scenario_id", IDS)
+def test_every_type_event_and_signal_has_a_note_and_a_source(scenario_id: str) -> None:
+    spec = detente.load(scenario_id).spec
+    assert spec is not None
+    for t in spec.types:
+        name = f"type {t.party}.{t.id}"
+        assert t.note.strip(), f"{name} needs a note giving the reason for its prior"
+        assert t.sources, f"{name} needs sources"
+        for param in t.parameters:
+            assert param in t.note, f"{name} overrides {param} but its note does not explain it"
+    for e in spec.events:
+        assert e.note.strip(), f"event {e.id} needs a note giving the reason for its likelihoods"
+        assert e.source.strip(), f"event {e.id} needs a source"
+    for sig in spec.signals:
+        assert sig.note.strip(), f"signal {sig.id} needs a note giving the reason for its costs"
+        assert sig.sources, f"signal {sig.id} needs sources"
+
+
+@pytest.mark.parametrize("scenario_id", IDS)
 def test_every_scenario_solves_and_audits(scenario_id: str) -> None:
     scenario = detente.load(scenario_id)
     result = detente.solve(scenario)
@@ -55,3 +75,33 @@ def test_hanoi_proposals_are_the_two_from_hanoi() -> None:
     assert {p.id for p in scenario.proposals} == {"dprk-hanoi-offer", "us-big-deal"}
     assert {p.id for p in scenario.parties} == {"us", "dprk"}
     assert "leakage" in scenario.parameters
+
+
+def test_hanoi_has_types_for_both_sides_a_dated_timeline_and_signals() -> None:
+    spec = detente.load("hanoi-2019").spec
+    assert spec is not None
+    for party in ("us", "dprk"):
+        types = [t for t in spec.types if t.party == party]
+        assert len(types) >= 2, f"{party} needs at least two types, has {[t.id for t in types]}"
+    # The file's order, not the loader's: resolve() sorts events by date, hiding a misordered file.
+    dates = [e.date for e in spec.events]
+    assert len(dates) >= 10, f"the timeline has {len(dates)} events, expected at least 10"
+    first, last = datetime.date(2017, 1, 1), datetime.date(2019, 12, 31)
+    outside = [e.id for e in spec.events if not first <= e.date <= last]
+    assert not outside, f"events outside 2017-2019: {outside}"
+    assert dates == sorted(dates), "the events are not listed in date order"
+    assert {e.actor for e in spec.events} == {"us", "dprk"}, "events should speak about both sides"
+    assert len(spec.signals) >= 4, f"{len(spec.signals)} signals, expected at least 4"
+    assert {sig.sender for sig in spec.signals} == {"us", "dprk"}, "both sides need signals at hand"
+
+
+def test_hanoi_likelihoods_are_not_extreme_and_beliefs_stay_open() -> None:
+    scenario = detente.load("hanoi-2019")
+    for e in scenario.events:
+        for t, p in e.likelihood.items():
+            assert 0.05 < p < 0.95, f"event {e.id}: P(event | {t}) = {p} is too close to certainty"
+    result = detente.beliefs(scenario)
+    assert {p.party for p in result.parties} == {"us", "dprk"}
+    for party in result.parties:
+        for t, p in party.final.items():
+            assert 0.01 < p < 0.99, f"final belief that {party.party} is {t}: {p:.3f}, too extreme"
