@@ -14,7 +14,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -62,19 +61,26 @@ def machine() -> str:
 
 
 def peak_memory(n_free: int, seed: int) -> tuple[float, float]:
-    """Peak RSS (MB) of a fresh process that solves, and of one that only imports detente."""
+    """Peak RSS (MB) of a fresh process that solves, and of one that only imports detente.
+
+    Each child reports its own high-water mark (VmHWM, per address space, so it starts afresh at
+    exec); the parent's getrusage(RUSAGE_CHILDREN) would include the parent's own pages, which
+    a forked child inherits before exec.
+    """
+    report = (
+        "; print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+    )
     code_solve = (
         f"import sys; sys.path.insert(0, {str(HERE)!r}); from random_scenarios import random_scenario; "
         "from detente.model.game import compile_game; from detente.solvers.dp import solve_game; "
-        f"solve_game(compile_game(random_scenario({n_free}, {seed})))"
+        f"solve_game(compile_game(random_scenario({n_free}, {seed})))" + report
     )
-    code_base = "import detente.solvers.dp"
+    code_base = "import detente.solvers.dp" + report
     peaks = []
-    # RUSAGE_CHILDREN's maxrss is the largest of all children so far: the small one goes first
-    for code in (code_base, code_solve):
-        subprocess.run([sys.executable, "-c", code], check=True)
-        peaks.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-    return peaks[1], peaks[0]
+    for code in (code_solve, code_base):
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        peaks.append(int(out.stdout.strip().splitlines()[-1]) / 1024)
+    return peaks[0], peaks[1]
 
 
 def main() -> None:
