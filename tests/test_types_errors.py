@@ -154,3 +154,33 @@ def test_a_threshold_outside_0_1_is_one_line_and_exit_2(tmp_path, command) -> No
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {path}: --robust: must lie in [0, 1]")
+
+
+def _cli(args: list[str]):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "detente", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_validate_builds_every_type_world(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "typed.toml"
+    path.write_bytes(_typed("b_delta = 1.5"))
+    done = _cli(["scenarios", "validate", str(path)])
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == (
+        f"error: {path}: types[b.odd].parameters: under this type, parties[b].discount: "
+        "must be strictly between 0 and 1, got 1.5"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needs"),
+    [(["solve", "--beliefs", "posterior"], "add --robust TAU"), (["audit", "--stages", "a1", "--beliefs", "posterior"], "add --types")],
+)
+def test_beliefs_without_what_they_apply_to(tmp_path, args, needs) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "typed.toml"
+    path.write_bytes(_typed("b_delta = 0.7"))
+    done = _cli([args[0], str(path), *args[1:]])
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(needs) and "--beliefs" in done.stderr

@@ -9,7 +9,13 @@ from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
 from detente.analysis.signals import signals as _signals
 from detente.analysis.solve import analyse as _analyse
 from detente.analysis.solve import solve as _solve
-from detente.analysis.types import DEFAULT_TAU, BeliefsAt, screen, solve_against_types
+from detente.analysis.types import (
+    DEFAULT_TAU,
+    BeliefsAt,
+    check_types,
+    screen,
+    solve_against_types,
+)
 from detente.beliefs.bayes import beliefs as _beliefs
 from detente.errors import ScheduleError
 from detente.results import (
@@ -25,8 +31,14 @@ from detente.scenario.model import Scenario
 
 
 def load(source: str | Path, overrides: Mapping[str, float] | None = None) -> Scenario:
-    """A library scenario by id (``"hanoi-2019"``) or a scenario file by path."""
-    return _load(source, overrides)
+    """A library scenario by id (``"hanoi-2019"``) or a scenario file by path.
+
+    With types, every type's world and the belief trajectories are built too, so that a
+    scenario that would fail once types are used fails here, with the key that breaks.
+    """
+    scenario = _load(source, overrides)
+    check_types(scenario)
+    return scenario
 
 
 def _scenario(scenario: Scenario | str | Path) -> Scenario:

@@ -123,7 +123,8 @@ def signals(scenario: Scenario, tau: float = DEFAULT_TAU, at: BeliefsAt = "prior
         v_good, quits = _type_values(scenario, good, sig.sender)
         v_now, _ = _type_values(scenario, now, sig.sender)
         benefit = {t: v_good[t] - v_now[t] for t in v_good}
-        ok, margins = separation(sig.kind, sig.good_type, benefit, dict(sig.cost), quits)
+        cost = {t: float(sig.cost[t]) for t in benefit}  # in the types' order, as benefit
+        ok, margins = separation(sig.kind, sig.good_type, benefit, cost, quits)
         verdicts.append(
             SignalVerdict(
                 signal=sig.id,
@@ -132,7 +133,7 @@ def signals(scenario: Scenario, tau: float = DEFAULT_TAU, at: BeliefsAt = "prior
                 kind=sig.kind,
                 good_type=sig.good_type,
                 benefit=benefit,
-                cost=dict(sig.cost),
+                cost=cost,
                 backs_down=quits,
                 margins=margins,
                 separates=ok,

@@ -33,7 +33,23 @@ BeliefsAt = Literal["prior", "posterior"]
 DEFAULT_TAU = 0.25  # `detente run`: safe against every type at least this likely
 
 
+def check_tau(scenario: Scenario, tau: float) -> None:
+    if not 0.0 <= tau <= 1.0:
+        raise ScenarioError(scenario.origin, "--robust", f"must lie in [0, 1], got {tau:g}")
+
+
+def check_types(scenario: Scenario) -> None:
+    """Build every type's world and the belief trajectories, so that a scenario whose types
+    or events fail does so when it is loaded, with the type's or the event's key."""
+    if scenario.types:
+        agents(scenario)
+        belief_trajectories(scenario)
+
+
 def beliefs_at(scenario: Scenario, at: BeliefsAt) -> dict[str, dict[str, float]]:
+    """The types' priors, or their posteriors after the whole event timeline."""
+    if at not in ("prior", "posterior"):
+        raise ValueError(f"beliefs_at must be 'prior' or 'posterior', not {at!r}")
     if at == "prior":
         return prior_beliefs(scenario)
     return {pb.party: dict(pb.final) for pb in belief_trajectories(scenario).parties}
@@ -154,8 +170,7 @@ def solve_with_beliefs(
     scenario: Scenario, tau: float, b: dict[str, dict[str, float]], at: str
 ) -> RobustSolveResult:
     """As :func:`solve_against_types`, under the beliefs ``b`` (named ``at`` in the result)."""
-    if not 0.0 <= tau <= 1.0:
-        raise ScenarioError(scenario.origin, "--robust", f"must lie in [0, 1], got {tau:g}")
+    check_tau(scenario, tau)
     base = compile_game(scenario)
     agent_list = agents(scenario, b)
     try:
@@ -218,12 +233,13 @@ def _safe_against(words: explain.Words, agent_list: list[Agent], must: list[bool
         return "every party"
     names = [f"{words.party(a.party)} as {a.type}" for a, m in zip(agent_list, must, strict=True) if m and a.type]
     if not names:
-        return f"no type (none is at least {tau:.2f} likely)"
+        return f"every party, whatever its type (no type is at least {tau:.2f} likely)"
     return "every type at least {:.2f} likely ({})".format(tau, ", ".join(names))
 
 
 def robust_views(scenario: Scenario, tau: float = DEFAULT_TAU) -> list[BeliefDeal]:
     """``detente run`` with types: the robust deal at the prior and after the timeline."""
+    check_tau(scenario, tau)
     if not scenario.types:
         return []
     out = []

@@ -95,6 +95,8 @@ def solve(
 ) -> None:
     """The self-enforcing deal that maximises the Nash product, or why there is none."""
     sc = api.load(scenario, parse_overrides(set_))
+    if robust is None and beliefs_at is not BeliefsChoice.prior:
+        raise ScenarioError(sc.origin, "--beliefs", "applies to a robust solve: add --robust TAU")
     if robust is not None:
         robust_result = api.solve_robust(sc, robust, beliefs_at.value)
         if as_json:
@@ -125,6 +127,8 @@ def audit(
 ) -> None:
     """Audit a schedule stage by stage: who would deviate, where, and by how much."""
     sc = api.load(scenario, parse_overrides(set_))
+    if not types and beliefs_at is not BeliefsChoice.prior:
+        raise ScenarioError(sc.origin, "--beliefs", "applies to the types' audit: add --types")
     result = api.audit(sc, proposal=proposal, stages=stages, types=types, beliefs_at=beliefs_at.value)
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -204,7 +208,14 @@ def scenarios_validate(
     print(
         f"{file}: valid ({sc.id}: {_count(len(sc.parties), 'party', 'parties')}, "
         f"{_count(len(sc.moves), 'move', 'moves')}, "
-        f"{_count(len(sc.proposals), 'proposal', 'proposals')})"
+        f"{_count(len(sc.proposals), 'proposal', 'proposals')}"
+        + (
+            f", {_count(len(sc.types), 'type', 'types')}, {_count(len(sc.events), 'event', 'events')}, "
+            f"{_count(len(sc.signals), 'signal', 'signals')}"
+            if sc.types
+            else ""
+        )
+        + ")"
     )
 
 

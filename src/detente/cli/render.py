@@ -179,7 +179,7 @@ def beliefs(console: Console, scenario: Scenario, result: BeliefsResult) -> None
     """Per party: the posterior after each event, how informative it was, what moved most."""
     names = _names(scenario)
     if not result.parties:
-        console.print("This scenario has no [[types]], so there are no beliefs to update.")
+        console.print("This scenario has no \\[[types]], so there are no beliefs to update.")
         return
     for pb in result.parties:
         table = Table(title=f"Beliefs about {names[pb.party]}", title_justify="left", expand=True)
@@ -191,7 +191,12 @@ def beliefs(console: Console, scenario: Scenario, result: BeliefsResult) -> None
         table.add_column(llr_head, justify="right", no_wrap=True)
         table.add_row("", "prior", *[f"{pb.prior[t]:.2f}" for t in pb.types], "")
         for step in pb.steps:
-            llr = "decisive" if step.log_likelihood_ratio is None else f"{step.log_likelihood_ratio:+.2f}"
+            if len(pb.ratio_of) < 2:
+                llr = ""
+            elif step.log_likelihood_ratio is None:
+                llr = "decisive"
+            else:
+                llr = f"{step.log_likelihood_ratio:+.2f}"
             table.add_row(step.date, step.label, *[f"{step.posterior[t]:.2f}" for t in pb.types], llr)
         console.print(table)
         if pb.moved_most:
@@ -271,7 +276,7 @@ def robust_solution(console: Console, scenario: Scenario, result: RobustSolveRes
     if not result.deal or result.screening is None:
         console.print(f"[bold red]{result.explanation}[/bold red]")
         return
-    table = Table(title="The deal safe against the likely types", title_justify="left")
+    table = Table(title="The robust deal", title_justify="left")
     table.add_column("stage", justify="right")
     table.add_column("who")
     table.add_column("gives")
@@ -327,7 +332,7 @@ def screening(console: Console, scenario: Scenario, result: ScreeningResult, sen
 def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None:
     """``detente signals``: per signal and type, benefit of being believed, cost, margin."""
     if not result.signals:
-        console.print("This scenario has no [[signals]].")
+        console.print("This scenario has no \\[[signals]].")
         return
     console.print(
         f"[bold]Beliefs ({result.beliefs_at}):[/bold] {_beliefs_text(result.beliefs) or 'no types'}; "

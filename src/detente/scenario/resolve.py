@@ -293,7 +293,7 @@ def _types(
         total = sum(t.prior for t in out if t.party == pid)
         if abs(total - 1.0) > PRIOR_TOLERANCE:
             raise ScenarioError(
-                origin, "types", f"the priors of {pid!r}'s types sum to {total:g}, not 1"
+                origin, "types", f"the priors of the types of {pid!r} sum to {total:g}, not 1"
             )
     return tuple(out)
 
