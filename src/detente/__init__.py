@@ -3,7 +3,7 @@
 The public API; see docs/reference/api.md.
 """
 
-from detente.api import analyse, audit, beliefs, load, signals, solve, solve_robust
+from detente.api import analyse, audit, beliefs, load, signals, simulate, solve, solve_robust
 from detente.errors import DetenteError, ScenarioError, ScheduleError, SolverLimitError
 from detente.results import (
     Analysis,
@@ -12,6 +12,7 @@ from detente.results import (
     RobustSolveResult,
     ScreeningResult,
     SignalsResult,
+    SimulationResult,
     SolveResult,
 )
 from detente.scenario.model import Move, Party, Proposal, Scenario
@@ -24,6 +25,7 @@ __all__ = [
     "BeliefsResult",
     "RobustSolveResult",
     "ScreeningResult",
+    "SimulationResult",
     "SignalsResult",
     "DetenteError",
     "Move",
@@ -40,6 +42,7 @@ __all__ = [
     "beliefs",
     "load",
     "signals",
+    "simulate",
     "solve",
     "solve_robust",
 ]

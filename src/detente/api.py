@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
@@ -24,10 +24,13 @@ from detente.results import (
     BeliefsResult,
     RobustSolveResult,
     SignalsResult,
+    SimulationResult,
     SolveResult,
 )
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
+from detente.uncertainty.simulate import DEFAULT_STRATEGIES
+from detente.uncertainty.simulate import run as _simulate
 
 
 def load(source: str | Path, overrides: Mapping[str, float] | None = None) -> Scenario:
@@ -103,6 +106,19 @@ def analyse(scenario: Scenario | str | Path, tau: float = DEFAULT_TAU) -> Analys
 def beliefs(scenario: Scenario | str | Path) -> BeliefsResult:
     """Each party's type posterior over the event timeline (MODEL.md section 9)."""
     return _beliefs(_scenario(scenario))
+
+
+def simulate(
+    scenario: Scenario | str | Path,
+    samples: int,
+    seed: int = 0,
+    strategies: Sequence[str] = DEFAULT_STRATEGIES,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Monte Carlo histories of the talks under each strategy, on common random numbers
+    (MODEL.md section 11); ``workers`` local processes (default: every core)."""
+    return _simulate(_scenario(scenario), samples, seed, tuple(strategies), workers, progress)
 
 
 def signals(

@@ -296,3 +296,42 @@ class SignalsResult(BaseModel):
     beliefs_at: str
     beliefs: dict[str, dict[str, float]]
     signals: list[SignalVerdict]
+
+
+class Estimate(BaseModel):
+    """An estimate with its 95% confidence interval (null bounds when undefined)."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+
+
+class StrategyStats(BaseModel):
+    """One strategy over all simulated histories (MODEL.md section 11)."""
+
+    strategy: str
+    working_rounds: int  # before each summit
+    histories: int
+    p_signed: Estimate  # P(signed by the horizon)
+    p_holds_given_signed: Estimate
+    periods_to_signature: Estimate  # over signed histories
+    summits: float  # mean number of summits held
+    expected_values: dict[str, Estimate]  # each party's true discounted value of the history
+    defections: dict[str, int]  # who broke the deals that collapsed
+
+
+class SimulationResult(BaseModel):
+    scenario: str
+    content_hash: str
+    parameters: dict[str, float]
+    samples: int  # histories asked for
+    completed: int  # histories simulated (fewer if interrupted)
+    complete: bool
+    seed: int
+    horizon: int
+    misperception: float
+    working_level_gain: float
+    summit_cooldown: int
+    workers: int
+    seconds: float
+    strategies: list[StrategyStats]

@@ -17,6 +17,7 @@ from detente.errors import DetenteError, ScenarioError
 from detente.scenario import library
 from detente.scenario.loader import parse_overrides, read_source
 from detente.scenario.schema import ScenarioSpec
+from detente.uncertainty.simulate import DEFAULT_STRATEGIES
 
 
 class BeliefsChoice(StrEnum):
@@ -171,6 +172,37 @@ def signals(
         _print_json(result.model_dump(mode="json"))
         return
     render.signals(_console(), sc, result)
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    samples: Annotated[int, typer.Option("--samples", help="Histories to simulate per strategy.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same results.")] = 0,
+    strategies: Annotated[
+        str,
+        typer.Option(
+            "--strategies",
+            help="Comma-separated: summit-first, working-N (N working-level rounds before each summit).",
+        ),
+    ] = ",".join(DEFAULT_STRATEGIES),
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: every core).")
+    ] = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Summit versus working level: Monte Carlo histories of the talks (MODEL.md §11)."""
+    sc = api.load(scenario, parse_overrides(set_))
+    names = tuple(s.strip() for s in strategies.split(",") if s.strip())
+    if workers is not None and workers < 1:
+        raise ScenarioError(sc.origin, "--workers", f"must be at least 1, got {workers}")
+    with render.progress_bar(enabled=not as_json) as advance:
+        result = api.simulate(sc, samples, seed, names, workers, advance)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render.simulation(_console(), sc, result)
 
 
 @scenarios_app.command("list")

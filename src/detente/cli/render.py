@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -13,6 +24,7 @@ from detente.results import (
     RobustSolveResult,
     ScreeningResult,
     SignalsResult,
+    SimulationResult,
     SolveResult,
 )
 from detente.scenario.model import Scenario
@@ -372,3 +384,71 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
     )
     for v in result.signals:
         console.print(f"  • {v.sentence}")
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with an ETA on standard error; yields ``advance(done, total)``."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    columns = (
+        TextColumn("histories"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("simulate", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _ci(e: object, digits: int = 2) -> str:
+    est, low, high = (getattr(e, k) for k in ("estimate", "low", "high"))
+    if est is None:
+        return "—"
+    if low is None or high is None:
+        return f"{est:.{digits}f}"
+    return f"{est:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def simulation(console: Console, scenario: Scenario, result: SimulationResult) -> None:
+    """``detente simulate``: per strategy, the chances of a deal, its survival and the values."""
+    names = _names(scenario)
+    state = "" if result.complete else f" [yellow](interrupted: {result.completed} of {result.samples})[/yellow]"
+    console.print(
+        f"[bold]{result.completed} histories[/bold] per strategy (seed {result.seed}), horizon "
+        f"{result.horizon} periods, misperception σ0 = {result.misperception:g}, working-level gain "
+        f"ρ = {result.working_level_gain:g}, cooldown {result.summit_cooldown}{state}; "
+        f"{result.seconds:.1f} s on {result.workers} worker{'s' if result.workers != 1 else ''}"
+    )
+    table = Table(title="Strategies, on the same draws (95% confidence intervals)", title_justify="left")
+    table.add_column("strategy", no_wrap=True)
+    table.add_column("P(signed by T)", no_wrap=True)
+    table.add_column("P(holds | signed)", no_wrap=True)
+    table.add_column("periods to sign", no_wrap=True)
+    table.add_column("summits", justify="right")
+    for s in result.strategies:
+        table.add_row(
+            s.strategy,
+            _ci(s.p_signed),
+            _ci(s.p_holds_given_signed),
+            _ci(s.periods_to_signature, 1),
+            f"{s.summits:.2f}",
+        )
+    console.print(table)
+    values = Table(title="Expected values of the whole history (true numbers)", title_justify="left")
+    values.add_column("strategy", no_wrap=True)
+    for p in scenario.parties:
+        values.add_column(names[p.id], no_wrap=True)
+    values.add_column("deals broken by")
+    for s in result.strategies:
+        broken = ", ".join(f"{names[p]} {n}" for p, n in s.defections.items() if n) or "—"
+        values.add_row(s.strategy, *[_ci(s.expected_values[p.id], 1) for p in scenario.parties], broken)
+    console.print(values)

@@ -9,6 +9,7 @@ expression can exhaust memory or time.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Mapping
 
@@ -95,9 +96,16 @@ def _is_func_name(tree: ast.AST, name: ast.Name) -> bool:
     return any(isinstance(c, ast.Call) and c.func is name for c in ast.walk(tree))
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> ast.Expression:
+    """``parse``, remembered: a simulation resolves the same expressions thousands of times.
+    Trees are only read, never changed, so sharing them is safe; errors are not cached."""
+    return parse(text)
+
+
 def evaluate(text: str, parameters: Mapping[str, float]) -> float:
     """Evaluate ``text`` with ``parameters``; the result is a finite float."""
-    tree = parse(text)
+    tree = _parsed(text)
     try:
         value = _eval(tree.body, parameters, text)
     except OverflowError:

@@ -166,6 +166,8 @@ def _key_path(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
             if parts:
                 parts[-1] = f"{parts[-1]}[{label}]"
             node = element
+        elif isinstance(node, dict) and isinstance(item, str) and node.get("dist") == item:
+            continue  # a distribution's tag (MODEL.md section 11), not a key of the file
         elif isinstance(node, dict) and isinstance(item, str):
             parts.append(item)  # a missing or unknown key
             node = None

@@ -80,6 +80,24 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """One uncertain parameter (MODEL.md section 11): ``kind`` and its numbers, checked."""
+
+    parameter: str
+    kind: str  # "triangular", "uniform", "beta" or "lognormal"
+    params: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    distributions: tuple[Distribution, ...]
+    misperception: float  # σ0
+    working_level_gain: float  # ρ
+    summit_cooldown: int
+    horizon: int
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A scenario ready for the maths: numbers only, ids checked."""
 
@@ -92,6 +110,7 @@ class Scenario:
     types: tuple[PartyType, ...] = ()
     events: tuple[Event, ...] = ()
     signals: tuple[Signal, ...] = ()
+    uncertainty: Uncertainty | None = None
     parameters: dict[str, float] = field(default_factory=dict)
     solver: SolverSpec = field(default_factory=SolverSpec)
     period: str = "period"

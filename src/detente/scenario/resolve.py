@@ -12,7 +12,17 @@ from collections.abc import Mapping
 
 from detente.errors import ExpressionError, ScenarioError
 from detente.scenario import expressions
-from detente.scenario.model import Event, Move, Party, PartyType, Proposal, Scenario, Signal
+from detente.scenario.model import (
+    Distribution,
+    Event,
+    Move,
+    Party,
+    PartyType,
+    Proposal,
+    Scenario,
+    Signal,
+    Uncertainty,
+)
 from detente.scenario.schema import (
     MOVE_NUMBER_FIELDS,
     PARTY_NUMBER_FIELDS,
@@ -85,6 +95,7 @@ def resolve(
     events = _events(origin, spec, types)
     signals = tuple(_signal(ev, sig, types) for sig in spec.signals)
     _unique(origin, "signals", [sig.id for sig in spec.signals])
+    uncertainty = _uncertainty(origin, spec, params)
     return Scenario(
         id=spec.scenario.id,
         title=spec.scenario.title,
@@ -95,6 +106,7 @@ def resolve(
         types=types,
         events=events,
         signals=signals,
+        uncertainty=uncertainty,
         parameters=params,
         solver=spec.solver,
         period=spec.scenario.period,
@@ -102,6 +114,54 @@ def resolve(
         origin=origin,
         content_hash=content_hash,
         spec=spec,
+    )
+
+
+def _uncertainty(origin: str, spec: ScenarioSpec, params: Mapping[str, float]) -> Uncertainty | None:
+    """Section 11: known parameters, distributions whose numbers make sense, σ0 ≥ 0, 0 < ρ ≤ 1."""
+    u = spec.uncertainty
+    if u is None:
+        return None
+
+    def fail(key: str, reason: str) -> ScenarioError:
+        return ScenarioError(origin, f"uncertainty.{key}", reason)
+
+    for key in ("misperception", "working_level_gain"):
+        if not math.isfinite(getattr(u, key)):
+            raise fail(key, "must be a finite number")
+    if u.misperception < 0:
+        raise fail("misperception", f"must be ≥ 0, got {u.misperception:g}")
+    if not 0 < u.working_level_gain <= 1:
+        raise fail("working_level_gain", f"must lie in (0, 1], got {u.working_level_gain:g}")
+    dists = []
+    for name, d in (u.model_extra or {}).items():
+        if name not in params:
+            known = ", ".join(sorted(params)) or "none"
+            raise fail(name, f"unknown parameter (known: {known})")
+        numbers = {k: float(v) for k, v in d.model_dump().items() if k not in ("dist", "note", "source")}
+        for k, v in numbers.items():
+            if not math.isfinite(v):
+                raise fail(f"{name}.{k}", "must be a finite number")
+        if d.dist in ("triangular", "uniform", "beta") and not numbers["low"] < numbers["high"]:
+            raise fail(name, f"low must be below high, got low {numbers['low']:g}, high {numbers['high']:g}")
+        if d.dist == "triangular" and not numbers["low"] <= numbers["mode"] <= numbers["high"]:
+            raise fail(f"{name}.mode", f"must lie in [low, high], got {numbers['mode']:g}")
+        if d.dist == "beta":
+            for k in ("alpha", "beta"):
+                if numbers[k] <= 0:
+                    raise fail(f"{name}.{k}", f"must be > 0, got {numbers[k]:g}")
+        if d.dist == "lognormal":
+            if numbers["median"] <= 0:
+                raise fail(f"{name}.median", f"must be > 0, got {numbers['median']:g}")
+            if numbers["sigma"] < 0:
+                raise fail(f"{name}.sigma", f"must be ≥ 0, got {numbers['sigma']:g}")
+        dists.append(Distribution(name, d.dist, numbers))
+    return Uncertainty(
+        distributions=tuple(dists),
+        misperception=u.misperception,
+        working_level_gain=u.working_level_gain,
+        summit_cooldown=u.summit_cooldown,
+        horizon=u.horizon,
     )
 
 

@@ -158,6 +158,67 @@ class SignalSpec(_Strict):
     sources: list[Text] = Field(default_factory=list)
 
 
+class _Dist(_Strict):
+    note: Text = ""
+    source: Text = ""
+
+
+class TriangularSpec(_Dist):
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+
+class UniformSpec(_Dist):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+
+class BetaSpec(_Dist):
+    """Beta(alpha, beta) stretched onto [low, high]."""
+
+    dist: Literal["beta"]
+    alpha: float
+    beta: float
+    low: float = 0.0
+    high: float = 1.0
+
+
+class LognormalSpec(_Dist):
+    """exp(N(ln median, sigma²)): ``median`` is the distribution's median."""
+
+    dist: Literal["lognormal"]
+    median: float
+    sigma: float
+
+
+DistSpec = Annotated[
+    TriangularSpec | UniformSpec | BetaSpec | LognormalSpec, Field(discriminator="dist")
+]
+
+
+class UncertaintySpec(BaseModel):
+    """MODEL.md section 11: distributions for named parameters (any key that is not one of the
+    fields below names a parameter), misperception and the talks' clock."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, use_attribute_docstrings=True)
+    __pydantic_extra__: dict[ParamName, DistSpec] = Field(init=False)
+
+    misperception: float = 0.0
+    """σ0: each party sees a parameter it does not own times exp(σ·ε), ε ~ N(0, 1)."""
+    working_level_gain: float = 1.0
+    """ρ: each working-level round multiplies σ by ρ (0 < ρ ≤ 1)."""
+    summit_cooldown: Annotated[int, Field(ge=0, le=1000)] = 0
+    """Periods after a failed summit before another may be held."""
+    horizon: Annotated[int, Field(ge=1, le=1000)] = 12
+    """T: the periods a history runs for."""
+    note: Text = ""
+    notes: dict[str, Text] = Field(default_factory=dict)
+    sources: list[Text] = Field(default_factory=list)
+
+
 class ScenarioSpec(_Strict):
     """A whole scenario file, numbers unresolved."""
 
@@ -169,5 +230,6 @@ class ScenarioSpec(_Strict):
     types: list[TypeSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
     signals: list[SignalSpec] = Field(default_factory=list)
+    uncertainty: UncertaintySpec | None = None
     solver: SolverSpec = Field(default_factory=SolverSpec)
     format: Literal[1] = 1

@@ -711,3 +711,65 @@ def suffix_bounds(ent_val, ent_j, ent_suf1, ent_sufj, starts, counts, max_stages
                 fewest = ent_j[e]
             ent_suf1[e] = best1
             ent_sufj[e] = fewest
+
+
+@njit(cache=True)
+def solve_serial(order, layer_starts, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower):  # type: ignore[no-untyped-def]
+    """Every layer in one compiled call (no thread, no Python between layers): for small
+    problems, where the per-call cost of ``layer_chunk`` would dominate. Same store layout as
+    ``dp._Store``, same answer."""
+    n_states = np.int64(1) << n_free
+    state_start = np.zeros(n_states, dtype=np.int64)
+    state_count = np.zeros(n_states, dtype=np.int64)
+    cap = 1024
+    ent_val = np.empty((cap, P))
+    ent_j = np.empty(cap, dtype=np.int8)
+    ent_stage = np.empty(cap, dtype=np.int32)
+    ent_next = np.empty(cap, dtype=np.int32)
+    ent_suf1 = np.empty(cap)
+    ent_sufj = np.empty(cap, dtype=np.int8)
+    size = 0
+    total = np.zeros(2, dtype=np.int64)
+    for li in range(layer_starts.shape[0] - 1):
+        states = order[layer_starts[li]:layer_starts[li + 1]]
+        counts, o_val, o_j, o_stage, o_next, counters = layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj)
+        total += counters
+        m = o_j.shape[0]
+        if size + m > cap:
+            while size + m > cap:
+                cap += cap // 2 + 1024
+            v2 = np.empty((cap, P))
+            v2[:size] = ent_val[:size]
+            ent_val = v2
+            j2 = np.empty(cap, dtype=np.int8)
+            j2[:size] = ent_j[:size]
+            ent_j = j2
+            s2 = np.empty(cap, dtype=np.int32)
+            s2[:size] = ent_stage[:size]
+            ent_stage = s2
+            n2 = np.empty(cap, dtype=np.int32)
+            n2[:size] = ent_next[:size]
+            ent_next = n2
+            f2 = np.empty(cap)
+            f2[:size] = ent_suf1[:size]
+            ent_suf1 = f2
+            k2 = np.empty(cap, dtype=np.int8)
+            k2[:size] = ent_sufj[:size]
+            ent_sufj = k2
+        starts = np.empty(states.shape[0], dtype=np.int64)
+        pos = size
+        for idx in range(states.shape[0]):
+            starts[idx] = pos
+            state_start[states[idx]] = pos
+            state_count[states[idx]] = counts[idx]
+            pos += counts[idx]
+        for e in range(m):
+            for p in range(P):
+                ent_val[size + e, p] = o_val[e, p]
+            ent_j[size + e] = o_j[e]
+            ent_stage[size + e] = o_stage[e]
+            ent_next[size + e] = o_next[e]
+        size += m
+        if P == 2 and m > 0:
+            suffix_bounds(ent_val, ent_j, ent_suf1, ent_sufj, starts, counts, max_stages)
+    return state_start, state_count, ent_val[:size], ent_j[:size], ent_stage[:size], ent_next[:size], total

@@ -15,17 +15,18 @@ from detente.model.bargaining import (
     Disagreement,
     better,
     disagreement,
-    is_individually_rational,
-    nash_score,
     stage_key,
 )
-from detente.model.game import FloatArray, Game
+from detente.model.game import TOLERANCE, FloatArray, Game
 from detente.model.stability import MAX_EXHAUSTIVE_CHEATS
 from detente.solvers import _kernel
 from detente.solvers.limits import check_size
 
 # The pruning bounds take (max_stages + 1)·P floats per state: skipped above this size.
 MAX_BOUNDED_FREE_MOVES = 20
+# Below this size computing the bounds costs more than the pruning saves (hanoi-2019, 12 free
+# moves: 15 ms of bounds for a 10 ms search).
+MIN_BOUNDED_FREE_MOVES = 13
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def solve_game(
     enforce_ic: bool = True,
     enforce_stable: bool = True,
     workers: int | None = None,
+    keep_frontier: bool = True,
 ) -> DPResult:
     """Solve a compiled game exactly.
 
@@ -74,13 +76,16 @@ def solve_game(
     if promises were enforceable: the benchmark a failed negotiation is measured against.
     States are processed in layers of equal size (a stage only adds moves, so a layer needs
     only the layers above it); ``workers`` threads share each large layer (default: every
-    core). The answer does not depend on ``workers``.
+    core). The answer does not depend on ``workers``. Without ``keep_frontier`` only the
+    chosen plan is rebuilt (``frontier`` is empty): for the thousands of solves of a simulation.
     """
     check_size(g, max_transitions)
     started = time.perf_counter()
     tables = _Tables.build(g, enforce_ic, enforce_stable)
-    store = _Store(g.n_parties, 1 << g.n_free)
     n_workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    if n_workers == 1 or (1 << g.n_free) < SERIAL_STATES:
+        return _solve_serial(g, tables, started, keep_frontier)
+    store = _Store(g.n_parties, 1 << g.n_free)
     counters = np.zeros(2, dtype=np.int64)
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         for layer in _layers(g.n_free):
@@ -98,10 +103,21 @@ def solve_game(
             for chunk, out in zip(chunks, outputs, strict=True):
                 store.append(chunk, out, g.max_stages)
                 counters += out[5]
-    return _choose(g, store, tables.disagreement, counters, time.perf_counter() - started)
+    return _choose(g, store, tables.disagreement, counters, time.perf_counter() - started, keep_frontier)
 
 
 PARALLEL_LAYER_SIZE = 256  # smaller layers are not worth a thread
+SERIAL_STATES = 1 << 13  # below this many states, threads cost more than they save
+
+
+def _solve_serial(g: Game, tables: _Tables, started: float, keep_frontier: bool) -> DPResult:
+    """All layers in one compiled call: no per-layer Python or thread overhead."""
+    layers = _layers(g.n_free)
+    order = np.concatenate(layers)
+    layer_starts = np.concatenate(([0], np.cumsum([len(x) for x in layers]))).astype(np.int64)
+    start, count, val, j, stage, nxt, counters = _kernel.solve_serial(order, layer_starts, *tables.args)
+    store = _Store.from_arrays(start, count, val, j, stage, nxt)
+    return _choose(g, store, tables.disagreement, counters, time.perf_counter() - started, keep_frontier)
 
 
 def _layers(n_free: int) -> list[np.ndarray]:
@@ -144,7 +160,7 @@ class _Tables:
             offsets,
             g.max_stages,
             dis.values,
-            g.n_free <= MAX_BOUNDED_FREE_MOVES,
+            MIN_BOUNDED_FREE_MOVES <= g.n_free <= MAX_BOUNDED_FREE_MOVES,
         )
         args = (
             g.n_free,
@@ -218,6 +234,14 @@ class _Store:
         self.suf1 = np.empty(cap)  # two parties: max V_1 from an entry to its state's end
         self.sufj = np.empty(cap, dtype=np.int8)  # and the fewest stages there
 
+    @classmethod
+    def from_arrays(cls, start: np.ndarray, count: np.ndarray, val: np.ndarray, j: np.ndarray, stage: np.ndarray, nxt: np.ndarray) -> _Store:
+        """A finished store, from the serial kernel's arrays."""
+        store = cls.__new__(cls)
+        store.start, store.count, store.val, store.j, store.stage, store.next = start, count, val, j, stage, nxt
+        store.size = len(j)
+        return store
+
     def _reserve(self, extra: int) -> None:
         need = self.size + extra
         cap = len(self.j)
@@ -253,25 +277,59 @@ class _Store:
 
 
 def _choose(
-    g: Game, store: _Store, dis: Disagreement, counters: np.ndarray, seconds: float
+    g: Game,
+    store: _Store,
+    dis: Disagreement,
+    counters: np.ndarray,
+    seconds: float,
+    keep_frontier: bool = True,
 ) -> DPResult:
-    """Section 6 at the status quo: the IR plan with the best Nash score, ties broken."""
-    frontier: list[Plan] = []
-    best: Plan | None = None
-    best_rank: tuple[tuple[int, float], tuple[int, tuple[tuple[int, ...], ...]]] | None = None
-    for e in range(int(store.start[0]), int(store.start[0] + store.count[0])):
+    """Section 6 at the status quo: the IR plan with the best Nash score, ties broken.
+
+    Scores are computed for the whole frontier at once; the scan that applies section 6's
+    tolerance and tie-break runs over the plans in frontier order, as ``better`` defines it,
+    only among those with the most gaining parties (no other can win).
+    """
+    lo, n = int(store.start[0]), int(store.count[0])
+    values = store.val[lo : lo + n]
+    gains = values - dis.values
+    positive = gains > TOLERANCE
+    ir = np.all(gains >= -TOLERANCE, axis=1) & np.any(positive, axis=1)
+    logs = np.log(np.where(positive, gains, 1.0))
+    scores = (logs * g.beta).sum(axis=1)
+    gaining = positive.sum(axis=1)
+
+    def stages_of(e: int) -> list[int]:
         stages = []
         node = e
         while node >= 0 and store.j[node] > 0:
             stages.append(int(store.stage[node]))
             node = int(store.next[node])
-        plan = Plan(stages, store.val[e].copy())
-        frontier.append(plan)
-        if not is_individually_rational(plan.values, dis.values):
-            continue
-        rank = (nash_score(plan.values, dis.values, g.beta), stage_key(g, stages))
-        if best_rank is None or better(rank[0], rank[1], best_rank[0], best_rank[1]):
-            best, best_rank = plan, rank
+        return stages
+
+    best: Plan | None = None
+    if ir.any():
+        most = int(gaining[ir].max())
+        best_e: int | None = None
+        best_rank: tuple[tuple[int, float], tuple[int, tuple[tuple[int, ...], ...]] | None] | None = None
+        for i in np.flatnonzero(ir & (gaining == most)):
+            score = (most, float(scores[i]))
+            if best_rank is None:
+                best_e, best_rank = int(i), (score, None)
+                continue
+            if abs(score[1] - best_rank[0][1]) > TOLERANCE:
+                if score[1] > best_rank[0][1]:
+                    best_e, best_rank = int(i), (score, None)
+                continue
+            key_best = best_rank[1] or stage_key(g, stages_of(lo + int(best_e)))  # type: ignore[arg-type]
+            key_i = stage_key(g, stages_of(lo + int(i)))
+            if better(score, key_i, best_rank[0], key_best):
+                best_e, best_rank = int(i), (score, key_i)
+            else:
+                best_rank = (best_rank[0], key_best)
+        assert best_e is not None
+        best = Plan(stages_of(lo + best_e), values[best_e].copy())
+    frontier = [Plan(stages_of(lo + i), values[i].copy()) for i in range(n)] if keep_frontier else []
     return DPResult(
         best=best,
         disagreement=dis,

@@ -1,0 +1,227 @@
+"""One simulated history of the talks (MODEL.md section 11), as pure functions.
+
+A history draws the true parameters and each party's misreading of the parameters it does not
+own, then follows one strategy (``n`` working-level rounds before each summit) until a deal is
+signed or the horizon T passes; a signed deal is then played under the true parameters.
+Strategies are compared on the same draws (common random numbers): a history's random numbers
+depend only on the seed and the history's index, never on the strategy, the worker or the chunk.
+
+Decisions (docs/model.md, "Summit versus working level"):
+- Misreadings are drawn once per history, ε[p, name] ~ N(0, 1): party p sees parameter ``name``
+  (not its own) as θ·exp(σ·ε), and working-level rounds shrink σ, not ε: talks correct a
+  misreading, they do not replace it with a fresh one.
+- While talks go on, the parties live in the no-deal state; the schedule starts from the
+  scenario's status quo when signed.
+- The deal is played under the truth with the checks of sections 4–5 in order: at the first
+  stage (or the final agreement) where some party's true best overt deviation beats complying,
+  that party defects (the lowest-indexed if several); the others snap back as in section 4.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.errors import ScenarioError
+from detente.model.bargaining import disagreement
+from detente.model.deviation import Deviation, overt_deviation, reversal_total
+from detente.model.game import TOLERANCE, Game, bits
+from detente.model.payoffs import flow_utility, one_time_cost, schedule_values, states_of
+from detente.model.stability import overt_final
+from detente.scenario.model import Scenario
+from detente.solvers.dp import solve_game
+from detente.uncertainty.distributions import draw, support
+
+World = Callable[[dict[str, float]], Game]  # parameters -> the compiled game
+
+
+@dataclass(frozen=True)
+class Draw:
+    """The random part of one history, shared by every strategy."""
+
+    truth: dict[str, float]
+    misreading: NDArray[np.float64]  # [party, parameter] standard normals, parameters sorted by name
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened in one history under one strategy."""
+
+    signed_at: int | None  # the period the schedule starts, if a deal was signed by T
+    summits: int
+    holds: bool
+    defector: int | None  # the party that broke the deal, if it collapsed
+    collapse_stage: int | None  # the stage it collapsed at (K + 1: the final agreement)
+    values: NDArray[np.float64]  # each party's true discounted value of the whole history
+
+
+def history_seed(seed: int, index: int) -> np.random.SeedSequence:
+    """The seed of history ``index``: the same as SeedSequence(seed).spawn(n)[index] for any n."""
+    return np.random.SeedSequence(seed, spawn_key=(index,))
+
+
+def draw_history(scenario: Scenario, seed: int, index: int) -> Draw:
+    rng = np.random.default_rng(history_seed(seed, index))
+    assert scenario.uncertainty is not None
+    truth = dict(scenario.parameters)
+    for d in scenario.uncertainty.distributions:
+        truth[d.parameter] = float(draw(d, rng))
+    names = sorted(scenario.parameters)
+    misreading = rng.standard_normal((len(scenario.parties), len(names)))
+    return Draw(truth, misreading)
+
+
+def perception(
+    scenario: Scenario,
+    d: Draw,
+    p: int,
+    sigma: float,
+    owners: dict[str, str | None],
+    supports: dict[str, tuple[float, float]],
+) -> dict[str, float]:
+    """What party p believes the parameters are when the misreading has scale σ. A reading of
+    an uncertain parameter stays within its distribution's support (a probability read as 1.1
+    is read as 1)."""
+    pid = scenario.parties[p].id
+    out = {}
+    for j, name in enumerate(sorted(scenario.parameters)):
+        value = d.truth[name]
+        if owners.get(name) != pid:
+            value *= math.exp(sigma * d.misreading[p, j])
+            if name in supports:
+                lo, hi = supports[name]
+                value = min(max(value, lo), hi)
+        out[name] = value
+    return out
+
+
+def _read(scenario: Scenario, world: World, params: dict[str, float], who: str) -> Game:
+    """The game as someone reads it; a misreading that breaks the scenario is the analyst's to fix."""
+    try:
+        return world(params)
+    except ScenarioError as exc:
+        raise ScenarioError(
+            scenario.origin,
+            "uncertainty",
+            f"as {who} misreads the parameters, {exc.key} becomes invalid ({exc.reason}); give the "
+            "parameters it depends on a distribution, whose support bounds every reading",
+        ) from None
+
+
+def signs(g: Game, p: int, stages: list[int]) -> bool:
+    """Party p, under its own reading g, signs iff the schedule is IC for it at every stage,
+    its final agreement holds against its overt deviation, and it beats no deal."""
+    values = schedule_values(g, stages)
+    states = states_of(g, stages)
+    for k, stage in enumerate(stages):
+        dev = overt_deviation(g, states[k], stage, p)
+        if dev is not None and values[k, p] < dev.value - TOLERANCE:
+            return False
+    if not overt_final(g, states[-1], p).holds:
+        return False
+    return bool(values[0, p] >= disagreement(g).values[p] - TOLERANCE)
+
+
+def _victim_value(g: Game, dev: Deviation, s_prev: int, stage: int, deviator: int, p: int) -> float:
+    """What party p (not the deviator) gets once ``deviator`` defects at this stage: the stage's
+    state without the deviator's part, then the snapback (p pays for undoing its own moves)."""
+    own = g.owned(deviator)
+    x = (s_prev | (stage & ~own)) & ~dev.reversed
+    y = x & ~dev.snapped
+    d = float(g.delta[p])
+    undo = reversal_total(g, dev.snapped & g.owned(p))
+    return flow_utility(g, x, p) - undo + d * flow_utility(g, y, p) / (1.0 - d)
+
+
+def play(g: Game, stages: list[int]) -> tuple[NDArray[np.float64], int | None, int | None]:
+    """The schedule played under the truth: values from its start, the defector and the stage."""
+    states = states_of(g, stages)
+    n = g.n_parties
+    acc = np.zeros(n)
+    disc = np.ones(n)
+    values = schedule_values(g, stages)  # values[k, p]: complying from stage k + 1 on
+    for k, stage in enumerate(stages):
+        for q in range(n):
+            dev = overt_deviation(g, states[k], stage, q)
+            if dev is not None and values[k, q] < dev.value - TOLERANCE:
+                out = np.empty(n)
+                for p in range(n):
+                    out[p] = dev.value if p == q else _victim_value(g, dev, states[k], stage, q, p)
+                return acc + disc * out, q, k + 1
+        for p in range(n):
+            acc[p] += disc[p] * (flow_utility(g, states[k + 1], p) - one_time_cost(g, stage, p))
+            disc[p] *= g.delta[p]
+    final = states[-1]
+    for q in range(n):
+        check = overt_final(g, final, q)
+        if not check.holds and check.deviation is not None:
+            dev = check.deviation
+            out = np.empty(n)
+            for p in range(n):
+                out[p] = dev.value if p == q else _victim_value(g, dev, final, 0, q, p)
+            return acc + disc * out, q, len(stages) + 1
+    stay = np.array([flow_utility(g, final, p) / (1.0 - g.delta[p]) for p in range(n)])
+    return acc + disc * stay, None, None
+
+
+def simulate(
+    scenario: Scenario,
+    world: World,
+    d: Draw,
+    working_rounds: int,
+    owners: dict[str, str | None],
+    max_transitions: int,
+) -> Outcome:
+    """One history under the strategy "``working_rounds`` working-level rounds, then a summit",
+    retried after each failure until the horizon."""
+    u = scenario.uncertainty
+    assert u is not None
+    truth = world(d.truth)
+    n = truth.n_parties
+    supports = {x.parameter: support(x) for x in u.distributions}
+    dis = disagreement(truth)
+    waiting = np.array([flow_utility(truth, dis.state, p) for p in range(n)])
+    audience = np.zeros(n)
+    sigma = u.misperception
+    t = 0
+    summits = 0
+    next_summit = 0
+    signed: tuple[int, list[int]] | None = None
+    while t < u.horizon:
+        for _ in range(working_rounds):
+            if t >= u.horizon:
+                break
+            sigma *= u.working_level_gain
+            t += 1
+        t = max(t, next_summit)
+        if t >= u.horizon:
+            break
+        summits += 1
+        readings = [perception(scenario, d, p, sigma, owners, supports) for p in range(n)]
+        mean = {k: sum(r[k] for r in readings) / n for k in readings[0]}
+        proposal = solve_game(_read(scenario, world, mean, "the mediator"), max_transitions, workers=1, keep_frontier=False).best
+        if proposal is not None and all(
+            signs(_read(scenario, world, readings[p], scenario.parties[p].name), p, proposal.stages) for p in range(n)
+        ):
+            signed = (t + 1, proposal.stages)
+            break
+        for p in range(n):  # a failed summit: each leader's audience cost
+            audience[p] += truth.delta[p] ** t * truth.unreciprocated[p]
+        t += 1
+        next_summit = t + u.summit_cooldown
+    if signed is None:
+        return Outcome(None, summits, False, None, None, dis.values - audience)
+    start, stages = signed
+    played, defector, stage = play(truth, stages)
+    before = np.array(
+        [waiting[p] * (1.0 - truth.delta[p] ** start) / (1.0 - truth.delta[p]) for p in range(n)]
+    )
+    after = np.array([truth.delta[p] ** start for p in range(n)]) * played
+    return Outcome(start, summits, defector is None, defector, stage, before + after - audience)
+
+
+__all__ = ["Draw", "Outcome", "World", "bits", "draw_history", "history_seed", "play", "signs", "simulate"]
