@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 API_DOC = ROOT / "docs" / "reference" / "api.md"
 
-LATER_FEATURES = ("serve", "simulate", "sensitivity", "signals", "forecast", "report", "runs")
+LATER_FEATURES = ("serve", "sensitivity", "forecast", "report", "runs")
 PROMISED_LIBRARY = {"hanoi-2019", "singapore-2018", "jcpoa-2015"}
 SHELL_LANGS = {"sh", "bash", "shell", "console"}
 PREFIXES = ("detente ", ".venv/bin/detente ")
-OPTIONS_WITH_VALUE = {"--set", "--proposal", "--stages"}
+OPTIONS_WITH_VALUE = {"--set", "--proposal", "--stages", "--robust", "--beliefs", "--samples", "--seed", "--strategies", "--workers"}
 SHELL_OPERATORS = {"|", "||", ">", ">>", "<", "&", "&&", ";", ";;", "2>", "&>"}
 
 FENCE = re.compile(r"^\s*```\s*([\w-]*)")
@@ -147,7 +147,7 @@ def _scenario_position(args: tuple[str, ...]) -> int | None:
         if len(args) < 2 or args[1] not in {"show", "validate"}:
             return None
         first = 2
-    elif args[0] in {"run", "solve", "audit"}:
+    elif args[0] in {"run", "solve", "audit", "beliefs", "signals", "simulate"}:
         first = 1
     else:
         return None

@@ -171,3 +171,20 @@ def test_cli_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(out.output)
     assert data["completed"] == 50 and data["complete"] is True
     assert [s["strategy"] for s in data["strategies"]] == ["summit-first", "working-1", "working-2", "working-3"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_keeps_what_finished(workers: int) -> None:
+    """An interrupt (here raised from the progress callback, as Ctrl-C would arrive) stops the
+    run; the chunks already merged are summarised and the result says it is incomplete."""
+
+    def interrupt(done: int, total: int) -> None:
+        if done >= 25:
+            raise KeyboardInterrupt
+
+    sc = load_bytes(KNOWN, "known.toml")
+    r = run(sc, 200, seed=2, strategies=("summit-first",), workers=workers, progress=interrupt)
+    assert not r.complete and 25 <= r.completed < 200
+    assert r.strategies[0].histories == r.completed
+    full = run(sc, r.completed, seed=2, strategies=("summit-first",), workers=1)
+    assert r.strategies[0].p_signed == full.strategies[0].p_signed  # the same histories

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from detente.errors import ScenarioError
 from detente.model.bargaining import disagreement
 from detente.model.deviation import Deviation, overt_deviation, reversal_total
-from detente.model.game import TOLERANCE, Game, bits
+from detente.model.game import TOLERANCE, Game
 from detente.model.payoffs import flow_utility, one_time_cost, schedule_values, states_of
 from detente.model.stability import overt_final
 from detente.scenario.model import Scenario
@@ -224,4 +224,4 @@ def simulate(
     return Outcome(start, summits, defector is None, defector, stage, before + after - audience)
 
 
-__all__ = ["Draw", "Outcome", "World", "bits", "draw_history", "history_seed", "play", "signs", "simulate"]
+__all__ = ["Draw", "Outcome", "World", "draw_history", "history_seed", "play", "signs", "simulate"]
