@@ -10,7 +10,8 @@ A block of output in the docs is a fenced ``text`` block right after a comment n
 ``<!-- output: CMD; lines A-B -->`` keeps lines A to B only (1-based, inclusive). Commands run with
 ``COLUMNS=100`` (the tables' width) in a folder holding the files the docs ask the reader to save
 (``<!-- file: NAME -->`` blocks), stderr merged into stdout, as a reader would see them. Timings
-(``"seconds"`` in JSON) differ from run to run: they are kept as shown and not compared.
+(``"seconds"`` in JSON, simulate's "N s on W workers") differ from run to run: they are kept as
+shown and not compared.
 
     python tools/doc_outputs.py          # rewrite every output block
     python tools/doc_outputs.py --check  # exit 1 if any is stale (tests/test_docs.py does this)
@@ -35,7 +36,10 @@ OUTPUT_MARK = re.compile(r"^<!--\s*output:\s*(.+?)\s*(?:;\s*lines\s+(\d+)-(\d+)\
 FILE_MARK = re.compile(r"^\s*<!--\s*file:\s*(\S+)\s*-->\s*$")
 WIDTH = "100"
 # Numbers that change from run to run (timings): compared as "any number", shown as first written.
-VOLATILE = re.compile(r'("seconds": )([0-9.eE+-]+)')
+VOLATILE = (
+    re.compile(r'("seconds": )([0-9.eE+-]+)'),
+    re.compile(r"(; )([0-9.]+)(?= s on \d+ workers?)"),  # detente simulate's first line
+)
 
 
 def docs() -> list[Path]:
@@ -111,10 +115,9 @@ def expected(block: OutputBlock, folder: Path) -> str:
         a, b = block.lines
         out = out[a - 1 : b]
     text = "\n".join(out)
-    shown = VOLATILE.findall(block.shown)
-    if shown:
-        values = iter(v for _, v in shown)
-        text = VOLATILE.sub(lambda m: m.group(1) + next(values, m.group(2)), text)
+    for pattern in VOLATILE:
+        shown = iter(v for _, v in pattern.findall(block.shown))
+        text = pattern.sub(lambda m, shown=shown: m.group(1) + next(shown, m.group(2)), text)
     return text
 
 
