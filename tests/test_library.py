@@ -58,6 +58,21 @@ def test_every_type_event_and_signal_has_a_note_and_a_source(scenario_id: str) -
 
 
 @pytest.mark.parametrize("scenario_id", IDS)
+def test_every_uncertainty_number_has_a_note_and_a_source(scenario_id: str) -> None:
+    spec = detente.load(scenario_id).spec
+    assert spec is not None
+    u = spec.uncertainty
+    if u is None:
+        return
+    assert u.sources, "[uncertainty] needs sources"
+    for key in ("misperception", "working_level_gain", "summit_cooldown", "horizon"):
+        if key in u.model_fields_set:
+            assert u.notes.get(key), f"uncertainty.{key} is set but has no note in `notes`"
+    for name, d in (u.model_extra or {}).items():
+        assert d.note.strip() and d.source.strip(), f"uncertainty.{name} needs a note and a source"
+
+
+@pytest.mark.parametrize("scenario_id", IDS)
 def test_every_scenario_solves_and_audits(scenario_id: str) -> None:
     scenario = detente.load(scenario_id)
     result = detente.solve(scenario)
