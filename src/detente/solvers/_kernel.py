@@ -91,59 +91,66 @@ def _verif(m, s, verif, verif_with, n_total):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden):  # type: ignore[no-untyped-def]
+    """The best deviation of party (or agent) ``a`` from the final agreement s, overt or
+    covert (section 5), or −inf when it has none. ``rc_a`` holds the reversal costs it pays."""
+    d = delta[a]
+    u = _sum_flow(s, a, flow, n_total)
+    best = _deviation(s, np.int64(0), a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, n_total)
+    nh = 0
+    for i in range(n_total):
+        if (s >> i) & 1 and (own[a] >> i) & 1:
+            if _verif(i, s, verif, verif_with, n_total) < 1.0:
+                hidden[nh] = i
+                nh += 1
+    if nh == 0:
+        return best
+    if nh <= max_exhaustive:
+        n_sets = (1 << nh) - 1
+    else:
+        n_sets = nh + 1
+    for k in range(n_sets):
+        cheat = np.int64(0)
+        if nh <= max_exhaustive:
+            code = k + 1
+            for j in range(nh):
+                if (code >> j) & 1:
+                    cheat |= np.int64(1) << hidden[j]
+        elif k < nh:
+            cheat = np.int64(1) << hidden[k]
+        else:
+            for j in range(nh):
+                cheat |= np.int64(1) << hidden[j]
+        miss = 1.0
+        gain = 0.0
+        for i in range(n_total):
+            if (cheat >> i) & 1:
+                miss *= 1.0 - _verif(i, s, verif, verif_with, n_total)
+                gain += -flow[i, a]
+        q = 1.0 - miss
+        base = s & ~cheat
+        rev = base & own_pays[a]
+        yb = base & ~rev
+        y = yb & ~snap_others[a]
+        rtot = 0.0
+        for i in range(n_total):
+            if (rev >> i) & 1:
+                rtot += rc_a[i]
+        pun = (_sum_flow(y, a, flow, n_total) - penalty[a]) / (1.0 - d) - rtot
+        x = (u + gain + d * q * pun) / (1.0 - d * (1.0 - q))
+        if x > best:
+            best = x
+    return best
+
+
+@njit(cache=True)
 def _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive):  # type: ignore[no-untyped-def]
     """Section 5: overt and covert stability of the full state s."""
     hidden = np.empty(n_total, dtype=np.int64)
     for p in range(P):
-        d = delta[p]
-        u = _sum_flow(s, p, flow, n_total)
-        comply = u / (1.0 - d)
-        dev = _deviation(s, np.int64(0), p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, n_total)
-        if dev > comply + TOL:
+        comply = _sum_flow(s, p, flow, n_total) / (1.0 - delta[p])
+        if _final_best(s, p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden) > comply + TOL:
             return False
-        nh = 0
-        for i in range(n_total):
-            if (s >> i) & 1 and (own[p] >> i) & 1:
-                if _verif(i, s, verif, verif_with, n_total) < 1.0:
-                    hidden[nh] = i
-                    nh += 1
-        if nh == 0:
-            continue
-        if nh <= max_exhaustive:
-            n_sets = (1 << nh) - 1
-        else:
-            n_sets = nh + 1
-        for k in range(n_sets):
-            cheat = np.int64(0)
-            if nh <= max_exhaustive:
-                code = k + 1
-                for j in range(nh):
-                    if (code >> j) & 1:
-                        cheat |= np.int64(1) << hidden[j]
-            elif k < nh:
-                cheat = np.int64(1) << hidden[k]
-            else:
-                for j in range(nh):
-                    cheat |= np.int64(1) << hidden[j]
-            miss = 1.0
-            gain = 0.0
-            for i in range(n_total):
-                if (cheat >> i) & 1:
-                    miss *= 1.0 - _verif(i, s, verif, verif_with, n_total)
-                    gain += -flow[i, p]
-            q = 1.0 - miss
-            base = s & ~cheat
-            rev = base & own_pays[p]
-            yb = base & ~rev
-            y = yb & ~snap_others[p]
-            rtot = 0.0
-            for i in range(n_total):
-                if (rev >> i) & 1:
-                    rtot += rc[i]
-            pun = (_sum_flow(y, p, flow, n_total) - penalty[p]) / (1.0 - d) - rtot
-            x = (u + gain + d * q * pun) / (1.0 - d * (1.0 - q))
-            if x > comply + TOL:
-                return False
     return True
 
 
@@ -738,24 +745,12 @@ def solve_serial(order, layer_starts, n_free, n_total, P, owner, flow, upfront, 
         if size + m > cap:
             while size + m > cap:
                 cap += cap // 2 + 1024
-            v2 = np.empty((cap, P))
-            v2[:size] = ent_val[:size]
-            ent_val = v2
-            j2 = np.empty(cap, dtype=np.int8)
-            j2[:size] = ent_j[:size]
-            ent_j = j2
-            s2 = np.empty(cap, dtype=np.int32)
-            s2[:size] = ent_stage[:size]
-            ent_stage = s2
-            n2 = np.empty(cap, dtype=np.int32)
-            n2[:size] = ent_next[:size]
-            ent_next = n2
-            f2 = np.empty(cap)
-            f2[:size] = ent_suf1[:size]
-            ent_suf1 = f2
-            k2 = np.empty(cap, dtype=np.int8)
-            k2[:size] = ent_sufj[:size]
-            ent_sufj = k2
+            ent_val = _grow_rows(ent_val, size, cap)
+            ent_j = _grow(ent_j, size, cap)
+            ent_stage = _grow(ent_stage, size, cap)
+            ent_next = _grow(ent_next, size, cap)
+            ent_suf1 = _grow(ent_suf1, size, cap)
+            ent_sufj = _grow(ent_sufj, size, cap)
         starts = np.empty(states.shape[0], dtype=np.int64)
         pos = size
         for idx in range(states.shape[0]):

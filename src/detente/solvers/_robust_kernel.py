@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from detente.solvers._kernel import _deviation, _offer_any, _sum_flow, _verif
+from detente.solvers._kernel import (
+    _deviation,
+    _final_best,
+    _grow,
+    _grow_rows,
+    _offer_any,
+    _sum_flow,
+)
 
 TOL = 1e-9
 NEG_INF = -np.inf
@@ -33,72 +40,6 @@ def _one_time(stage, own_a, upfront_a, unrec_a, n_total):  # type: ignore[no-unt
     if stage != 0 and (stage & ~own_a) == 0:
         total += unrec_a
     return total
-
-
-@njit(cache=True)
-def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden):  # type: ignore[no-untyped-def]
-    """The agent's best deviation from the final agreement s: overt or covert (section 5)."""
-    d = delta[a]
-    u = _sum_flow(s, a, flow, n_total)
-    best = _deviation(s, np.int64(0), a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, n_total)
-    nh = 0
-    for i in range(n_total):
-        if (s >> i) & 1 and (own[a] >> i) & 1:
-            if _verif(i, s, verif, verif_with, n_total) < 1.0:
-                hidden[nh] = i
-                nh += 1
-    if nh == 0:
-        return best
-    if nh <= max_exhaustive:
-        n_sets = (1 << nh) - 1
-    else:
-        n_sets = nh + 1
-    for k in range(n_sets):
-        cheat = np.int64(0)
-        if nh <= max_exhaustive:
-            code = k + 1
-            for j in range(nh):
-                if (code >> j) & 1:
-                    cheat |= np.int64(1) << hidden[j]
-        elif k < nh:
-            cheat = np.int64(1) << hidden[k]
-        else:
-            for j in range(nh):
-                cheat |= np.int64(1) << hidden[j]
-        miss = 1.0
-        gain = 0.0
-        for i in range(n_total):
-            if (cheat >> i) & 1:
-                miss *= 1.0 - _verif(i, s, verif, verif_with, n_total)
-                gain += -flow[i, a]
-        q = 1.0 - miss
-        base = s & ~cheat
-        rev = base & own_pays[a]
-        yb = base & ~rev
-        y = yb & ~snap_others[a]
-        rtot = 0.0
-        for i in range(n_total):
-            if (rev >> i) & 1:
-                rtot += rc_a[i]
-        pun = (_sum_flow(y, a, flow, n_total) - penalty[a]) / (1.0 - d) - rtot
-        x = (u + gain + d * q * pun) / (1.0 - d * (1.0 - q))
-        if x > best:
-            best = x
-    return best
-
-
-@njit(cache=True)
-def _grow2(a, n, cap):  # type: ignore[no-untyped-def]
-    out = np.empty((cap, a.shape[1]))
-    out[:n] = a[:n]
-    return out
-
-
-@njit(cache=True)
-def _grow1(a, n, cap):  # type: ignore[no-untyped-def]
-    out = np.empty(cap, dtype=a.dtype)
-    out[:n] = a[:n]
-    return out
 
 
 @njit(cache=True)
@@ -192,11 +133,11 @@ def solve_agents(order, n_free, n_total, A, own, own_rev, own_pays, snap_others,
                             continue
                         if nc >= ccap:
                             ccap *= 2
-                            c_val = _grow2(c_val, nc, ccap)
-                            c_j = _grow1(c_j, nc, ccap)
-                            c_stage = _grow1(c_stage, nc, ccap)
-                            c_next = _grow1(c_next, nc, ccap)
-                            kept = _grow1(kept, nk, ccap + 1)
+                            c_val = _grow_rows(c_val, nc, ccap)
+                            c_j = _grow(c_j, nc, ccap)
+                            c_stage = _grow(c_stage, nc, ccap)
+                            c_next = _grow(c_next, nc, ccap)
+                            kept = _grow(kept, nk, ccap + 1)
                         feasible = True
                         for a in range(A):
                             v = run_a[a] + delta[a] * e_val[e, a]
@@ -231,10 +172,10 @@ def solve_agents(order, n_free, n_total, A, own, own_rev, own_pays, snap_others,
         if n_ent + nk > cap:
             while n_ent + nk > cap:
                 cap *= 2
-            e_val = _grow2(e_val, n_ent, cap)
-            e_j = _grow1(e_j, n_ent, cap)
-            e_stage = _grow1(e_stage, n_ent, cap)
-            e_next = _grow1(e_next, n_ent, cap)
+            e_val = _grow_rows(e_val, n_ent, cap)
+            e_j = _grow(e_j, n_ent, cap)
+            e_stage = _grow(e_stage, n_ent, cap)
+            e_next = _grow(e_next, n_ent, cap)
         start[f] = n_ent
         count[f] = nk
         for ki in range(nk):
