@@ -91,12 +91,23 @@ def _verif(m, s, verif, verif_with, n_total):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden):  # type: ignore[no-untyped-def]
+def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, enough):  # type: ignore[no-untyped-def]
     """The best deviation of party (or agent) ``a`` from the final agreement s, overt or
-    covert (section 5), or −inf when it has none. ``rc_a`` holds the reversal costs it pays."""
+    covert (section 5), or −inf when it has none. ``rc_a`` holds the reversal costs it pays.
+
+    Every term of a covert cheat's value is a sum (or, for the chance of going unnoticed, a
+    product) over the cheated moves, so the 2^h subsets are tabulated each from the subset
+    without its highest move: O(2^h) work in all instead of O(2^h · n²). This check runs at
+    every full state of the DP and was most of a solve's time. ``hidden`` and ``work`` are
+    scratch space (``work_space``), passed in so the hot loop allocates nothing. The search
+    stops at the first deviation worth more than ``enough`` (a stability check needs no more;
+    pass +inf for the best).
+    """
     d = delta[a]
     u = _sum_flow(s, a, flow, n_total)
     best = _deviation(s, np.int64(0), a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, n_total)
+    if best > enough:
+        return best
     nh = 0
     for i in range(n_total):
         if (s >> i) & 1 and (own[a] >> i) & 1:
@@ -105,51 +116,93 @@ def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, pe
                 nh += 1
     if nh == 0:
         return best
+    # with nothing cheated: what the deviator keeps after the snapback, and the reversals it pays
+    pays = s & own_pays[a]
+    y0 = s & ~pays & ~snap_others[a]
+    keep0 = _sum_flow(y0, a, flow, n_total)
+    rtot0 = 0.0
+    for i in range(n_total):
+        if (pays >> i) & 1:
+            rtot0 += rc_a[i]
+    # per hidden move: unnoticed factor, flow saved, flow lost after the snapback, reversal saved
+    unseen = work[0]
+    saved = work[1]
+    lost = work[2]
+    spared = work[3]
+    for j in range(nh):
+        i = hidden[j]
+        unseen[j] = 1.0 - _verif(i, s, verif, verif_with, n_total)
+        saved[j] = -flow[i, a]
+        lost[j] = flow[i, a] if (y0 >> i) & 1 else 0.0
+        spared[j] = rc_a[i] if (pays >> i) & 1 else 0.0
     if nh <= max_exhaustive:
-        n_sets = (1 << nh) - 1
-    else:
-        n_sets = nh + 1
-    for k in range(n_sets):
-        cheat = np.int64(0)
-        if nh <= max_exhaustive:
-            code = k + 1
-            for j in range(nh):
-                if (code >> j) & 1:
-                    cheat |= np.int64(1) << hidden[j]
-        elif k < nh:
-            cheat = np.int64(1) << hidden[k]
-        else:
-            for j in range(nh):
-                cheat |= np.int64(1) << hidden[j]
-        miss = 1.0
-        gain = 0.0
-        for i in range(n_total):
-            if (cheat >> i) & 1:
-                miss *= 1.0 - _verif(i, s, verif, verif_with, n_total)
-                gain += -flow[i, a]
-        q = 1.0 - miss
-        base = s & ~cheat
-        rev = base & own_pays[a]
-        yb = base & ~rev
-        y = yb & ~snap_others[a]
-        rtot = 0.0
-        for i in range(n_total):
-            if (rev >> i) & 1:
-                rtot += rc_a[i]
-        pun = (_sum_flow(y, a, flow, n_total) - penalty[a]) / (1.0 - d) - rtot
-        x = (u + gain + d * q * pun) / (1.0 - d * (1.0 - q))
+        n_sets = np.int64(1) << nh
+        miss = work[4]
+        gain = work[5]
+        keep = work[6]
+        rtot = work[7]
+        miss[0] = 1.0
+        gain[0] = 0.0
+        keep[0] = keep0
+        rtot[0] = rtot0
+        top = 0
+        for k in range(1, n_sets):
+            if (k >> (top + 1)) & 1:
+                top += 1
+            r = k ^ (np.int64(1) << top)
+            miss[k] = miss[r] * unseen[top]
+            gain[k] = gain[r] + saved[top]
+            keep[k] = keep[r] - lost[top]
+            rtot[k] = rtot[r] - spared[top]
+            x = _covert_value(u, d, miss[k], gain[k], keep[k], rtot[k], penalty[a])
+            if x > best:
+                best = x
+                if best > enough:
+                    return best
+        return best
+    # too many to enumerate: each move alone, then all of them (section 5)
+    m_all = 1.0
+    g_all = 0.0
+    k_all = keep0
+    r_all = rtot0
+    for j in range(nh):
+        x = _covert_value(u, d, unseen[j], saved[j], keep0 - lost[j], rtot0 - spared[j], penalty[a])
         if x > best:
             best = x
+        m_all *= unseen[j]
+        g_all += saved[j]
+        k_all -= lost[j]
+        r_all -= spared[j]
+    x = _covert_value(u, d, m_all, g_all, k_all, r_all, penalty[a])
+    if x > best:
+        best = x
     return best
 
 
 @njit(cache=True)
-def _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive):  # type: ignore[no-untyped-def]
+def _covert_value(u, d, miss, gain, keep, rtot, penalty_a):  # type: ignore[no-untyped-def]
+    """X_C of section 5: cheat until caught (chance 1 − miss a period), then the punishment."""
+    q = 1.0 - miss
+    pun = (keep - penalty_a) / (1.0 - d) - rtot
+    return (u + gain + d * q * pun) / (1.0 - d * (1.0 - q))
+
+
+@njit(cache=True)
+def work_space(n_total, max_exhaustive):  # type: ignore[no-untyped-def]
+    """Scratch for ``_final_best``: the hidden moves, and rows for their terms and subsets."""
+    return np.empty(n_total, dtype=np.int64), np.empty((8, max(n_total, np.int64(1) << max_exhaustive)))
+
+
+@njit(cache=True)
+def _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work):  # type: ignore[no-untyped-def]
     """Section 5: overt and covert stability of the full state s."""
-    hidden = np.empty(n_total, dtype=np.int64)
+    for p in range(P):  # the overt deviations first: they break most states, and cost little
+        comply = _sum_flow(s, p, flow, n_total) / (1.0 - delta[p])
+        if _deviation(s, np.int64(0), p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, n_total) > comply + TOL:
+            return False
     for p in range(P):
         comply = _sum_flow(s, p, flow, n_total) / (1.0 - delta[p])
-        if _final_best(s, p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden) > comply + TOL:
+        if _final_best(s, p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, comply + TOL) > comply + TOL:
             return False
     return True
 
@@ -398,7 +451,7 @@ def _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, del
 
 
 @njit(cache=True, nogil=True)
-def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters):  # type: ignore[no-untyped-def]
+def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters, hidden, work):  # type: ignore[no-untyped-def]
     """The Pareto frontier of one state, into ``kept`` (indices into the c_* buffers).
 
     Returns the frontier size, −1 if the run buffers are too small, −2 if the candidate
@@ -418,7 +471,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
         for p in range(P):
             if u_tab[f, p] / (1.0 - delta[p]) < lower[f, 0, p]:
                 useful = False
-        if useful and ((not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive)):
+        if useful and ((not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work)):
             has_stop = True
             for p in range(P):
                 stop_val[p] = u_tab[f, p] / (1.0 - delta[p])
@@ -439,7 +492,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
         stage = np.int64(0)
         for p in range(P):
             stage |= avail[avail_start[p] + odo[p]]
-        if stage != 0:
+        if stage != 0 and state_count[f | stage] > 0:  # the cheap test first: most fail it
             f2 = f | stage
             s2 = f2 | initial
             ok = True
@@ -447,7 +500,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
                 if (stage >> i) & 1 and (requires[i] & ~s2) != 0:
                     ok = False
                     break
-            if ok and state_count[f2] > 0:
+            if ok:
                 if nr >= rcap:
                     return -1
                 transitions += 1
@@ -649,6 +702,7 @@ def layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, requires, 
     odo = np.zeros(P, dtype=np.int64)
     stop_val = np.empty(P)
     prefmax = np.empty(max_stages + 2)
+    hidden, work = work_space(n_total, max_exhaustive)
 
     for idx in range(n):
         f = states[idx]
@@ -663,7 +717,7 @@ def layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, requires, 
         while True:
             saved0 = counters[0]
             saved1 = counters[1]
-            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters)
+            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters, hidden, work)
             if nk >= 0:
                 break
             counters[0] = saved0

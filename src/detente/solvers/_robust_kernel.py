@@ -22,6 +22,7 @@ from detente.solvers._kernel import (
     _grow_rows,
     _offer_any,
     _sum_flow,
+    work_space,
 )
 
 TOL = 1e-9
@@ -62,7 +63,7 @@ def solve_agents(order, n_free, n_total, A, own, own_rev, own_pays, snap_others,
     c_stage = np.empty(ccap, dtype=np.int64)
     c_next = np.empty(ccap, dtype=np.int64)
     kept = np.empty(ccap + 1, dtype=np.int64)
-    hidden = np.empty(n_total, dtype=np.int64)
+    hidden, work = work_space(n_total, max_exhaustive)
     avail = np.empty(party_offsets[n_parties], dtype=np.int64)
     avail_start = np.zeros(n_parties + 1, dtype=np.int64)
     odo = np.zeros(n_parties, dtype=np.int64)
@@ -85,7 +86,7 @@ def solve_agents(order, n_free, n_total, A, own, own_rev, own_pays, snap_others,
             ok = True
             for a in range(A):
                 comply = _sum_flow(s, a, flow, n_total) / (1.0 - delta[a])
-                dev = _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc[a], delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden)
+                dev = _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc[a], delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, np.inf)
                 if enforce[a]:
                     if dev > comply + TOL:
                         ok = False

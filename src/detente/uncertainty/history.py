@@ -20,8 +20,8 @@ Decisions (docs/model.md, "Summit versus working level"):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,10 +33,16 @@ from detente.model.game import TOLERANCE, Game
 from detente.model.payoffs import flow_utility, one_time_cost, schedule_values, states_of
 from detente.model.stability import overt_final
 from detente.scenario.model import Scenario
-from detente.solvers.dp import solve_game
+from detente.solvers.dp import Plan
 from detente.uncertainty.distributions import draw, support
 
-World = Callable[[dict[str, float]], Game]  # parameters -> the compiled game
+
+class World(Protocol):
+    """Parameters -> the compiled game, and the solver's deal for them (both may be memoised)."""
+
+    def __call__(self, params: dict[str, float]) -> Game: ...
+
+    def best(self, params: dict[str, float], max_transitions: int) -> Plan | None: ...
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,12 @@ def _read(scenario: Scenario, world: World, params: dict[str, float], who: str) 
             f"as {who} misreads the parameters, {exc.key} becomes invalid ({exc.reason}); give the "
             "parameters it depends on a distribution, whose support bounds every reading",
         ) from None
+
+
+def _propose(scenario: Scenario, world: World, mean: dict[str, float], max_transitions: int) -> Plan | None:
+    """The mediator's proposal: the solver's deal for the parties' average reading."""
+    _read(scenario, world, mean, "the mediator")  # a reading that breaks the scenario says so
+    return world.best(mean, max_transitions)
 
 
 def signs(g: Game, p: int, stages: list[int]) -> bool:
@@ -203,7 +215,7 @@ def simulate(
         summits += 1
         readings = [perception(scenario, d, p, sigma, owners, supports) for p in range(n)]
         mean = {k: sum(r[k] for r in readings) / n for k in readings[0]}
-        proposal = solve_game(_read(scenario, world, mean, "the mediator"), max_transitions, workers=1, keep_frontier=False).best
+        proposal = _propose(scenario, world, mean, max_transitions)
         if proposal is not None and all(
             signs(_read(scenario, world, readings[p], scenario.parties[p].name), p, proposal.stages) for p in range(n)
         ):

@@ -22,6 +22,7 @@ from detente.model.game import Game, compile_game
 from detente.results import Estimate, SimulationResult, StrategyStats
 from detente.scenario.model import Scenario
 from detente.scenario.resolve import resolve
+from detente.solvers.dp import Plan, solve_game
 from detente.uncertainty.aggregate import Tally, mean_ci, wilson
 from detente.uncertainty.history import draw_history, simulate
 
@@ -49,6 +50,7 @@ class _Worlds:
         self.scenario = scenario
         self.names = sorted(scenario.parameters)
         self._cached = lru_cache(maxsize=4096)(self._build)
+        self._best = lru_cache(maxsize=1024)(self._solve)
 
     def _build(self, values: tuple[float, ...]) -> Game:
         spec = self.scenario.spec
@@ -58,6 +60,14 @@ class _Worlds:
 
     def __call__(self, params: dict[str, float]) -> Game:
         return self._cached(tuple(params[k] for k in self.names))
+
+    def best(self, params: dict[str, float], max_transitions: int) -> Plan | None:
+        """The solver's deal for these parameters, memoised: a summit repeated with nothing
+        learnt in between (summit-first) proposes the same deal without a second solve."""
+        return self._best(tuple(params[k] for k in self.names), max_transitions)
+
+    def _solve(self, values: tuple[float, ...], max_transitions: int) -> Plan | None:
+        return solve_game(self._cached(values), max_transitions, workers=1, keep_frontier=False).best
 
 
 _STATE: dict[str, object] = {}
