@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 import detente
 from detente.cli.app import app
 from detente.errors import ScenarioError
+from detente.parallel import Execution
 from detente.scenario.loader import load_bytes
 from detente.uncertainty.aggregate import mean_ci, wilson
 from detente.uncertainty.distributions import draw, mean
@@ -68,7 +69,7 @@ a1_cost = { dist = "uniform", low = 0.5, high = 3.5 }
 
 
 def test_the_confidence_interval_covers_a_known_probability() -> None:
-    r = run(load_bytes(KNOWN, "known.toml"), 400, seed=0, strategies=("summit-first", "working-1"), workers=1)
+    r = run(load_bytes(KNOWN, "known.toml"), 400, seed=0, strategies=("summit-first", "working-1"), execution=Execution(1))
     for s in r.strategies:
         p, lo, hi = s.p_signed.estimate, s.p_signed.low, s.p_signed.high
         assert p is not None and lo is not None and hi is not None
@@ -81,14 +82,46 @@ def test_the_confidence_interval_covers_a_known_probability() -> None:
 
 def test_the_same_seed_gives_the_same_result_with_one_or_two_workers() -> None:
     sc = load_bytes(WORKED_U, "worked.toml")
-    one = run(sc, 60, seed=7, workers=1).model_dump(exclude={"seconds", "workers"})
-    two = run(sc, 60, seed=7, workers=2).model_dump(exclude={"seconds", "workers"})
+    one = run(sc, 60, seed=7, execution=Execution(1)).model_dump(exclude=VOLATILE)
+    two = run(sc, 60, seed=7, execution=Execution(2)).model_dump(exclude=VOLATILE)
     assert one == two
+
+
+VOLATILE = {"seconds", "workers", "executor"}
+
+
+def test_the_same_seed_gives_the_same_result_on_dask() -> None:
+    """The determinism test across executors: a LocalCluster started by detente (``--dask
+    local``), and a running scheduler reached by its address (``--dask tcp://...``), as a real
+    cluster would be."""
+    distributed = pytest.importorskip("distributed")
+    sc = load_bytes(WORKED_U, "worked.toml")
+    one = run(sc, 60, seed=7, execution=Execution(1)).model_dump(exclude=VOLATILE)
+    local = run(sc, 60, seed=7, execution=Execution(2, "local"))
+    assert local.executor == "Dask LocalCluster of 2 workers"
+    assert local.model_dump(exclude=VOLATILE) == one
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        remote = run(sc, 60, seed=7, execution=Execution(None, cluster.scheduler_address))
+    assert remote.executor.startswith("Dask cluster at tcp://") and remote.workers is None
+    assert remote.model_dump(exclude=VOLATILE) == one
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("distributed")
+    path = tmp_path / "w.toml"
+    path.write_bytes(WORKED_U)
+    out = subprocess.run(
+        [sys.executable, "-m", "detente", "simulate", str(path), "--samples", "5", "--dask", "tcp://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0
+    assert "--dask tcp://127.0.0.1:9: cannot reach the scheduler" in out.stderr
 
 
 def test_seeded_golden_result() -> None:
     """Pinned numbers: a change to the history model or the random streams shows here."""
-    r = run(load_bytes(WORKED_U, "worked.toml"), 40, seed=11, workers=1)
+    r = run(load_bytes(WORKED_U, "worked.toml"), 40, seed=11, execution=Execution(1))
     got = {s.strategy: (s.p_signed.estimate, s.p_holds_given_signed.estimate, round(s.summits, 6)) for s in r.strategies}
     assert got == GOLDEN
 
@@ -173,8 +206,8 @@ def test_cli_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert [s["strategy"] for s in data["strategies"]] == ["summit-first", "working-1", "working-2", "working-3"]
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_ctrl_c_keeps_what_finished(workers: int) -> None:
+@pytest.mark.parametrize("execution", [Execution(1), Execution(2), Execution(2, "local")], ids=["serial", "processes", "dask"])
+def test_ctrl_c_keeps_what_finished(execution: Execution) -> None:
     """An interrupt (here raised from the progress callback, as Ctrl-C would arrive) stops the
     run; the chunks already merged are summarised and the result says it is incomplete."""
 
@@ -183,8 +216,8 @@ def test_ctrl_c_keeps_what_finished(workers: int) -> None:
             raise KeyboardInterrupt
 
     sc = load_bytes(KNOWN, "known.toml")
-    r = run(sc, 200, seed=2, strategies=("summit-first",), workers=workers, progress=interrupt)
+    r = run(sc, 200, seed=2, strategies=("summit-first",), execution=execution, progress=interrupt)
     assert not r.complete and 25 <= r.completed < 200
     assert r.strategies[0].histories == r.completed
-    full = run(sc, r.completed, seed=2, strategies=("summit-first",), workers=1)
+    full = run(sc, r.completed, seed=2, strategies=("summit-first",), execution=Execution(1))
     assert r.strategies[0].p_signed == full.strategies[0].p_signed  # the same histories

@@ -18,6 +18,7 @@ from detente.analysis.types import (
 )
 from detente.beliefs.bayes import beliefs as _beliefs
 from detente.errors import ScheduleError
+from detente.parallel import Execution
 from detente.results import (
     Analysis,
     AuditResult,
@@ -115,10 +116,14 @@ def simulate(
     strategies: Sequence[str] = DEFAULT_STRATEGIES,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    dask: str | None = None,
 ) -> SimulationResult:
     """Monte Carlo histories of the talks under each strategy, on common random numbers
-    (MODEL.md section 11); ``workers`` local processes (default: every core)."""
-    return _simulate(_scenario(scenario), samples, seed, tuple(strategies), workers, progress)
+    (MODEL.md section 11); ``workers`` local processes (default: every core), or a Dask
+    cluster: ``dask="local"`` (a LocalCluster of ``workers``) or a scheduler's address."""
+    return _simulate(
+        _scenario(scenario), samples, seed, tuple(strategies), Execution(workers, dask), progress
+    )
 
 
 def signals(

@@ -20,6 +20,10 @@ class ScenarioError(DetenteError):
         where = f"{source}: {key}" if key else source
         super().__init__(one_line(f"{where}: {reason}"))
 
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str, str]]:
+        # raised in a worker process or on a Dask worker, it must arrive whole
+        return (type(self), (self.source, self.key, self.reason))
+
 
 def one_line(text: str) -> str:
     """Escape line breaks, so that an error from any input prints as exactly one line."""

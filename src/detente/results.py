@@ -332,6 +332,7 @@ class SimulationResult(BaseModel):
     misperception: float
     working_level_gain: float
     summit_cooldown: int
-    workers: int
+    workers: int | None  # worker processes (None: a remote Dask cluster's, counted there)
+    executor: str  # "serial", "2 local processes", "Dask LocalCluster of 2 workers", ...
     seconds: float
     strategies: list[StrategyStats]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -42,10 +43,29 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override a parameter: --set leakage=0.5 (repeatable)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", help="Worker processes (default: every core); with --dask local, its workers."),
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="local|tcp://HOST:PORT",
+        help="Run on Dask: a LocalCluster, or a running scheduler (see docs/howto/run-on-a-cluster.md).",
+    ),
+]
 BeliefsOpt = Annotated[
     BeliefsChoice,
     typer.Option("--beliefs", help="The types' priors, or their posteriors after the event timeline."),
 ]
+
+
+def _check_execution(origin: str, workers: int | None, dask: str | None) -> None:
+    if workers is not None and workers < 1:
+        raise ScenarioError(origin, "--workers", f"must be at least 1, got {workers}")
+    if dask is not None and dask != "local" and not re.match(r"^(tcp|tls|inproc|ucx)://\S+$", dask):
+        raise ScenarioError(origin, "--dask", f"expected 'local' or a scheduler address such as tcp://HOST:8786, got {dask!r}")
 
 
 def _console() -> Console:
@@ -186,19 +206,17 @@ def simulate(
             help="Comma-separated: summit-first, working-N (N working-level rounds before each summit).",
         ),
     ] = ",".join(DEFAULT_STRATEGIES),
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Local worker processes (default: every core).")
-    ] = None,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Summit versus working level: Monte Carlo histories of the talks (MODEL.md §11)."""
     sc = api.load(scenario, parse_overrides(set_))
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
-    if workers is not None and workers < 1:
-        raise ScenarioError(sc.origin, "--workers", f"must be at least 1, got {workers}")
+    _check_execution(sc.origin, workers, dask)
     with render.progress_bar(enabled=not as_json) as advance:
-        result = api.simulate(sc, samples, seed, names, workers, advance)
+        result = api.simulate(sc, samples, seed, names, workers, advance, dask)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return

@@ -426,7 +426,7 @@ def simulation(console: Console, scenario: Scenario, result: SimulationResult) -
         f"[bold]{result.completed} histories[/bold] per strategy (seed {result.seed}), horizon "
         f"{result.horizon} periods, misperception σ0 = {result.misperception:g}, working-level gain "
         f"ρ = {result.working_level_gain:g}, cooldown {result.summit_cooldown}{state}; "
-        f"{result.seconds:.1f} s on {result.workers} worker{'s' if result.workers != 1 else ''}"
+        f"{result.seconds:.1f} s, {result.executor}"
     )
     table = Table(title="Strategies, on the same draws (95% confidence intervals)", title_justify="left")
     table.add_column("strategy", no_wrap=True)

@@ -1,8 +1,9 @@
 """Run many histories on every core and summarise them (MODEL.md section 11).
 
-Histories are cut into chunks of consecutive indices; each worker process loads the scenario
-once, simulates its chunks under every strategy and returns one tally per strategy. The answer
-depends only on the seed and the number of histories, not on the number of workers or the
+Histories are cut into chunks of consecutive indices; each worker (a local process or a Dask
+worker, see ``detente.parallel``) gets the scenario once, simulates its chunks under every
+strategy and returns one tally per strategy, merged in chunk order. The answer depends only on
+the seed and the number of histories, not on the executor, the number of workers or the
 chunk size (a test). Ctrl-C stops the run: the chunks already done are summarised and marked
 incomplete.
 """
@@ -10,15 +11,14 @@ incomplete.
 from __future__ import annotations
 
 import math
-import os
 import re
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from functools import lru_cache
 
 from detente.errors import ScenarioError
 from detente.model.game import Game, compile_game
+from detente.parallel import Execution, ordered_results
 from detente.results import Estimate, SimulationResult, StrategyStats
 from detente.scenario.model import Scenario
 from detente.scenario.resolve import resolve
@@ -70,22 +70,22 @@ class _Worlds:
         return solve_game(self._cached(values), max_transitions, workers=1, keep_frontier=False).best
 
 
-_STATE: dict[str, object] = {}
+_WORLDS: dict[tuple[object, ...], _Worlds] = {}
 
 
-def _init(scenario: Scenario) -> None:
-    _STATE["scenario"] = scenario
-    _STATE["worlds"] = _Worlds(scenario)
+def _worlds_for(scenario: Scenario) -> _Worlds:
+    """One memo per scenario and worker process, kept across its chunks."""
+    key = (scenario.content_hash, tuple(sorted(scenario.parameters.items())))
+    if key not in _WORLDS:
+        if len(_WORLDS) >= 4:
+            _WORLDS.pop(next(iter(_WORLDS)))
+        _WORLDS[key] = _Worlds(scenario)
+    return _WORLDS[key]
 
 
-def run_chunk(scenario: Scenario | None, seed: int, start: int, stop: int, rounds: tuple[int, ...]) -> list[Tally]:
+def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, rounds: tuple[int, ...]) -> list[Tally]:
     """Histories ``start`` to ``stop − 1`` under every strategy: one tally per strategy."""
-    if scenario is None:
-        scenario = _STATE["scenario"]  # type: ignore[assignment]
-        worlds = _STATE["worlds"]
-    else:
-        worlds = _Worlds(scenario)
-    assert isinstance(scenario, Scenario) and isinstance(worlds, _Worlds)
+    worlds = _worlds_for(scenario)
     owners = {n: p.owner for n, p in scenario.spec.parameters.items()} if scenario.spec else {}
     tallies = [Tally(len(scenario.parties)) for _ in rounds]
     for i in range(start, stop):
@@ -95,68 +95,39 @@ def run_chunk(scenario: Scenario | None, seed: int, start: int, stop: int, round
     return tallies
 
 
-def _chunk_in_worker(seed: int, start: int, stop: int, rounds: tuple[int, ...]) -> list[Tally]:
-    return run_chunk(None, seed, start, stop, rounds)
-
-
 def run(
     scenario: Scenario,
     samples: int,
     seed: int = 0,
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES,
-    workers: int | None = None,
+    execution: Execution | None = None,
     progress: Progress | None = None,
 ) -> SimulationResult:
-    """Simulate ``samples`` histories under each strategy, on ``workers`` processes (all cores)."""
+    """Simulate ``samples`` histories under each strategy (default: a process on every core)."""
     if scenario.uncertainty is None:
         raise ScenarioError(scenario.origin, "uncertainty", "the scenario has no [uncertainty] table to simulate")
     if samples < 1:
         raise ScenarioError(scenario.origin, "--samples", f"must be at least 1, got {samples}")
     rounds = tuple(working_rounds(s, scenario.origin) for s in strategies)
-    n_workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    execution = execution or Execution()
     started = time.perf_counter()
     totals = [Tally(len(scenario.parties)) for _ in rounds]
-    chunks = [(a, min(a + CHUNK, samples)) for a in range(0, samples, CHUNK)]
+    chunks = [(seed, a, min(a + CHUNK, samples), rounds) for a in range(0, samples, CHUNK)]
     done = 0
     complete = True
-    if n_workers == 1:
-        try:
-            for a, b in chunks:
-                for total, part in zip(totals, run_chunk(scenario, seed, a, b, rounds), strict=True):
-                    total.merge(part)
-                done += b - a
-                if progress:
-                    progress(done, samples)
-        except KeyboardInterrupt:
-            complete = False
-    else:
-        pool = ProcessPoolExecutor(max_workers=n_workers, initializer=_init, initargs=(scenario,))
-        pending: dict[Future[list[Tally]], int] = {}
-        finished_parts: dict[int, list[Tally]] = {}  # done, waiting for the chunks before them
-        queue = list(range(len(chunks)))
-        merged = 0  # chunks merged, in order: sums add up the same way whatever finished first
-        try:
-            while queue or pending:
-                while queue and len(pending) < 2 * n_workers:
-                    c = queue.pop(0)
-                    a, b = chunks[c]
-                    pending[pool.submit(_chunk_in_worker, seed, a, b, rounds)] = c
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    finished_parts[pending.pop(fut)] = fut.result()
-                while merged in finished_parts:
-                    for total, part in zip(totals, finished_parts.pop(merged), strict=True):
-                        total.merge(part)
-                    a, b = chunks[merged]
-                    done += b - a
-                    merged += 1
-                    if progress:
-                        progress(done, samples)
-        except KeyboardInterrupt:
-            complete = False
-        finally:
-            pool.shutdown(wait=complete, cancel_futures=True)
-    return _summary(scenario, samples, done, complete, seed, strategies, rounds, totals, n_workers, started)
+    results = ordered_results(run_chunk, scenario, chunks, execution)
+    try:
+        for (_, a, b, _), parts in zip(chunks, results, strict=True):
+            for total, part in zip(totals, parts, strict=True):
+                total.merge(part)
+            done += b - a
+            if progress:
+                progress(done, samples)
+    except KeyboardInterrupt:
+        complete = False
+    finally:
+        results.close()  # on Ctrl-C: cancel what is still running, stop the workers
+    return _summary(scenario, samples, done, complete, seed, strategies, rounds, totals, execution, started)
 
 
 def _estimate(t: tuple[float, float, float]) -> Estimate:
@@ -172,7 +143,7 @@ def _summary(
     strategies: tuple[str, ...],
     rounds: tuple[int, ...],
     totals: list[Tally],
-    workers: int,
+    execution: Execution,
     started: float,
 ) -> SimulationResult:
     u = scenario.uncertainty
@@ -208,7 +179,8 @@ def _summary(
         misperception=u.misperception,
         working_level_gain=u.working_level_gain,
         summit_cooldown=u.summit_cooldown,
-        workers=workers,
+        workers=execution.n_workers if execution.dask is None or execution.dask == "local" else None,
+        executor=execution.describe(),
         seconds=time.perf_counter() - started,
         strategies=stats,
     )
