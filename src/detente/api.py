@@ -24,12 +24,15 @@ from detente.results import (
     AuditResult,
     BeliefsResult,
     RobustSolveResult,
+    SensitivityResult,
     SignalsResult,
     SimulationResult,
     SolveResult,
 )
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
+from detente.uncertainty.sensitivity import parse_metrics
+from detente.uncertainty.sensitivity import run as _sensitivity
 from detente.uncertainty.simulate import DEFAULT_STRATEGIES
 from detente.uncertainty.simulate import run as _simulate
 
@@ -123,6 +126,26 @@ def simulate(
     cluster: ``dask="local"`` (a LocalCluster of ``workers``) or a scheduler's address."""
     return _simulate(
         _scenario(scenario), samples, seed, tuple(strategies), Execution(workers, dask), progress
+    )
+
+
+def sensitivity(
+    scenario: Scenario | str | Path,
+    metrics: str = "deal-exists,nash-product",
+    samples: int = 64,
+    method: str = "sobol",
+    seed: int = 0,
+    histories: int = 20,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    dask: str | None = None,
+) -> SensitivityResult:
+    """Sobol' (or Morris) indices of comma-separated ``metrics`` over the parameters with a
+    distribution in [uncertainty]: deal-exists, nash-product, value:PARTY, gain:PARTY,
+    p-signed:STRATEGY (``histories`` simulated histories per point)."""
+    sc = _scenario(scenario)
+    return _sensitivity(
+        sc, parse_metrics(sc, metrics), samples, method, seed, histories, Execution(workers, dask), progress
     )
 
 

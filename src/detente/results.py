@@ -336,3 +336,59 @@ class SimulationResult(BaseModel):
     executor: str  # "serial", "2 local processes", "Dask LocalCluster of 2 workers", ...
     seconds: float
     strategies: list[StrategyStats]
+
+
+class VariedParameter(BaseModel):
+    """One parameter a sensitivity analysis varies, and its distribution."""
+
+    parameter: str
+    distribution: str
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    alpha: float | None = None
+    beta: float | None = None
+    median: float | None = None
+    sigma: float | None = None
+
+
+class ParameterSensitivity(BaseModel):
+    """A parameter's share of a metric's variance (Sobol: S1 alone, ST with its interactions;
+    95% confidence half-widths by bootstrap), or its Morris elementary effects (per unit of
+    quantile). None where the method does not give it."""
+
+    parameter: str
+    s1: float | None = None
+    s1_conf: float | None = None
+    st: float | None = None
+    st_conf: float | None = None
+    mu: float | None = None
+    mu_star: float | None = None
+    mu_star_conf: float | None = None
+    sigma: float | None = None
+
+
+class MetricSensitivity(BaseModel):
+    metric: str
+    mean: float  # over the design's points
+    std: float
+    constant: bool  # the metric did not vary: every index is 0
+    parameters: list[ParameterSensitivity]  # most influential first
+
+
+class SensitivityResult(BaseModel):
+    scenario: str
+    content_hash: str
+    parameters: dict[str, float]
+    method: str  # sobol | morris
+    samples: int  # N: base samples (Sobol) or trajectories (Morris)
+    points: int  # points evaluated in all: N(d + 2) for Sobol, N(d + 1) for Morris
+    completed: int
+    complete: bool  # an interrupted run has no indices
+    seed: int
+    histories: int | None  # per point, for p-signed metrics
+    varied: list[VariedParameter]
+    metrics: list[MetricSensitivity]
+    executor: str
+    workers: int | None
+    seconds: float

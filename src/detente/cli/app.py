@@ -21,6 +21,11 @@ from detente.scenario.schema import ScenarioSpec
 from detente.uncertainty.simulate import DEFAULT_STRATEGIES
 
 
+class MethodChoice(StrEnum):
+    sobol = "sobol"
+    morris = "morris"
+
+
 class BeliefsChoice(StrEnum):
     prior = "prior"
     posterior = "posterior"
@@ -69,7 +74,7 @@ def _check_execution(origin: str, workers: int | None, dask: str | None) -> None
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=False, emoji=False)
 
 
 def _print_json(obj: object) -> None:
@@ -221,6 +226,44 @@ def simulate(
         _print_json(result.model_dump(mode="json"))
         return
     render.simulation(_console(), sc, result)
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    metric: Annotated[
+        str,
+        typer.Option(
+            "--metric",
+            help="Comma-separated: deal-exists, nash-product, value:PARTY, gain:PARTY, p-signed:STRATEGY.",
+        ),
+    ] = "deal-exists,nash-product",
+    samples: Annotated[
+        int, typer.Option("--samples", help="N: Sobol' base samples (a power of 2) or Morris trajectories.")
+    ] = 64,
+    method: Annotated[
+        MethodChoice, typer.Option("--method", help="sobol (variance shares) or morris (a cheap screen).")
+    ] = MethodChoice.sobol,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same design and results.")] = 0,
+    histories: Annotated[
+        int, typer.Option("--histories", help="Simulated histories per point, for p-signed metrics.")
+    ] = 20,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which uncertain numbers matter: Sobol' or Morris indices over the [uncertainty] ranges."""
+    sc = api.load(scenario, parse_overrides(set_))
+    _check_execution(sc.origin, workers, dask)
+    with render.progress_bar(enabled=not as_json, unit="points") as advance:
+        result = api.sensitivity(sc, metric, samples, method.value, seed, histories, workers, advance, dask)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+    else:
+        render.sensitivity(_console(), sc, result)
+    if not result.complete:
+        raise typer.Exit(130)
 
 
 @scenarios_app.command("list")

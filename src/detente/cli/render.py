@@ -23,6 +23,7 @@ from detente.results import (
     BeliefsResult,
     RobustSolveResult,
     ScreeningResult,
+    SensitivityResult,
     SignalsResult,
     SimulationResult,
     SolveResult,
@@ -387,13 +388,13 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
 
 
 @contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(enabled: bool = True, unit: str = "histories") -> Iterator[Callable[[int, int], None]]:
     """A progress bar with an ETA on standard error; yields ``advance(done, total)``."""
     if not enabled:
         yield lambda done, total: None
         return
     columns = (
-        TextColumn("histories"),
+        TextColumn(unit),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -452,3 +453,59 @@ def simulation(console: Console, scenario: Scenario, result: SimulationResult) -
         broken = ", ".join(f"{names[p]} {n}" for p, n in s.defections.items() if n) or "—"
         values.add_row(s.strategy, *[_ci(s.expected_values[p.id], 1) for p in scenario.parties], broken)
     console.print(values)
+
+
+def sensitivity(console: Console, scenario: Scenario, result: SensitivityResult) -> None:
+    """``detente sensitivity``: per metric, each parameter's share of its variance (Sobol) or
+    its elementary effects (Morris), most influential first."""
+    method = "Sobol' indices" if result.method == "sobol" else "Morris elementary effects"
+    per = f", {result.histories} histories a point" if result.histories else ""
+    console.print(
+        f"[bold]{method}[/bold] of {result.scenario}: {result.completed} of {result.points} points "
+        f"(N = {result.samples}, seed {result.seed}{per}); {result.seconds:.1f} s, {result.executor}"
+    )
+    ranges = ", ".join(f"{v.parameter} ({v.distribution})" for v in result.varied)
+    console.print(f"Varied over their \\[uncertainty] distributions: {ranges}")
+    if not result.complete:
+        console.print("[yellow]Interrupted: indices need every point of the design; none computed.[/yellow]")
+        return
+    for m in result.metrics:
+        title = f"{m.metric}: mean {m.mean:.3g}, standard deviation {m.std:.3g}"
+        if m.constant:
+            console.print(f"{title}: [yellow]constant over the ranges, so no parameter moves it[/yellow]")
+            continue
+        table = Table(title=title, title_justify="left")
+        table.add_column("parameter", no_wrap=True)
+        if result.method == "sobol":
+            table.add_column("first order S1 (±95%)", no_wrap=True, justify="right")
+            table.add_column("total ST (±95%)", no_wrap=True, justify="right")
+            for r in m.parameters:
+                table.add_row(r.parameter, _pm(r.s1, r.s1_conf), _pm(r.st, r.st_conf))
+        else:
+            table.add_column("μ* (±95%)", no_wrap=True, justify="right")
+            table.add_column("μ", no_wrap=True, justify="right")
+            table.add_column("σ", no_wrap=True, justify="right")
+            for r in m.parameters:
+                table.add_row(r.parameter, _pm(r.mu_star, r.mu_star_conf, 3), _num(r.mu, 3), _num(r.sigma, 3))
+        console.print(table)
+        top = m.parameters[0]
+        if result.method == "sobol" and top.st is not None:
+            console.print(
+                f"  {top.parameter} matters most to {m.metric}: its total index (its share of the "
+                f"variance with its interactions) is {_pm(top.st, top.st_conf)}."
+            )
+        elif top.mu_star is not None:
+            console.print(
+                f"  {top.parameter} matters most: moving it across its range changes {m.metric} "
+                f"by {top.mu_star:.3g} on average (μ*)."
+            )
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _pm(x: float | None, conf: float | None, digits: int = 2) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.{digits}f}" + ("" if conf is None else f" ± {conf:.{digits}f}")

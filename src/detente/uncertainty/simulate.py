@@ -33,11 +33,11 @@ STRATEGY = re.compile(r"^(summit-first|working-(\d{1,3}))$")
 Progress = Callable[[int, int], None]  # (histories done, histories asked for)
 
 
-def working_rounds(name: str, origin: str) -> int:
+def working_rounds(name: str, origin: str, key: str = "--strategies") -> int:
     m = STRATEGY.match(name)
     if not m:
         raise ScenarioError(
-            origin, "--strategies", f"unknown strategy {name!r}: use summit-first or working-N (N ≥ 1)"
+            origin, key, f"unknown strategy {name!r}: use summit-first or working-N (N ≥ 1)"
         )
     return 0 if m.group(2) is None else int(m.group(2))
 
@@ -73,7 +73,7 @@ class _Worlds:
 _WORLDS: dict[tuple[object, ...], _Worlds] = {}
 
 
-def _worlds_for(scenario: Scenario) -> _Worlds:
+def worlds_for(scenario: Scenario) -> _Worlds:
     """One memo per scenario and worker process, kept across its chunks."""
     key = (scenario.content_hash, tuple(sorted(scenario.parameters.items())))
     if key not in _WORLDS:
@@ -85,7 +85,7 @@ def _worlds_for(scenario: Scenario) -> _Worlds:
 
 def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, rounds: tuple[int, ...]) -> list[Tally]:
     """Histories ``start`` to ``stop − 1`` under every strategy: one tally per strategy."""
-    worlds = _worlds_for(scenario)
+    worlds = worlds_for(scenario)
     owners = {n: p.owner for n, p in scenario.spec.parameters.items()} if scenario.spec else {}
     tallies = [Tally(len(scenario.parties)) for _ in rounds]
     for i in range(start, stop):
