@@ -289,7 +289,7 @@ class RunStore:
                         f"busy: another process held it for {self.busy_timeout:g} s",
                     ) from None
             attempt += 1
-            pause = min(0.5, 0.01 * 2 ** min(attempt, 6)) * random.uniform(0.5, 1.5)
+            pause = min(0.1, 0.005 * 2 ** min(attempt, 5)) * random.uniform(0.5, 1.5)
             time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
 
     def _write(self, op: Callable[[Con], T]) -> T:
