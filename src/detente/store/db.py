@@ -10,6 +10,7 @@ whole result or none of it.
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 import os
@@ -22,7 +23,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 import duckdb
 import platformdirs
@@ -439,16 +440,16 @@ class RunStore:
             raise StoreError(self.path, f"ambiguous prefix, matches {shown}{more}", prefix)
         return ids[0]
 
-    def _missing(self, prefix: str) -> Callable[[], Any]:
-        def fail() -> Any:
+    def _missing(self, prefix: str) -> Callable[[], NoReturn]:
+        def fail() -> NoReturn:
             raise StoreError(self.path, "no such run", prefix)
 
         return fail
 
-    def list(self, limit: int = 50, kind: str | None = None) -> list[RunRecord]:
+    def list(self, limit: int = 50, kind: str | None = None) -> builtins.list[RunRecord]:
         """The newest ``limit`` runs (of one kind if given), newest first."""
 
-        def select(con: Con) -> list[RunRecord]:
+        def select(con: Con) -> builtins.list[RunRecord]:
             where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
             rows = con.execute(
                 f"SELECT {_RUN_COLUMNS} FROM runs {where} "
@@ -457,7 +458,7 @@ class RunStore:
             ).fetchall()
             return [self._record(r) for r in rows]
 
-        return self._read(select, list)
+        return self._read(select, builtins.list)
 
     def get(self, run_id: str) -> RunRecord:
         """The run with this id or unique id prefix (at least 4 characters)."""
@@ -495,21 +496,21 @@ class RunStore:
 
         return self._read(select, self._missing(run_id))
 
-    def table_names(self, run_id: str) -> list[str]:
+    def table_names(self, run_id: str) -> builtins.list[str]:
         """The names of a run's tables, sorted."""
-        return list(self.table_sizes(run_id))
+        return builtins.list(self.table_sizes(run_id))
 
-    def _tables(self, run_id: str, names: Sequence[str] | None) -> tuple[str, dict[str, list[str]]]:
+    def _tables(self, run_id: str, names: Sequence[str] | None) -> tuple[str, dict[str, builtins.list[str]]]:
         """A run's full id and the JSON rows of the named tables (all if None), in order."""
 
-        def select(con: Con) -> tuple[str, dict[str, list[str]]]:
+        def select(con: Con) -> tuple[str, dict[str, builtins.list[str]]]:
             rid = self._resolve(con, run_id)
             rows = con.execute(
                 "SELECT table_name, row_json FROM run_tables WHERE run_id = ? "
                 "ORDER BY table_name, row_index",
                 [rid],
             ).fetchall()
-            found: dict[str, list[str]] = {}
+            found: dict[str, builtins.list[str]] = {}
             for name, text in rows:
                 found.setdefault(str(name), []).append(str(text))
             for name in names or ():
@@ -520,14 +521,14 @@ class RunStore:
 
         return self._read(select, self._missing(run_id))
 
-    def table(self, run_id: str, name: str) -> list[dict[str, Any]]:
+    def table(self, run_id: str, name: str) -> builtins.list[dict[str, Any]]:
         """One of a run's tables as the rows that were stored."""
         _, found = self._tables(run_id, [name])
         return [json.loads(text) for text in found[name]]
 
     def export(
         self, run_id: str, path: Path | str, fmt: ExportFormat, table: str | None = None
-    ) -> list[Path]:
+    ) -> builtins.list[Path]:
         """Write a run's tables as typed parquet or CSV files; returns the paths written.
 
         One table goes to ``path``; several to ``<stem>_<table>.<ext>`` beside it. The store is
@@ -539,7 +540,7 @@ class RunStore:
         if not found:
             raise StoreError(self.path, "has no tables to export", rid)
         target = Path(path).expanduser()
-        paths = export_paths(target, list(found), fmt)
+        paths = export_paths(target, builtins.list(found), fmt)
         for name, out in zip(found, paths, strict=True):
             write_table(found[name], out, fmt)
         return paths
