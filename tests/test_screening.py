@@ -102,7 +102,7 @@ def test_cli_robust_and_types(tmp_path) -> None:  # type: ignore[no-untyped-def]
     runner = CliRunner()
     out = runner.invoke(app, ["solve", str(path), "--robust", "0.25", "--json"])
     assert out.exit_code == 0, out.output
-    data = json.loads(out.output)
+    data = json.loads(out.stdout)
     assert data["tau"] == 0.25 and data["beliefs_at"] == "prior"
     assert set(data["expected_values"]) == {"a", "b"}
     out = runner.invoke(app, ["audit", str(path), "--stages", "a1;b2;b1", "--types", "--beliefs", "posterior"])

@@ -201,7 +201,7 @@ def test_cli_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path.write_bytes(KNOWN)
     out = CliRunner().invoke(app, ["simulate", str(path), "--samples", "50", "--seed", "1", "--workers", "1", "--json"])
     assert out.exit_code == 0, out.output
-    data = json.loads(out.output)
+    data = json.loads(out.stdout)
     assert data["completed"] == 50 and data["complete"] is True
     assert [s["strategy"] for s in data["strategies"]] == ["summit-first", "working-1", "working-2", "working-3"]
 
@@ -221,3 +221,31 @@ def test_ctrl_c_keeps_what_finished(execution: Execution) -> None:
     assert r.strategies[0].histories == r.completed
     full = run(sc, r.completed, seed=2, strategies=("summit-first",), execution=Execution(1))
     assert r.strategies[0].p_signed == full.strategies[0].p_signed  # the same histories
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_log_does_not(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The bar (with its ETA) is drawn on standard error when that is a terminal, and kept
+    out of pipes and log files."""
+    import os
+    import pty
+
+    path = tmp_path / "known.toml"
+    path.write_bytes(KNOWN)
+    cmd = [sys.executable, "-m", "detente", "simulate", str(path), "--samples", "400", "--workers", "1", "--no-store"]
+    main, follower = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=follower, env={**os.environ, "COLUMNS": "100"})
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=300) == 0
+    os.close(main)
+    assert b"histories" in seen and b"eta" in seen and b"/400" in seen
+    piped = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and piped.stderr == ""

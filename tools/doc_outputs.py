@@ -38,7 +38,8 @@ WIDTH = "100"
 # Numbers that change from run to run (timings): compared as "any number", shown as first written.
 VOLATILE = (
     re.compile(r'("seconds": )([0-9.eE+-]+)'),
-    re.compile(r"(; )([0-9.]+)(?= s on \d+ workers?)"),  # detente simulate's first line
+    re.compile(r"(; )([0-9.]+)(?= s, )"),  # simulate's and sensitivity's first line
+    re.compile(r"(recorded as run )([0-9a-f]{12} in \S+)"),  # the run store's new id
 )
 
 
@@ -95,7 +96,13 @@ def run(command: str, folder: Path) -> str:
     words = shlex.split(command)
     if not words or words[0] != "detente":
         raise ValueError(f"output blocks run detente commands only, not {command!r}")
-    env = {**os.environ, "COLUMNS": WIDTH, "NO_COLOR": "1", "TERM": "dumb"}
+    env = {
+        **os.environ,
+        "COLUMNS": WIDTH,
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+        "DETENTE_STORE": str(folder / "runs.duckdb"),  # never the reader's own store
+    }
     done = subprocess.run(
         [sys.executable, "-m", "detente", *words[1:]],
         cwd=folder,

@@ -3,7 +3,17 @@
 The public API; see docs/reference/api.md.
 """
 
-from detente.api import analyse, audit, beliefs, load, signals, simulate, solve, solve_robust
+from detente.api import (
+    analyse,
+    audit,
+    beliefs,
+    load,
+    sensitivity,
+    signals,
+    simulate,
+    solve,
+    solve_robust,
+)
 from detente.errors import DetenteError, ScenarioError, ScheduleError, SolverLimitError
 from detente.results import (
     Analysis,
@@ -11,6 +21,7 @@ from detente.results import (
     BeliefsResult,
     RobustSolveResult,
     ScreeningResult,
+    SensitivityResult,
     SignalsResult,
     SimulationResult,
     SolveResult,
@@ -25,6 +36,7 @@ __all__ = [
     "BeliefsResult",
     "RobustSolveResult",
     "ScreeningResult",
+    "SensitivityResult",
     "SimulationResult",
     "SignalsResult",
     "DetenteError",
@@ -41,6 +53,7 @@ __all__ = [
     "audit",
     "beliefs",
     "load",
+    "sensitivity",
     "signals",
     "simulate",
     "solve",

@@ -5,19 +5,27 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from detente import api
+from detente import __version__, api
 from detente.cli import render
+from detente.cli.runs import runs_app
 from detente.errors import DetenteError, ScenarioError
 from detente.scenario import library
 from detente.scenario.loader import parse_overrides, read_source
+from detente.scenario.model import Scenario
 from detente.scenario.schema import ScenarioSpec
+from detente.store import RunStore, default_store_path
+from detente.store.tables import sensitivity_tables, simulation_tables, solve_tables
+from detente.uncertainty.sensitivity import parse_metrics
 from detente.uncertainty.simulate import DEFAULT_STRATEGIES
 
 
@@ -39,6 +47,7 @@ app = typer.Typer(
 )
 scenarios_app = typer.Typer(help="The built-in scenario library and scenario files.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(runs_app, name="runs")
 
 ScenarioArg = Annotated[
     str, typer.Argument(help="A library scenario id (see `detente scenarios list`) or a TOML file.")
@@ -60,10 +69,62 @@ DaskOpt = Annotated[
         help="Run on Dask: a LocalCluster, or a running scheduler (see docs/howto/run-on-a-cluster.md).",
     ),
 ]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="The run store to record in (default: $DETENTE_STORE, else the user data directory)."),
+]
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record this run.")]
 BeliefsOpt = Annotated[
     BeliefsChoice,
     typer.Option("--beliefs", help="The types' priors, or their posteriors after the event timeline."),
 ]
+
+
+class _Recording:
+    """A run in the store: begun before the work (so a store that cannot be written fails
+    before anything is computed), finished with its result, or as failed or interrupted."""
+
+    def __init__(
+        self,
+        store: Path | None,
+        no_store: bool,
+        kind: str,
+        source: str,
+        sc: Scenario,
+        overrides: dict[str, float],
+        seed: int | None,
+        options: dict[str, object],
+    ) -> None:
+        self.store = None if no_store else RunStore(store or default_store_path())
+        self.run_id = ""
+        self.started = time.perf_counter()
+        if self.store is not None:
+            _, data = read_source(source)
+            self.run_id = self.store.begin(
+                kind, sc.id, sc.content_hash, data.decode("utf-8", "replace"), dict(sc.parameters),
+                overrides, seed, options, __version__,
+            )
+
+    def __enter__(self) -> _Recording:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if self.store is None or exc is None:
+            return
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        self.store.finish(self.run_id, status, time.perf_counter() - self.started, {"error": str(exc) or status}, {})
+
+    def save(self, result: BaseModel, tables: dict[str, list[dict[str, object]]], complete: bool = True) -> None:
+        if self.store is None:
+            return
+        self.store.finish(
+            self.run_id,
+            "complete" if complete else "interrupted",
+            time.perf_counter() - self.started,
+            result.model_dump(mode="json"),
+            tables,
+        )
+        sys.stderr.write(f"recorded as run {self.run_id} in {self.store.path}\n")
 
 
 def _check_execution(origin: str, workers: int | None, dask: str | None) -> None:
@@ -118,19 +179,28 @@ def solve(
     ] = None,
     beliefs_at: BeliefsOpt = BeliefsChoice.prior,
     as_json: JsonOpt = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """The self-enforcing deal that maximises the Nash product, or why there is none."""
-    sc = api.load(scenario, parse_overrides(set_))
+    overrides = parse_overrides(set_)
+    sc = api.load(scenario, overrides)
     if robust is None and beliefs_at is not BeliefsChoice.prior:
         raise ScenarioError(sc.origin, "--beliefs", "applies to a robust solve: add --robust TAU")
+    options: dict[str, object] = {"robust": robust, "beliefs": beliefs_at.value if robust is not None else None}
+    with _Recording(store, no_store, "solve", scenario, sc, overrides, None, options) as record:
+        if robust is not None:
+            robust_result = api.solve_robust(sc, robust, beliefs_at.value)
+            record.save(robust_result, solve_tables(robust_result))
+        else:
+            result = api.solve(sc)
+            record.save(result, solve_tables(result))
     if robust is not None:
-        robust_result = api.solve_robust(sc, robust, beliefs_at.value)
         if as_json:
             _print_json(robust_result.model_dump(mode="json"))
             return
         render.robust_solution(_console(), sc, robust_result)
         return
-    result = api.solve(sc)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
@@ -215,13 +285,21 @@ def simulate(
     dask: DaskOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Summit versus working level: Monte Carlo histories of the talks (MODEL.md §11)."""
-    sc = api.load(scenario, parse_overrides(set_))
+    overrides = parse_overrides(set_)
+    sc = api.load(scenario, overrides)
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
     _check_execution(sc.origin, workers, dask)
-    with render.progress_bar(enabled=not as_json) as advance:
+    options: dict[str, object] = {"samples": samples, "strategies": list(names), "workers": workers, "dask": dask}
+    with (
+        _Recording(store, no_store, "simulate", scenario, sc, overrides, seed, options) as record,
+        render.progress_bar(enabled=not as_json) as advance,
+    ):
         result = api.simulate(sc, samples, seed, names, workers, advance, dask)
+        record.save(result, simulation_tables(result), result.complete)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
@@ -252,12 +330,24 @@ def sensitivity(
     dask: DaskOpt = None,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Which uncertain numbers matter: Sobol' or Morris indices over the [uncertainty] ranges."""
-    sc = api.load(scenario, parse_overrides(set_))
+    overrides = parse_overrides(set_)
+    sc = api.load(scenario, overrides)
     _check_execution(sc.origin, workers, dask)
-    with render.progress_bar(enabled=not as_json, unit="points") as advance:
+    parse_metrics(sc, metric)  # a bad metric is refused before anything is recorded
+    options: dict[str, object] = {
+        "method": method.value, "metrics": metric, "samples": samples, "histories": histories,
+        "workers": workers, "dask": dask,
+    }
+    with (
+        _Recording(store, no_store, "sensitivity", scenario, sc, overrides, seed, options) as record,
+        render.progress_bar(enabled=not as_json, unit="points") as advance,
+    ):
         result = api.sensitivity(sc, metric, samples, method.value, seed, histories, workers, advance, dask)
+        record.save(result, sensitivity_tables(result), result.complete)
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:

@@ -389,8 +389,10 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
 
 @contextmanager
 def progress_bar(enabled: bool = True, unit: str = "histories") -> Iterator[Callable[[int, int], None]]:
-    """A progress bar with an ETA on standard error; yields ``advance(done, total)``."""
-    if not enabled:
+    """A progress bar with an ETA on standard error, when it is a terminal (not in a log
+    file or a pipe); yields ``advance(done, total)``."""
+    err = Console(stderr=True)
+    if not enabled or not err.is_terminal:
         yield lambda done, total: None
         return
     columns = (
@@ -401,7 +403,7 @@ def progress_bar(enabled: bool = True, unit: str = "histories") -> Iterator[Call
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("simulate", total=None)
 
         def advance(done: int, total: int) -> None:

@@ -113,25 +113,21 @@ def list_runs(
         padding=(0, 1),
         collapse_padding=True,
     )
+    wide = console.width >= 100  # narrower: seconds and seed give way to the summary
     table.add_column("id", no_wrap=True, min_width=len(records[0].id))
     table.add_column("kind", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("scenario", no_wrap=True, overflow="ellipsis")
     table.add_column("started", no_wrap=True)
-    table.add_column("seconds", justify="right", no_wrap=True)
-    table.add_column("seed", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("seconds", justify="right", no_wrap=True)
+        table.add_column("seed", justify="right", no_wrap=True)
     table.add_column("summary", overflow="fold")
     for r in records:
-        table.add_row(
-            r.id,
-            r.kind,
-            _status(r.status),
-            escape(r.scenario_id),
-            r.started_at.strftime("%m-%d %H:%M"),
-            "—" if r.seconds is None else f"{r.seconds:.2f}",
-            "—" if r.seed is None else str(r.seed),
-            escape(summary(r)),
-        )
+        cells = [r.id, r.kind, _status(r.status), escape(r.scenario_id), r.started_at.strftime("%m-%d %H:%M")]
+        if wide:
+            cells += ["—" if r.seconds is None else f"{r.seconds:.2f}", "—" if r.seed is None else str(r.seed)]
+        table.add_row(*cells, escape(summary(r)))
     console.print(table)
 
 

@@ -95,7 +95,7 @@ def resolve(
     events = _events(origin, spec, types)
     signals = tuple(_signal(ev, sig, types) for sig in spec.signals)
     _unique(origin, "signals", [sig.id for sig in spec.signals])
-    uncertainty = _uncertainty(origin, spec, params)
+    uncertainty = _uncertainty(origin, spec, params, frozenset(overrides or {}))
     return Scenario(
         id=spec.scenario.id,
         title=spec.scenario.title,
@@ -117,8 +117,12 @@ def resolve(
     )
 
 
-def _uncertainty(origin: str, spec: ScenarioSpec, params: Mapping[str, float]) -> Uncertainty | None:
-    """Section 11: known parameters, distributions whose numbers make sense, σ0 ≥ 0, 0 < ρ ≤ 1."""
+def _uncertainty(
+    origin: str, spec: ScenarioSpec, params: Mapping[str, float], pinned: frozenset[str] = frozenset()
+) -> Uncertainty | None:
+    """Section 11: known parameters, distributions whose numbers make sense, σ0 ≥ 0, 0 < ρ ≤ 1.
+    A parameter set with ``--set`` is pinned at that value: its distribution is checked, then
+    dropped (docs/model.md, "Summit versus working level")."""
     u = spec.uncertainty
     if u is None:
         return None
@@ -155,7 +159,8 @@ def _uncertainty(origin: str, spec: ScenarioSpec, params: Mapping[str, float]) -
                 raise fail(f"{name}.median", f"must be > 0, got {numbers['median']:g}")
             if numbers["sigma"] < 0:
                 raise fail(f"{name}.sigma", f"must be ≥ 0, got {numbers['sigma']:g}")
-        dists.append(Distribution(name, d.dist, numbers))
+        if name not in pinned:
+            dists.append(Distribution(name, d.dist, numbers))
     return Uncertainty(
         distributions=tuple(dists),
         misperception=u.misperception,

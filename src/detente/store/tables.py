@@ -1,0 +1,52 @@
+"""The flat tables a run's result is stored as (what `detente runs export` writes): one row
+per strategy, per index or per stage, with plain columns a spreadsheet or DuckDB can read."""
+
+from __future__ import annotations
+
+from detente.results import RobustSolveResult, SensitivityResult, SimulationResult, SolveResult
+
+Row = dict[str, object]
+
+
+def simulation_tables(r: SimulationResult) -> dict[str, list[Row]]:
+    rows: list[Row] = []
+    for s in r.strategies:
+        row: Row = {
+            "strategy": s.strategy,
+            "working_rounds": s.working_rounds,
+            "histories": s.histories,
+            "summits": s.summits,
+        }
+        for name, e in (
+            ("p_signed", s.p_signed),
+            ("p_holds_given_signed", s.p_holds_given_signed),
+            ("periods_to_signature", s.periods_to_signature),
+        ):
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = e.estimate, e.low, e.high
+        for party, e in s.expected_values.items():
+            row[f"value_{party}"], row[f"value_{party}_low"], row[f"value_{party}_high"] = e.estimate, e.low, e.high
+        for party, n in s.defections.items():
+            row[f"defections_{party}"] = n
+        rows.append(row)
+    return {"strategies": rows}
+
+
+def sensitivity_tables(r: SensitivityResult) -> dict[str, list[Row]]:
+    rows: list[Row] = []
+    for m in r.metrics:
+        for rank, p in enumerate(m.parameters, start=1):
+            rows.append(
+                {"metric": m.metric, "rank": rank, "constant": m.constant, **p.model_dump(mode="json")}
+            )
+    return {"indices": rows} if rows else {}
+
+
+def solve_tables(r: SolveResult | RobustSolveResult) -> dict[str, list[Row]]:
+    """The deal's schedule, one row per move with its stage."""
+    rows: list[Row] = [
+        {"stage": k, "move": move} for k, stage in enumerate(r.schedule, start=1) for move in stage
+    ]
+    return {"schedule": rows} if rows else {}
+
+
+__all__ = ["sensitivity_tables", "simulation_tables", "solve_tables"]
