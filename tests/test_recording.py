@@ -60,7 +60,7 @@ def test_sensitivity_and_solve_are_recorded_too(tmp_path: Path) -> None:
     assert _cli("sensitivity", str(path), "--samples", "8", "--workers", "1", "--metric", "value:a", store=store).returncode == 0
     assert _cli("solve", "jcpoa-2015", "--set", "snapback_cost=2", store=store).returncode == 0
     solve, sens = RunStore(store).list()
-    assert sens.kind == "sensitivity" and sens.options["method"] == "sobol" and sens.options["metrics"] == "value:a"
+    assert sens.kind == "sensitivity" and sens.options["method"] == "sobol" and sens.options["metric"] == "value:a"
     indices = RunStore(store).table(sens.id, "indices")
     assert {r["parameter"] for r in indices} == {"c", "z"} and all(r["metric"] == "value:a" for r in indices)
     assert solve.kind == "solve" and solve.overrides == {"snapback_cost": 2.0}
