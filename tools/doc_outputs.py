@@ -9,7 +9,8 @@ A block of output in the docs is a fenced ``text`` block right after a comment n
 
 ``<!-- output: CMD; lines A-B -->`` keeps lines A to B only (1-based, inclusive). Commands run with
 ``COLUMNS=100`` (the tables' width) in a folder holding the files the docs ask the reader to save
-(``<!-- file: NAME -->`` blocks), stderr merged into stdout, as a reader would see them. Timings
+(``<!-- file: NAME -->`` blocks), stderr merged into stdout, as a reader would see them (less the run store's
+``recorded as run ID`` line). Timings
 (``"seconds"`` in JSON, simulate's "N s on W workers") differ from run to run: they are kept as
 shown and not compared.
 
@@ -39,7 +40,6 @@ WIDTH = "100"
 VOLATILE = (
     re.compile(r'("seconds": )([0-9.eE+-]+)'),
     re.compile(r"(; )([0-9.]+)(?= s, )"),  # simulate's and sensitivity's first line
-    re.compile(r"(recorded as run )([0-9a-f]{12} in \S+)"),  # the run store's new id
 )
 
 
@@ -116,8 +116,12 @@ def run(command: str, folder: Path) -> str:
     return done.stdout
 
 
+STORE_LINE = re.compile(r"^recorded as run [0-9a-f]{12} in ")  # stderr, a new id each run
+
+
 def expected(block: OutputBlock, folder: Path) -> str:
     out = [line.rstrip() for line in run(block.command, folder).rstrip("\n").splitlines()]
+    out = [line for line in out if not STORE_LINE.match(line)]
     if block.lines is not None:
         a, b = block.lines
         out = out[a - 1 : b]

@@ -339,7 +339,7 @@ def sensitivity(
     _check_execution(sc.origin, workers, dask)
     parse_metrics(sc, metric)  # a bad metric is refused before anything is recorded
     options: dict[str, object] = {
-        "method": method.value, "metrics": metric, "samples": samples, "histories": histories,
+        "method": method.value, "metric": metric, "samples": samples, "histories": histories,
         "workers": workers, "dask": dask,
     }
     with (

@@ -246,8 +246,11 @@ def _indices(
         ])
     rows = []
     if method == "sobol":
+        # SALib seeds its bootstrap only `if seed:`, so seed 0 would draw from numpy's global
+        # state: pass a derived seed that is never 0
+        boot = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]) or 1
         s = sobol_analyze.analyze(
-            problem, y, calc_second_order=False, num_resamples=RESAMPLES, conf_level=CONFIDENCE, seed=seed
+            problem, y, calc_second_order=False, num_resamples=RESAMPLES, conf_level=CONFIDENCE, seed=boot
         )
         for i, name in enumerate(names):
             rows.append(
