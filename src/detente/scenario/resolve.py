@@ -40,8 +40,12 @@ def resolve(
     origin: str,
     overrides: Mapping[str, float] | None = None,
     content_hash: str = "",
+    game_only: bool = False,
 ) -> Scenario:
-    """Resolve ``spec``; ``overrides`` replace parameter values (``--set name=value``)."""
+    """Resolve ``spec``; ``overrides`` replace parameter values (``--set name=value``).
+
+    ``game_only`` skips what no game is compiled from (types, events, signals, uncertainty):
+    for the thousands of re-resolutions of a simulation, of a scenario already resolved whole."""
     params = {name: p.value for name, p in spec.parameters.items()}
     for name, value in (overrides or {}).items():
         if name not in params:
@@ -91,11 +95,16 @@ def resolve(
     proposals = tuple(
         _proposal(origin, p, party_ids, move_ids, set(initial)) for p in spec.proposals
     )
-    types = _types(origin, spec, party_ids, params)
-    events = _events(origin, spec, types)
-    signals = tuple(_signal(ev, sig, types) for sig in spec.signals)
-    _unique(origin, "signals", [sig.id for sig in spec.signals])
-    uncertainty = _uncertainty(origin, spec, params, frozenset(overrides or {}))
+    types: tuple[PartyType, ...] = ()
+    events: tuple[Event, ...] = ()
+    signals: tuple[Signal, ...] = ()
+    uncertainty: Uncertainty | None = None
+    if not game_only:
+        types = _types(origin, spec, party_ids, params)
+        events = _events(origin, spec, types)
+        signals = tuple(_signal(ev, sig, types) for sig in spec.signals)
+        _unique(origin, "signals", [sig.id for sig in spec.signals])
+        uncertainty = _uncertainty(origin, spec, params, frozenset(overrides or {}))
     return Scenario(
         id=spec.scenario.id,
         title=spec.scenario.title,

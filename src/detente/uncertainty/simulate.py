@@ -56,7 +56,7 @@ class _Worlds:
         spec = self.scenario.spec
         assert spec is not None
         params = dict(zip(self.names, values, strict=True))
-        return compile_game(resolve(spec, self.scenario.origin, params))
+        return compile_game(resolve(spec, self.scenario.origin, params, game_only=True))
 
     def __call__(self, params: dict[str, float]) -> Game:
         return self._cached(tuple(params[k] for k in self.names))
