@@ -25,7 +25,7 @@ MIN_GAIN = 1e-5
 BARGAIN_EPS = 1e-6
 #: decimals (0-1 scale) to which bargain coordinates are rounded, half up
 BARGAIN_DECIMALS = 4
-#: two positions closer than this (max-norm, 0-1 scale) are one option in the winning election
+#: two positions closer than this (Euclidean, 0-1 scale) are one option in the winning election
 UNIQUE_TOL = 1e-3
 #: the run stops when the fractional change falls below this (from turn 2 on)
 STOP_RATIO = 0.02
@@ -196,7 +196,7 @@ def unique_options(pos: FArr, tol: float = UNIQUE_TOL) -> IArr:
     rep = np.arange(n_act)
     for i in range(n_act):
         for j in range(i):
-            if rep[j] == j and float(np.max(np.abs(pos[i] - pos[j]))) < tol:
+            if rep[j] == j and float(np.linalg.norm(pos[i] - pos[j])) < tol:
                 rep[i] = j
                 break
     return rep
