@@ -241,12 +241,13 @@ def smp_turn(pos: FArr, ideal: FArr, sal: FArr, cap: FArr) -> TurnOutcome:
     # every actor a values each bargain by the mean of its utility over all N positions after it
     sq_value = u_obj.mean(axis=1)  # (N,)
     value = np.full((n_act, n_act), np.nan)  # [a, m]: a's value of the bargain of initiator m
-    for m in np.flatnonzero(target >= 0):
+    for m in (int(v) for v in np.flatnonzero(target >= 0)):
         j = int(target[m])
         moved = np.stack([b_init[m], b_tgt[m]])  # (2, D)
         u_moved = risk_utility(distances(ideal, moved, sal), r[:, None])  # (N, 2)
         keep = np.ones(n_act, dtype=bool)
-        keep[[m, j]] = False
+        keep[m] = False
+        keep[j] = False
         value[:, m] = (u_obj[:, keep].sum(axis=1) + u_moved.sum(axis=1)) / n_act
 
     new_pos = pos.copy()
