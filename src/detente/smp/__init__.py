@@ -101,7 +101,8 @@ def run_smp(inp: SmpInput, max_turns: int = 100) -> ForecastResult:
         converged=converged,
         positions=[[_floats(row) for row in state] for state in out.positions],
         fractional_changes=list(out.fractional_change),
-        winning_probabilities=[_floats(tu.win_prob) for tu in out.turns] + [_floats(out.final_win_prob)],
+        winning_probabilities=[_floats(tu.win_prob) for tu in out.turns]
+        + [_floats(out.final_win_prob)],
         risk_attitudes=[_floats(tu.risk) for tu in out.turns] + [_floats(out.final_risk)],
         turns=turns,
     )

@@ -55,7 +55,9 @@ class SmpInput:
         if d < 1:
             raise ScenarioError(src, "dimensions", "need at least 1 dimension")
         if len(self.actor_descriptions) != n:
-            raise ScenarioError(src, "actor_descriptions", f"expected {n}, got {len(self.actor_descriptions)}")
+            raise ScenarioError(
+                src, "actor_descriptions", f"expected {n}, got {len(self.actor_descriptions)}"
+            )
         if cap.shape != (n,):
             raise ScenarioError(src, "capability", f"expected shape ({n},), got {cap.shape}")
         for key, arr in (("position", pos), ("salience", sal)):
@@ -101,7 +103,9 @@ def _number(source: str, row: int, col: int, text: str, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ScenarioError(source, f"row {row}, column {col}", f"{what} {text!r} is not a number") from None
+        raise ScenarioError(
+            source, f"row {row}, column {col}", f"{what} {text!r} is not a number"
+        ) from None
     if not math.isfinite(value):
         raise ScenarioError(source, f"row {row}, column {col}", f"{what} {text!r} is not finite")
     return value
@@ -111,7 +115,9 @@ def _count(source: str, col: int, text: str, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ScenarioError(source, f"row 1, column {col}", f"{what} {text!r} is not a whole number") from None
+        raise ScenarioError(
+            source, f"row 1, column {col}", f"{what} {text!r} is not a whole number"
+        ) from None
     return value
 
 
@@ -125,10 +131,16 @@ def parse_ktab_csv(text: str, source: str = "<string>") -> SmpInput:
     except csv.Error as exc:
         raise ScenarioError(source, "", f"malformed CSV: {exc}") from None
     if len(rows) < 2:
-        raise ScenarioError(source, f"row {len(rows) + 1}", "missing (need a scenario line and a header line)")
+        raise ScenarioError(
+            source, f"row {len(rows) + 1}", "missing (need a scenario line and a header line)"
+        )
     first = rows[0]
     if len(first) != 4:
-        raise ScenarioError(source, "row 1", f"expected 4 columns (name, description, #actors, #dimensions), found {len(first)}")
+        raise ScenarioError(
+            source,
+            "row 1",
+            f"expected 4 columns (name, description, #actors, #dimensions), found {len(first)}",
+        )
     n_act = _count(source, 3, first[2], "number of actors")
     n_dim = _count(source, 4, first[3], "number of dimensions")
     if n_act < 2:
@@ -138,11 +150,17 @@ def parse_ktab_csv(text: str, source: str = "<string>") -> SmpInput:
     width = 3 + 2 * n_dim
     header = rows[1]
     if len(header) != width:
-        raise ScenarioError(source, "row 2", f"expected {width} columns for {n_dim} dimensions, found {len(header)}")
+        raise ScenarioError(
+            source, "row 2", f"expected {width} columns for {n_dim} dimensions, found {len(header)}"
+        )
     dim_names = [header[3 + 2 * k] for k in range(n_dim)]
     body = rows[2:]
     if len(body) != n_act:
-        raise ScenarioError(source, f"row {3 + min(len(body), n_act)}", f"expected {n_act} actor rows (line 1 says so), found {len(body)}")
+        raise ScenarioError(
+            source,
+            f"row {3 + min(len(body), n_act)}",
+            f"expected {n_act} actor rows (line 1 says so), found {len(body)}",
+        )
     names: list[str] = []
     descs: list[str] = []
     cap = np.empty(n_act)
@@ -151,25 +169,35 @@ def parse_ktab_csv(text: str, source: str = "<string>") -> SmpInput:
     for a, cells in enumerate(body):
         row = a + 3
         if len(cells) != width:
-            raise ScenarioError(source, f"row {row}", f"expected {width} columns, found {len(cells)}")
+            raise ScenarioError(
+                source, f"row {row}", f"expected {width} columns, found {len(cells)}"
+            )
         if cells[0] == "":
             raise ScenarioError(source, f"row {row}, column 1", "actor name is empty")
         names.append(cells[0])
         descs.append(cells[1])
         cap[a] = _number(source, row, 3, cells[2], "capability")
         if cap[a] < 0:
-            raise ScenarioError(source, f"row {row}, column 3", f"capability {cells[2]} is negative")
+            raise ScenarioError(
+                source, f"row {row}, column 3", f"capability {cells[2]} is negative"
+            )
         for k in range(n_dim):
             for off, what, dest in ((0, "position", pos), (1, "salience", sal)):
                 col = 4 + 2 * k + off
                 v = _number(source, row, col, cells[col - 1], what)
                 if not 0.0 <= v <= 100.0:
-                    raise ScenarioError(source, f"row {row}, column {col}", f"{what} {cells[col - 1]} is outside [0, 100]")
+                    raise ScenarioError(
+                        source,
+                        f"row {row}, column {col}",
+                        f"{what} {cells[col - 1]} is outside [0, 100]",
+                    )
                 dest[a, k] = v / 100.0
         total = float(sal[a].sum())
         if total > 1.0 + SALIENCE_SUM_TOL:
             cols = ", ".join(str(5 + 2 * k) for k in range(n_dim))
-            raise ScenarioError(source, f"row {row}, columns {cols}", f"saliences sum to {100 * total:g} > 100")
+            raise ScenarioError(
+                source, f"row {row}, columns {cols}", f"saliences sum to {100 * total:g} > 100"
+            )
     return SmpInput(
         name=first[0],
         description=first[1],
@@ -191,5 +219,7 @@ def read_ktab_csv(path: str | Path) -> SmpInput:
     except OSError as exc:
         raise ScenarioError(str(p), "", f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError(str(p), "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ScenarioError(
+            str(p), "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     return parse_ktab_csv(text, str(p))

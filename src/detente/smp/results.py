@@ -18,7 +18,9 @@ class Challenge(BaseModel):
     target_name: str
     gain: float = Field(description="expected gain dEU of the challenge to the initiator")
     probability: float = Field(description="P that the initiator prevails, as it estimates")
-    initiator_position: list[float] = Field(description="the bargain's new position for the initiator")
+    initiator_position: list[float] = Field(
+        description="the bargain's new position for the initiator"
+    )
     target_position: list[float] = Field(description="the bargain's new position for the target")
 
 

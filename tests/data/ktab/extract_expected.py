@@ -39,13 +39,17 @@ def extract(lines: list[str]) -> dict[str, object]:
             risk.append([lines[k + 1 + a].strip() for a in range(N_ACTORS)])
         elif s.startswith("Fractional change compared to first step:"):
             fractional.append(s.split(":")[1].split()[0])
-        elif m := re.match(r"In turn (\d+) actor\s+(\d+) has most advantageous target\s+(\d+) worth (\S+)", s):
+        elif m := re.match(
+            r"In turn (\d+) actor\s+(\d+) has most advantageous target\s+(\d+) worth (\S+)", s
+        ):
             est = re.match(
                 r"Est by\s+\d+ of prob (\S+) that \[\s*\d+>\s*\d+\], with expected gain to\s+\d+ of (\S+)",
                 next(x for x in lines[k + 1 : k + 4] if x.startswith("Est by")),
             )
             assert est is not None
-            brg = next(j for j in range(k, k + 12) if re.match(r"Bargain \[\d+, \d+:\d+\] from", lines[j]))
+            brg = next(
+                j for j in range(k, k + 12) if re.match(r"Bargain \[\d+, \d+:\d+\] from", lines[j])
+            )
             init = lines[brg + 1].split(":")[1].split()
             tgt = lines[brg + 2].split(":")[1].split()
             challenges.append(
