@@ -101,6 +101,27 @@ def test_reference_challenges_and_bargains(
         assert [f"{100 * x:.3f}" for x in c.target_position] == r["target_adopts"], key
 
 
+def test_reference_queue_elections(result: ForecastResult, expected: dict[str, Any]) -> None:
+    """Every actor's queue in every turn: the same bargains, their election probabilities at
+    4 decimals and the same choice. KTAB lists a queue in thread order, so items are matched
+    by (initiator, target); (k, k) is k's status quo."""
+    assert len(expected["queues"]) == result.turns_run
+    for t, ref_turn in zip(result.turns, expected["queues"], strict=True):
+        target = {c.initiator: c.target for c in t.challenges}
+        for ch in t.choices:
+            ref = ref_turn[str(ch.actor)]
+            keys = [(ch.actor, ch.actor) if m is None else (m, target[m]) for m in ch.items]
+            ref_keys = [tuple(pair) for pair in ref["items"]]
+            assert sorted(keys) == sorted(ref_keys), (t.turn, ch.actor)
+            mine = {key: f"{p:.4f}" for key, p in zip(keys, ch.probabilities, strict=True)}
+            assert mine == dict(zip(ref_keys, ref["probabilities"], strict=True)), (
+                t.turn,
+                ch.actor,
+            )
+            chosen = (ch.actor, ch.actor) if ch.chosen is None else (ch.chosen, target[ch.chosen])
+            assert chosen == ref_keys[ref["chosen"]], (t.turn, ch.actor)
+
+
 def test_reference_extract_is_current() -> None:
     """The committed extract equals a fresh extraction from ../shared (when that is present)."""
     log = SHARED / "SOE-Pol-Comp.reference.txt"

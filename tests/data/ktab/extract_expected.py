@@ -28,6 +28,10 @@ def extract(lines: list[str]) -> dict[str, object]:
     history_prob: dict[str, list[str]] = {}
     turns = None
     section = ""
+    # per turn, per actor: its queue as [initiator, target] pairs in KTAB's (thread) order,
+    # the queue election's probabilities and the index it chose ([k, k] is the status quo)
+    queues: list[dict[str, dict[str, object]]] = []
+    actor = -1
     for k, line in enumerate(lines):
         s = line.rstrip()
         if re.match(r"postn \d+ , 0 :$", s):
@@ -64,6 +68,19 @@ def extract(lines: list[str]) -> dict[str, object]:
                     "target_adopts": tgt,
                 }
             )
+        elif s == "Bargains to be resolved":
+            queues.append({})
+        elif m := re.match(r"Bargains involving actor\s+(\d+): (.*)$", s):
+            pairs = [[int(a), int(b)] for a, b in re.findall(r"\[\d+, (\d+):(\d+)\]", m[2])]
+            queues[-1][m[1]] = {"items": pairs, "probabilities": [], "chosen": 0}
+        elif m := re.match(r"Doing scalarPCE for the (\d+) bargains of actor\s+(\d+)", s):
+            actor = int(m[2])
+        elif s == "Probability Opt_i" and actor >= 0:
+            q = queues[-1][str(actor)]
+            q["probabilities"] = [lines[k + 1 + a].strip() for a in range(len(q["items"]))]  # type: ignore[arg-type]
+        elif m := re.match(r"Chosen bargain \( Deterministic \): \d+ (\d+) out of (\d+)", s):
+            queues[-1][str(actor)]["chosen"] = int(m[1]) - 1
+            actor = -1
         elif m := re.match(r"There were (\d+) states, with (\d+) steps between them", s):
             turns = int(m[2])
         elif s == "History of actor positions over time:":
@@ -85,6 +102,7 @@ def extract(lines: list[str]) -> dict[str, object]:
         "risk_attitudes": risk,
         "fractional_change": fractional,
         "challenges": challenges,
+        "queues": queues,
         "history_positions": history_pos,
         "history_winning_probabilities": history_prob,
     }
