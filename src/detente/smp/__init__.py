@@ -6,28 +6,44 @@ Usage::
     inp = read_ktab_csv("SOE-Pol-Comp.csv")
     result = run_smp(inp, max_turns=100)
 
-The model follows ``design/SMP.md`` with these corrections, each found by reproducing KTAB's
-reference log of SOE-Pol-Comp (every turn's positions at 4 decimals, fractional changes,
-challenges and winning probabilities):
+The model follows ``design/SMP.md``. Reproducing KTAB's reference log of SOE-Pol-Comp (every
+turn's positions at 4 decimals, fractional changes, risk attitudes, all challenges, bargains
+and queue elections, the winning probabilities) settled where the specification is silent or
+wrong; KTAB's behaviour, as implemented here:
 
-* Ideals follow positions: each turn starts with y_i = x_i of that turn (identity
-  accommodation), not the initial positions.
-* Risk attitudes come from an election over all N positions, coincident ones counted
-  separately; the winning probabilities use unique positions (Euclidean distance < 1e-3 on
-  the 0-1 scale, grouped with the first such actor) and the voters' risk-aware utilities.
-* The winning probabilities are those of the state a turn starts from; the last state's are
-  computed too (T+1 columns for T turns).
-* The fractional change is printed (and returned) from turn 1 on, where it is 0.9998 =
-  m/(m+1e-4); the movement is the sum over actors of the Euclidean norm on the 0-1 scale.
-* KTAB builds the queues in thread order (the status quo is not always first); the order
-  only matters for exact ties, which do not occur in the reference. Here: status quo, then
-  bargains by initiator.
+* Ideals follow positions (identity accommodation): every turn starts with y_i = x_i of that
+  turn, not of the input. The log prints "postn-ideal distance 0" each turn; with fixed
+  ideals the run diverges from turn 1.
+* Risk attitudes come from an election over all N positions with coincident positions counted
+  as separate options (at the start ZG and MEP coincide; merging them changes every R),
+  risk-neutral utilities 1 - d and capability weights. R lies in [-1/2, 1] (BigRRange Mid).
+* The winning probabilities are a different election: over unique positions, where two
+  positions are one option when their plain Euclidean distance on the 0-1 scale is below
+  1e-3 (a max-norm test differs at states 15 and 24), an actor joining the first earlier
+  actor so close; voters use their own risk-aware utilities u(d_kj, R_k) and capability
+  weights; coincident actors share their option's probability. They belong to states, so a
+  run of T turns has T+1 columns (the state each turn starts from, and the last).
+* The queue value of step 9 is simply each actor's mean over all N positions after the
+  bargain of u(d(y_a, x'_n), R_a); for unmoved positions that is U^a_{a,n}.
+* The fractional change is computed from turn 1 on (there it is m/(m + 1e-4) = 0.9998); the
+  movement of a turn is the sum over actors of the unweighted Euclidean norm of their change
+  on the 0-1 scale. Stopping needs t >= 2: the reference stops after 27 turns (28 states).
+* KTAB runs the challenges in threads: its log lists challenges and each queue in thread
+  order, the status quo not always first. Only exact ties could make the order matter (none
+  occur in the reference); here a queue is the status quo, then bargains by initiator, and
+  the first item wins a tie.
+* Bargains use the initiator's estimate of P (InitOnlyInterp). KTAB also prints the target's
+  version and a power-weighted compromise; neither is used. The rounding to 4 decimals is
+  confirmed by the log (every printed bargain coordinate is a multiple of 0.01 on 0-100);
+  half-up versus half-even cannot be told from it, as no exact half arises in binary floats.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from detente.smp.csv import SmpInput, parse_ktab_csv, read_ktab_csv
-from detente.smp.model import run_positions
+from detente.smp.model import STOP_RATIO, run_positions
 from detente.smp.results import Challenge, ForecastResult, QueueChoice, TurnRecord
 
 __all__ = [
@@ -43,8 +59,6 @@ __all__ = [
 
 
 def _floats(values: object) -> list[float]:
-    import numpy as np
-
     return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
@@ -91,7 +105,7 @@ def run_smp(inp: SmpInput, max_turns: int = 100) -> ForecastResult:
             )
         )
     n_turns = len(out.turns)
-    converged = n_turns >= 2 and out.fractional_change[-1] < 0.02
+    converged = n_turns >= 2 and out.fractional_change[-1] < STOP_RATIO
     return ForecastResult(
         scenario=inp.name,
         description=inp.description,
