@@ -1,0 +1,68 @@
+"""Typed results of an SMP run (pydantic): what a forecast returns, turn by turn.
+
+Positions are on the model's 0-1 scale (KTAB prints them times 100). Turn t leads from state t
+to state t+1; state 0 is the input.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Challenge(BaseModel):
+    """One actor's challenge in a turn, as the initiator sees it (steps 6-8)."""
+
+    initiator: int
+    initiator_name: str
+    target: int
+    target_name: str
+    gain: float = Field(description="expected gain dEU of the challenge to the initiator")
+    probability: float = Field(description="P that the initiator prevails, as it estimates")
+    initiator_position: list[float] = Field(
+        description="the bargain's new position for the initiator"
+    )
+    target_position: list[float] = Field(description="the bargain's new position for the target")
+
+
+class QueueChoice(BaseModel):
+    """An actor's queue election (step 9): its items, their probabilities and the one taken.
+
+    An item is the initiator of a bargain involving the actor, or None for the status quo.
+    """
+
+    actor: int
+    actor_name: str
+    items: list[int | None]
+    probabilities: list[float]
+    chosen: int | None
+    position: list[float] = Field(description="the actor's position after the turn")
+
+
+class TurnRecord(BaseModel):
+    """One turn: the starting state's risk attitudes, every challenge, every queue election."""
+
+    turn: int
+    risk_attitudes: list[float]
+    challenges: list[Challenge]
+    choices: list[QueueChoice]
+    fractional_change: float = Field(description="movement of this turn / (turn 0's + 1e-4)")
+
+
+class ForecastResult(BaseModel):
+    """A whole SMP run on one scenario."""
+
+    scenario: str
+    description: str
+    actors: list[str]
+    dimensions: list[str]
+    turns_run: int = Field(description="number of turns T; there are T+1 states")
+    converged: bool = Field(description="stopped by the fractional-change rule, not max_turns")
+    positions: list[list[list[float]]] = Field(description="[state][actor][dimension], 0-1 scale")
+    fractional_changes: list[float] = Field(description="one per turn")
+    winning_probabilities: list[list[float]] = Field(description="[state][actor]")
+    risk_attitudes: list[list[float]] = Field(description="[state][actor]")
+    turns: list[TurnRecord]
+
+    def final_positions(self) -> list[list[float]]:
+        """Each actor's position in the last state."""
+        return self.positions[-1]
