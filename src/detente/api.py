@@ -17,7 +17,7 @@ from detente.analysis.types import (
     solve_against_types,
 )
 from detente.beliefs.bayes import beliefs as _beliefs
-from detente.errors import ScheduleError
+from detente.errors import ScenarioError, ScheduleError
 from detente.parallel import Execution
 from detente.results import (
     Analysis,
@@ -31,6 +31,8 @@ from detente.results import (
 )
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
+from detente.smp import ForecastResult, read_ktab_csv, run_smp
+from detente.smp.explain import why_they_moved
 from detente.uncertainty.sensitivity import parse_metrics
 from detente.uncertainty.sensitivity import run as _sensitivity
 from detente.uncertainty.simulate import DEFAULT_STRATEGIES
@@ -127,6 +129,21 @@ def simulate(
     return _simulate(
         _scenario(scenario), samples, seed, tuple(strategies), Execution(workers, dask), progress
     )
+
+
+def forecast(source: str | Path, max_turns: int = 100) -> ForecastResult:
+    """The multi-actor forecast of KTAB's spatial model of politics (SMP, default
+    configuration) on a KTAB CSV file, with each actor's largest move explained."""
+    path = Path(source)
+    if path.suffix.lower() != ".csv":
+        raise ScenarioError(
+            str(source), "", "forecast reads KTAB SMP CSV files (*.csv); the TOML form is not built yet"
+        )
+    if max_turns < 1:
+        raise ScenarioError(str(source), "--max-turns", f"must be at least 1, got {max_turns}")
+    result = run_smp(read_ktab_csv(path), max_turns=max_turns)
+    result.why = why_they_moved(result)
+    return result
 
 
 def sensitivity(

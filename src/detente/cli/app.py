@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -24,7 +25,12 @@ from detente.scenario.loader import parse_overrides, read_source
 from detente.scenario.model import Scenario
 from detente.scenario.schema import ScenarioSpec
 from detente.store import RunStore, default_store_path
-from detente.store.tables import sensitivity_tables, simulation_tables, solve_tables
+from detente.store.tables import (
+    forecast_tables,
+    sensitivity_tables,
+    simulation_tables,
+    solve_tables,
+)
 from detente.uncertainty.sensitivity import parse_metrics
 from detente.uncertainty.simulate import DEFAULT_STRATEGIES
 
@@ -354,6 +360,31 @@ def sensitivity(
         render.sensitivity(_console(), sc, result)
     if not result.complete:
         raise typer.Exit(130)
+
+
+@app.command()
+def forecast(
+    source: Annotated[str, typer.Argument(help="A KTAB SMP CSV file (actors, capabilities, positions, saliences).")],
+    max_turns: Annotated[int, typer.Option("--max-turns", help="Stop after this many turns at most.")] = 100,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """The multi-actor forecast: KTAB's spatial model of politics, turn by turn."""
+    result = api.forecast(source, max_turns)  # quick (well under a second): validated, then recorded
+    if not no_store:
+        data = Path(source).read_bytes()
+        recorder = RunStore(store or default_store_path())
+        run_id = recorder.begin(
+            "forecast", result.scenario, hashlib.sha256(data).hexdigest(), data.decode("utf-8", "replace"),
+            {}, {}, None, {"max_turns": max_turns}, __version__,
+        )
+        recorder.finish(run_id, "complete", 0.0, result.model_dump(mode="json"), forecast_tables(result))
+        sys.stderr.write(f"recorded as run {run_id} in {recorder.path}\n")
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render.forecast(_console(), result)
 
 
 @scenarios_app.command("list")

@@ -29,6 +29,7 @@ from detente.results import (
     SolveResult,
 )
 from detente.scenario.model import Scenario
+from detente.smp import ForecastResult
 
 
 def _names(scenario: Scenario) -> dict[str, str]:
@@ -511,3 +512,33 @@ def _pm(x: float | None, conf: float | None, digits: int = 2) -> str:
     if x is None:
         return "—"
     return f"{x:.{digits}f}" + ("" if conf is None else f" ± {conf:.{digits}f}")
+
+
+def forecast(console: Console, result: ForecastResult) -> None:
+    """``detente forecast``: positions turn by turn per dimension, and why each actor moved."""
+    how = "converged" if result.converged else "stopped at the turn limit"
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {len(result.actors)} actors, {len(result.dimensions)} "
+        f"dimension{'s' if len(result.dimensions) != 1 else ''}; {result.turns_run} turns ({how}). "
+        "KTAB's spatial model of politics, default configuration; positions on 0-100."
+    )
+    states = len(result.positions)
+    shown = sorted({round(i * (states - 1) / 7) for i in range(8)}) if states > 8 else list(range(states))
+    for k, dim in enumerate(result.dimensions):
+        table = Table(title=f"{dim}, turn by turn", title_justify="left")
+        table.add_column("actor", no_wrap=True)
+        for t in shown:
+            table.add_column("start" if t == 0 else f"turn {t}", justify="right", no_wrap=True)
+        table.add_column("P(wins)", justify="right", no_wrap=True)
+        for a, name in enumerate(result.actors):
+            cells = [f"{100 * result.positions[t][a][k]:.1f}" for t in shown]
+            table.add_row(name, *cells, f"{result.winning_probabilities[-1][a]:.2f}")
+        console.print(table)
+    console.print(
+        "P(wins): the chance that the actor's final position wins a Condorcet election over the "
+        "final positions (actors at the same position share it)."
+    )
+    if result.why:
+        console.print("[bold]Why each actor moved[/bold] (its largest move):")
+        for w in result.why:
+            console.print(f"  {w.sentence}")

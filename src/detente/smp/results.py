@@ -48,6 +48,16 @@ class TurnRecord(BaseModel):
     fractional_change: float = Field(description="movement of this turn / (turn 0's + 1e-4)")
 
 
+class ActorMove(BaseModel):
+    """Why an actor moved: its largest move in one turn, and the bargain behind it."""
+
+    actor: str
+    turn: int | None = Field(description="the turn of its largest move (None: it never moved)")
+    moved: float = Field(description="that move's length, on the 0-100 scale")
+    total: float = Field(description="from its input position to its final one, 0-100 scale")
+    sentence: str
+
+
 class ForecastResult(BaseModel):
     """A whole SMP run on one scenario."""
 
@@ -62,6 +72,7 @@ class ForecastResult(BaseModel):
     winning_probabilities: list[list[float]] = Field(description="[state][actor]")
     risk_attitudes: list[list[float]] = Field(description="[state][actor]")
     turns: list[TurnRecord]
+    why: list[ActorMove] = Field(default_factory=list, description="per actor: its largest move, in words")
 
     def final_positions(self) -> list[list[float]]:
         """Each actor's position in the last state."""

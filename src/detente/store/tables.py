@@ -4,6 +4,7 @@ per strategy, per index or per stage, with plain columns a spreadsheet or DuckDB
 from __future__ import annotations
 
 from detente.results import RobustSolveResult, SensitivityResult, SimulationResult, SolveResult
+from detente.smp import ForecastResult
 
 Row = dict[str, object]
 
@@ -49,4 +50,25 @@ def solve_tables(r: SolveResult | RobustSolveResult) -> dict[str, list[Row]]:
     return {"schedule": rows} if rows else {}
 
 
-__all__ = ["sensitivity_tables", "simulation_tables", "solve_tables"]
+def forecast_tables(r: ForecastResult) -> dict[str, list[Row]]:
+    """Positions (0-100, as KTAB prints them) per state, actor and dimension; the challenges."""
+    positions: list[Row] = [
+        {"state": t, "actor": r.actors[a], "dimension": r.dimensions[k], "position": 100 * x,
+         "winning_probability": r.winning_probabilities[t][a]}
+        for t, state in enumerate(r.positions)
+        for a, pos in enumerate(state)
+        for k, x in enumerate(pos)
+    ]
+    challenges: list[Row] = [
+        {"turn": turn.turn + 1, "initiator": c.initiator_name, "target": c.target_name, "gain": c.gain,
+         "probability": c.probability}
+        for turn in r.turns
+        for c in turn.challenges
+    ]
+    out = {"positions": positions}
+    if challenges:
+        out["challenges"] = challenges
+    return out
+
+
+__all__ = ["forecast_tables", "sensitivity_tables", "simulation_tables", "solve_tables"]
