@@ -152,7 +152,7 @@ def _scenario_position(args: tuple[str, ...]) -> int | None:
         if len(args) < 2 or args[1] not in {"show", "validate"}:
             return None
         first = 2
-    elif args[0] in {"run", "solve", "audit", "beliefs", "signals", "simulate", "sensitivity"}:
+    elif args[0] in {"run", "solve", "audit", "beliefs", "signals", "simulate", "sensitivity", "forecast"}:
         first = 1
     else:
         return None

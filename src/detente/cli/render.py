@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -541,4 +542,4 @@ def forecast(console: Console, result: ForecastResult) -> None:
     if result.why:
         console.print("[bold]Why each actor moved[/bold] (its largest move):")
         for w in result.why:
-            console.print(f"  {w.sentence}")
+            console.print(Padding(w.sentence, (0, 0, 0, 2)))
