@@ -31,8 +31,9 @@ from detente.results import (
 )
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
-from detente.smp import ForecastResult, read_ktab_csv, run_smp
+from detente.smp import ForecastResult, run_smp
 from detente.smp.explain import why_they_moved
+from detente.smp.scenario import read_input
 from detente.uncertainty.sensitivity import parse_metrics
 from detente.uncertainty.sensitivity import run as _sensitivity
 from detente.uncertainty.simulate import DEFAULT_STRATEGIES
@@ -133,15 +134,12 @@ def simulate(
 
 def forecast(source: str | Path, max_turns: int = 100) -> ForecastResult:
     """The multi-actor forecast of KTAB's spatial model of politics (SMP, default
-    configuration) on a KTAB CSV file, with each actor's largest move explained."""
-    path = Path(source)
-    if path.suffix.lower() != ".csv":
-        raise ScenarioError(
-            str(source), "", "forecast reads KTAB SMP CSV files (*.csv); the TOML form is not built yet"
-        )
+    configuration) on a built-in forecast scenario, a forecast TOML file or a KTAB CSV, with
+    each actor's largest move explained."""
+    origin, _, inp = read_input(source)
     if max_turns < 1:
-        raise ScenarioError(str(source), "--max-turns", f"must be at least 1, got {max_turns}")
-    result = run_smp(read_ktab_csv(path), max_turns=max_turns)
+        raise ScenarioError(origin, "--max-turns", f"must be at least 1, got {max_turns}")
+    result = run_smp(inp, max_turns=max_turns)
     result.why = why_they_moved(result)
     return result
 

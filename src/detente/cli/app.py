@@ -24,6 +24,7 @@ from detente.scenario import library
 from detente.scenario.loader import parse_overrides, read_source
 from detente.scenario.model import Scenario
 from detente.scenario.schema import ScenarioSpec
+from detente.smp.scenario import read_input
 from detente.store import RunStore, default_store_path
 from detente.store.tables import (
     forecast_tables,
@@ -364,7 +365,10 @@ def sensitivity(
 
 @app.command()
 def forecast(
-    source: Annotated[str, typer.Argument(help="A KTAB SMP CSV file (actors, capabilities, positions, saliences).")],
+    source: Annotated[
+        str,
+        typer.Argument(help="A built-in forecast scenario (korea-six-party-2019), a forecast TOML file or a KTAB SMP CSV."),
+    ] = "korea-six-party-2019",
     max_turns: Annotated[int, typer.Option("--max-turns", help="Stop after this many turns at most.")] = 100,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
@@ -373,7 +377,7 @@ def forecast(
     """The multi-actor forecast: KTAB's spatial model of politics, turn by turn."""
     result = api.forecast(source, max_turns)  # quick (well under a second): validated, then recorded
     if not no_store:
-        data = Path(source).read_bytes()
+        _, data, _ = read_input(source)
         recorder = RunStore(store or default_store_path())
         run_id = recorder.begin(
             "forecast", result.scenario, hashlib.sha256(data).hexdigest(), data.decode("utf-8", "replace"),

@@ -1,0 +1,175 @@
+"""The TOML form of a forecast scenario (issue 6): the KTAB CSV's numbers, with names, the
+meaning of each dimension's ends, and a note and sources for every number, like detente's
+bilateral scenarios. Parsed by pydantic (unknown keys refused), checked, and turned into the
+same ``SmpInput`` a KTAB CSV gives; errors are one line naming the file and the key.
+
+    [forecast]      id, title, description, note, sources
+    [[dimensions]]  id, name, low, high (what 0 and 100 mean), note
+    [[actors]]      id, name, capability, position = {dim = 0..100}, salience = {dim = 0..100},
+                    notes = {capability, "position.DIM", "salience.DIM"}, sources
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from detente.errors import ScenarioError
+from detente.smp.csv import SmpInput, parse_ktab_csv
+
+
+def _library() -> Traversable:
+    return resources.files("detente.smp").joinpath("library")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ForecastHeader(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    description: str = ""
+    note: str = ""
+    sources: list[str] = []
+
+
+class DimensionSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    low: str = ""  # what a position of 0 means
+    high: str = ""  # what a position of 100 means
+    note: str = ""
+
+
+class ActorSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str
+    description: str = ""
+    capability: float = Field(gt=0)
+    position: dict[str, float]
+    salience: dict[str, float]
+    notes: dict[str, str] = {}
+    sources: list[str] = []
+
+
+class ForecastSpec(_Strict):
+    forecast: ForecastHeader
+    dimensions: list[DimensionSpec] = Field(min_length=1)
+    actors: list[ActorSpec] = Field(min_length=2)
+
+
+def ids() -> list[str]:
+    """The built-in forecast scenarios."""
+    return sorted(
+        p.name.removesuffix(".toml") for p in _library().iterdir() if p.name.endswith(".toml")
+    )
+
+
+def library_text(scenario_id: str) -> bytes | None:
+    f = _library() / f"{scenario_id}.toml"
+    return f.read_bytes() if f.is_file() else None
+
+
+def _key(loc: tuple[int | str, ...], data: dict[str, object]) -> str:
+    """A pydantic error location as a key path, with an actor's or dimension's id in brackets."""
+    out: list[str] = []
+    node: object = data
+    for part in loc:
+        if isinstance(part, int) and out:
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            name = item.get("id") if isinstance(item, dict) else None
+            out[-1] += f"[{name}]" if isinstance(name, str) else f"[{part}]"
+        else:
+            out.append(str(part))
+        if isinstance(node, dict):
+            node = node.get(str(part))
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+    return ".".join(out)
+
+
+def parse_forecast(data: bytes, origin: str) -> tuple[ForecastSpec, SmpInput]:
+    try:
+        raw = tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(origin, "", f"not UTF-8 text (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(origin, "", f"not valid TOML: {exc}") from None
+    try:
+        spec = ForecastSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ScenarioError(origin, _key(tuple(err["loc"]), raw), reason) from None
+    return spec, to_input(spec, origin)
+
+
+def to_input(spec: ForecastSpec, origin: str) -> SmpInput:
+    """Check the numbers against the dimensions, and build the model's input (0-1 scale)."""
+    dims = [d.id for d in spec.dimensions]
+    for kind, items in (("dimensions", dims), ("actors", [a.id for a in spec.actors])):
+        seen: set[str] = set()
+        for i in items:
+            if i in seen:
+                raise ScenarioError(origin, kind, f"duplicate id {i!r}")
+            seen.add(i)
+    for a in spec.actors:
+        where = f"actors[{a.id}]"
+        for field in ("position", "salience"):
+            table: dict[str, float] = getattr(a, field)
+            for d in table:
+                if d not in dims:
+                    raise ScenarioError(origin, f"{where}.{field}.{d}", f"unknown dimension (dimensions: {', '.join(dims)})")
+            for d in dims:
+                if d not in table:
+                    raise ScenarioError(origin, f"{where}.{field}", f"missing dimension {d!r}")
+                if not 0 <= table[d] <= 100:
+                    raise ScenarioError(origin, f"{where}.{field}.{d}", f"must lie in [0, 100], got {table[d]:g}")
+        total = sum(a.salience.values())
+        if total > 100 + 1e-9:
+            raise ScenarioError(origin, f"{where}.salience", f"saliences sum to {total:g} > 100")
+        for k in a.notes:
+            known = {"capability", "description"} | {f"{f}.{d}" for f in ("position", "salience") for d in dims}
+            if k not in known:
+                raise ScenarioError(origin, f"{where}.notes.{k}", "a note for no number of this actor")
+    return SmpInput(
+        name=spec.forecast.title,
+        description=spec.forecast.description,
+        actor_names=[a.name for a in spec.actors],
+        actor_descriptions=[a.description or a.name for a in spec.actors],
+        dimension_names=[d.name for d in spec.dimensions],
+        capability=np.array([a.capability for a in spec.actors]),
+        position=np.array([[a.position[d] / 100 for d in dims] for a in spec.actors]),
+        salience=np.array([[a.salience[d] / 100 for d in dims] for a in spec.actors]),
+        source=origin,
+    )
+
+
+def read_input(source: str | Path) -> tuple[str, bytes, SmpInput]:
+    """A built-in forecast scenario by id, a TOML file or a KTAB CSV: (origin, bytes, input)."""
+    name = str(source)
+    text = library_text(name) if "/" not in name and "." not in name else None
+    if text is None:
+        try:
+            text = Path(source).read_bytes()
+        except OSError as exc:
+            known = ", ".join(ids()) or "none"
+            raise ScenarioError(
+                name, "", f"no such file or built-in forecast scenario ({exc.strerror or exc}; built in: {known})"
+            ) from None
+    if name.lower().endswith(".csv"):
+        try:
+            csv_text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(name, "", f"not UTF-8 text (byte {exc.start})") from None
+        return name, text, parse_ktab_csv(csv_text, name)
+    return name, text, parse_forecast(text, name)[1]
+
+
+__all__ = ["ForecastSpec", "ids", "parse_forecast", "read_input", "to_input"]
