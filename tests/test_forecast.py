@@ -72,7 +72,7 @@ def test_cli_table_json_and_the_store(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("x.toml", "", "forecast reads KTAB SMP CSV files (*.csv); the TOML form is not built yet"),
+        ("x.toml", "[forecast]\nid = 3\n", "forecast.id: Input should be a valid string"),
         ("neg.csv", SOE.read_text().replace("XJ,Xi Jinping,                            100.0", "XJ,Xi Jinping,-5"), "row 3, column 3"),
         ("short.csv", "only one line\n", "row 2"),
     ],
