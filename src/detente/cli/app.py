@@ -24,6 +24,7 @@ from detente.scenario import library
 from detente.scenario.loader import parse_overrides, read_source
 from detente.scenario.model import Scenario
 from detente.scenario.schema import ScenarioSpec
+from detente.smp.link import LinkedValue, linked_values
 from detente.smp.scenario import read_input
 from detente.store import RunStore, default_store_path
 from detente.store.tables import (
@@ -161,11 +162,29 @@ def run(
             help="With types: the deal safe against every type at least TAU likely.",
         ),
     ] = 0.25,
+    from_forecast: Annotated[
+        bool,
+        typer.Option(
+            "--from-forecast",
+            help="Take the parameters linked to a forecast (e.g. hanoi's leakage) from `detente forecast`.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The whole analysis of a scenario (default: hanoi-2019) on one screen."""
-    sc = api.load(scenario, parse_overrides(set_))
+    overrides = parse_overrides(set_)
+    sc = api.load(scenario, overrides)
+    linked: list[LinkedValue] = []
+    if from_forecast:
+        assert sc.spec is not None
+        links = {n: (p.value, p.forecast) for n, p in sc.spec.parameters.items() if p.forecast is not None}
+        if not links:
+            raise ScenarioError(sc.origin, "--from-forecast", "no parameter of this scenario is linked to a forecast")
+        linked = [lv for lv in linked_values(sc.origin, links) if lv.parameter not in overrides]  # --set wins
+        sc = api.load(scenario, {**{lv.parameter: lv.value for lv in linked}, **overrides})
     result = api.analyse(sc, robust)
+    for lv in linked:
+        (sys.stderr.write if as_json else _console().print)(lv.sentence() + ("\n" if as_json else ""))
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return

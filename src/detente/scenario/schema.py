@@ -49,6 +49,19 @@ class ScenarioHeader(_Strict):
     note: Text = ""
 
 
+class ForecastLink(_Strict):
+    """Where a parameter's value comes from under `detente run --from-forecast`: the
+    capability-weighted mean final position x (0-100) of ``actors`` on ``dimension`` in the
+    forecast ``scenario``, mapped linearly: value = at_0 + (at_100 - at_0) * x / 100."""
+
+    scenario: Text
+    dimension: Text
+    actors: list[Text] = Field(min_length=1)
+    at_0: float
+    at_100: float
+    note: Text = ""
+
+
 class Parameter(_Strict):
     value: float
     """The number; `--set NAME=VALUE` overrides it."""
@@ -56,6 +69,8 @@ class Parameter(_Strict):
     source: Text = ""
     owner: Id | None = None
     """The party that privately knows this number (for misperception)."""
+    forecast: ForecastLink | None = None
+    """Take the value from a multi-actor forecast (`detente run --from-forecast`)."""
 
 
 class PartySpec(_Strict):
