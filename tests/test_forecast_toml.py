@@ -4,6 +4,9 @@ and the built-in cases' notes and sources."""
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -93,3 +96,13 @@ def test_built_in_cases_run_and_every_number_has_a_note_and_a_source(case: str) 
 
 def test_the_six_party_case_is_built_in() -> None:
     assert "korea-six-party-2019" in ids()
+
+
+def test_the_scenarios_commands_know_the_forecast_cases() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "detente", "scenarios", "list"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "120"},
+    )
+    assert listed.returncode == 0 and "korea-six-party-2019" in listed.stdout and "hanoi-2019" in listed.stdout
+    shown = subprocess.run([sys.executable, "-m", "detente", "scenarios", "show", "korea-six-party-2019"], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and shown.stdout.encode() == library_text("korea-six-party-2019")

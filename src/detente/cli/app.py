@@ -25,7 +25,8 @@ from detente.scenario.loader import parse_overrides, read_source
 from detente.scenario.model import Scenario
 from detente.scenario.schema import ScenarioSpec
 from detente.smp.link import LinkedValue, linked_values
-from detente.smp.scenario import read_input
+from detente.smp.scenario import ids as forecast_ids
+from detente.smp.scenario import library_text, read_input
 from detente.store import RunStore, default_store_path
 from detente.store.tables import (
     forecast_tables,
@@ -422,11 +423,24 @@ def scenarios_list() -> None:
         sc = api.load(sid)
         table.add_row(sid, sc.title, str(len(sc.moves)), str(len(sc.proposals)))
     _console().print(table)
+    forecasts = Table(title="Built-in forecast scenarios (detente forecast)", title_justify="left")
+    forecasts.add_column("id")
+    forecasts.add_column("title")
+    forecasts.add_column("actors", justify="right")
+    forecasts.add_column("dimensions", justify="right")
+    for fid in forecast_ids():
+        _, _, inp = read_input(fid)
+        forecasts.add_row(fid, inp.name, str(len(inp.actor_names)), str(len(inp.dimension_names)))
+    _console().print(forecasts)
 
 
 @scenarios_app.command("show")
 def scenarios_show(scenario_id: Annotated[str, typer.Argument(help="Library id or file.")]) -> None:
-    """Print a scenario's TOML (to copy and edit)."""
+    """Print a scenario's TOML (to copy and edit): bilateral or forecast."""
+    forecast_text = library_text(scenario_id) if not library.has(scenario_id) else None
+    if forecast_text is not None:
+        sys.stdout.write(forecast_text.decode("utf-8"))
+        return
     origin, data = read_source(scenario_id)
     try:
         text = data.decode("utf-8")
