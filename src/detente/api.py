@@ -31,7 +31,7 @@ from detente.results import (
 )
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
-from detente.smp import ForecastResult, run_smp
+from detente.smp import ForecastResult, SmpInput, run_smp
 from detente.smp.explain import why_they_moved
 from detente.smp.scenario import read_input
 from detente.uncertainty.sensitivity import parse_metrics
@@ -132,13 +132,13 @@ def simulate(
     )
 
 
-def forecast(source: str | Path, max_turns: int = 100) -> ForecastResult:
+def forecast(source: SmpInput | str | Path, max_turns: int = 100) -> ForecastResult:
     """The multi-actor forecast of KTAB's spatial model of politics (SMP, default
-    configuration) on a built-in forecast scenario, a forecast TOML file or a KTAB CSV, with
-    each actor's largest move explained."""
-    origin, _, inp = read_input(source)
+    configuration) on a built-in forecast scenario, a forecast TOML file, a KTAB CSV or an
+    input already read, with each actor's largest move explained."""
+    inp = source if isinstance(source, SmpInput) else read_input(source)[2]
     if max_turns < 1:
-        raise ScenarioError(origin, "--max-turns", f"must be at least 1, got {max_turns}")
+        raise ScenarioError(inp.source, "--max-turns", f"must be at least 1, got {max_turns}")
     result = run_smp(inp, max_turns=max_turns)
     result.why = why_they_moved(result)
     return result

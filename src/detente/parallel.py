@@ -40,6 +40,11 @@ class Execution:
     def n_workers(self) -> int:
         return max(1, self.workers if self.workers is not None else (os.cpu_count() or 1))
 
+    @property
+    def workers_used(self) -> int | None:
+        """Worker processes detente started (None: a remote cluster's, counted there)."""
+        return self.n_workers if self.dask is None or self.dask == "local" else None
+
     def describe(self) -> str:
         if self.dask is None:
             return "serial" if self.n_workers == 1 else f"{self.n_workers} local processes"
@@ -59,6 +64,26 @@ def ordered_results(
             yield fn(shared, *task)
     else:
         yield from _processes(fn, shared, tasks, execution.n_workers)
+
+
+def run_in_order(
+    fn: Callable[..., R],
+    shared: object,
+    tasks: Sequence[Task],
+    execution: Execution,
+    take: Callable[[int, R], None],
+) -> bool:
+    """Hand each result to ``take(index, result)`` in task order. Returns False when Ctrl-C
+    stopped the run (what was taken is kept; what still ran is cancelled)."""
+    results = ordered_results(fn, shared, tasks, execution)
+    try:
+        for i, result in enumerate(results):
+            take(i, result)
+    except KeyboardInterrupt:
+        return False
+    finally:
+        results.close()
+    return True
 
 
 _SHARED: dict[str, object] = {}
@@ -162,4 +187,4 @@ def _dask(fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution
             cluster.close()
 
 
-__all__ = ["Execution", "ExecutionError", "ordered_results"]
+__all__ = ["Execution", "ExecutionError", "ordered_results", "run_in_order"]

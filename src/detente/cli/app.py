@@ -98,8 +98,10 @@ class _Recording:
         store: Path | None,
         no_store: bool,
         kind: str,
-        source: str,
-        sc: Scenario,
+        scenario_id: str,
+        content_hash: str,
+        text: bytes,
+        parameters: dict[str, float],
         overrides: dict[str, float],
         seed: int | None,
         options: dict[str, object],
@@ -108,11 +110,26 @@ class _Recording:
         self.run_id = ""
         self.started = time.perf_counter()
         if self.store is not None:
-            _, data = read_source(source)
             self.run_id = self.store.begin(
-                kind, sc.id, sc.content_hash, data.decode("utf-8", "replace"), dict(sc.parameters),
+                kind, scenario_id, content_hash, text.decode("utf-8", "replace"), parameters,
                 overrides, seed, options, __version__,
             )
+
+    @classmethod
+    def of(
+        cls,
+        store: Path | None,
+        no_store: bool,
+        kind: str,
+        source: str,
+        sc: Scenario,
+        overrides: dict[str, float],
+        seed: int | None,
+        options: dict[str, object],
+    ) -> _Recording:
+        """A bilateral scenario's run (its source is read again only when it is recorded)."""
+        data = b"" if no_store else read_source(source)[1]
+        return cls(store, no_store, kind, sc.id, sc.content_hash, data, dict(sc.parameters), overrides, seed, options)
 
     def __enter__(self) -> _Recording:
         return self
@@ -215,7 +232,7 @@ def solve(
     if robust is None and beliefs_at is not BeliefsChoice.prior:
         raise ScenarioError(sc.origin, "--beliefs", "applies to a robust solve: add --robust TAU")
     options: dict[str, object] = {"robust": robust, "beliefs": beliefs_at.value if robust is not None else None}
-    with _Recording(store, no_store, "solve", scenario, sc, overrides, None, options) as record:
+    with _Recording.of(store, no_store, "solve", scenario, sc, overrides, None, options) as record:
         if robust is not None:
             robust_result = api.solve_robust(sc, robust, beliefs_at.value)
             record.save(robust_result, solve_tables(robust_result))
@@ -322,7 +339,7 @@ def simulate(
     _check_execution(sc.origin, workers, dask)
     options: dict[str, object] = {"samples": samples, "strategies": list(names), "workers": workers, "dask": dask}
     with (
-        _Recording(store, no_store, "simulate", scenario, sc, overrides, seed, options) as record,
+        _Recording.of(store, no_store, "simulate", scenario, sc, overrides, seed, options) as record,
         render.progress_bar(enabled=not as_json) as advance,
     ):
         result = api.simulate(sc, samples, seed, names, workers, advance, dask)
@@ -370,7 +387,7 @@ def sensitivity(
         "workers": workers, "dask": dask,
     }
     with (
-        _Recording(store, no_store, "sensitivity", scenario, sc, overrides, seed, options) as record,
+        _Recording.of(store, no_store, "sensitivity", scenario, sc, overrides, seed, options) as record,
         render.progress_bar(enabled=not as_json, unit="points") as advance,
     ):
         result = api.sensitivity(sc, metric, samples, method.value, seed, histories, workers, advance, dask)
@@ -395,16 +412,12 @@ def forecast(
     no_store: NoStoreOpt = False,
 ) -> None:
     """The multi-actor forecast: KTAB's spatial model of politics, turn by turn."""
-    result = api.forecast(source, max_turns)  # quick (well under a second): validated, then recorded
-    if not no_store:
-        _, data, _ = read_input(source)
-        recorder = RunStore(store or default_store_path())
-        run_id = recorder.begin(
-            "forecast", result.scenario, hashlib.sha256(data).hexdigest(), data.decode("utf-8", "replace"),
-            {}, {}, None, {"max_turns": max_turns}, __version__,
-        )
-        recorder.finish(run_id, "complete", 0.0, result.model_dump(mode="json"), forecast_tables(result))
-        sys.stderr.write(f"recorded as run {run_id} in {recorder.path}\n")
+    _, data, inp = read_input(source)
+    digest = hashlib.sha256(data).hexdigest()
+    options: dict[str, object] = {"max_turns": max_turns}
+    with _Recording(store, no_store, "forecast", inp.name, digest, data, {}, {}, None, options) as record:
+        result = api.forecast(inp, max_turns)
+        record.save(result, forecast_tables(result))
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return

@@ -36,7 +36,7 @@ from SALib.sample import sobol as sobol_sample
 
 from detente.errors import ScenarioError
 from detente.model.bargaining import disagreement
-from detente.parallel import Execution, ordered_results
+from detente.parallel import Execution, run_in_order
 from detente.results import (
     MetricSensitivity,
     ParameterSensitivity,
@@ -152,12 +152,6 @@ def _needs_solve(metrics: tuple[Metric, ...]) -> bool:
     return any(m.kind != "p-signed" for m in metrics)
 
 
-def _evaluate_task(
-    scenario: Scenario, units: NDArray[np.float64], metrics: tuple[Metric, ...], seed: int, histories: int
-) -> NDArray[np.float64]:
-    return evaluate(scenario, units, metrics, seed, histories)
-
-
 def run(
     scenario: Scenario,
     metrics: tuple[Metric, ...],
@@ -193,17 +187,15 @@ def run(
     tasks = [(units[a : a + POINTS_PER_TASK], metrics, seed, histories) for a in range(0, n, POINTS_PER_TASK)]
     parts: list[NDArray[np.float64]] = []
     done = 0
-    results = ordered_results(_evaluate_task, scenario, tasks, execution)
-    try:
-        for part in results:
-            parts.append(part)
-            done += part.shape[0]
-            if progress:
-                progress(done, n)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        results.close()
+
+    def take(_: int, part: NDArray[np.float64]) -> None:
+        nonlocal done
+        parts.append(part)
+        done += part.shape[0]
+        if progress:
+            progress(done, n)
+
+    run_in_order(evaluate, scenario, tasks, execution, take)
     complete = done == n
     y = np.concatenate(parts) if parts else np.empty((0, len(metrics)))
     varied = [
@@ -224,7 +216,7 @@ def run(
         varied=varied,
         metrics=[_indices(scenario, method, m, units, y[:, k], seed) for k, m in enumerate(metrics)] if complete else [],
         executor=execution.describe(),
-        workers=execution.n_workers if execution.dask is None or execution.dask == "local" else None,
+        workers=execution.workers_used,
         seconds=time.perf_counter() - started,
     )
 

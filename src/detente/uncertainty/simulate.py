@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from detente.errors import ScenarioError
 from detente.model.game import Game, compile_game
-from detente.parallel import Execution, ordered_results
+from detente.parallel import Execution, run_in_order
 from detente.results import Estimate, SimulationResult, StrategyStats
 from detente.scenario.model import Scenario
 from detente.scenario.resolve import resolve
@@ -114,19 +114,16 @@ def run(
     totals = [Tally(len(scenario.parties)) for _ in rounds]
     chunks = [(seed, a, min(a + CHUNK, samples), rounds) for a in range(0, samples, CHUNK)]
     done = 0
-    complete = True
-    results = ordered_results(run_chunk, scenario, chunks, execution)
-    try:
-        for (_, a, b, _), parts in zip(chunks, results, strict=True):
-            for total, part in zip(totals, parts, strict=True):
-                total.merge(part)
-            done += b - a
-            if progress:
-                progress(done, samples)
-    except KeyboardInterrupt:
-        complete = False
-    finally:
-        results.close()  # on Ctrl-C: cancel what is still running, stop the workers
+
+    def take(i: int, parts: list[Tally]) -> None:
+        nonlocal done
+        for total, part in zip(totals, parts, strict=True):
+            total.merge(part)
+        done = chunks[i][2]
+        if progress:
+            progress(done, samples)
+
+    complete = run_in_order(run_chunk, scenario, chunks, execution, take)
     return _summary(scenario, samples, done, complete, seed, strategies, rounds, totals, execution, started)
 
 
@@ -179,7 +176,7 @@ def _summary(
         misperception=u.misperception,
         working_level_gain=u.working_level_gain,
         summit_cooldown=u.summit_cooldown,
-        workers=execution.n_workers if execution.dask is None or execution.dask == "local" else None,
+        workers=execution.workers_used,
         executor=execution.describe(),
         seconds=time.perf_counter() - started,
         strategies=stats,
