@@ -19,6 +19,7 @@ from rich.table import Table
 from detente import __version__, api
 from detente.cli import render
 from detente.cli.runs import runs_app
+from detente.cli.serve import serve
 from detente.errors import DetenteError, ScenarioError
 from detente.scenario import library
 from detente.scenario.loader import parse_overrides, read_source
@@ -57,6 +58,7 @@ app = typer.Typer(
 scenarios_app = typer.Typer(help="The built-in scenario library and scenario files.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(runs_app, name="runs")
+app.command("serve")(serve)
 
 ScenarioArg = Annotated[
     str, typer.Argument(help="A library scenario id (see `detente scenarios list`) or a TOML file.")

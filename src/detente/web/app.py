@@ -1,0 +1,272 @@
+"""``detente serve``: a JSON API over every analysis and a web page, as thin views over the
+CLI's result objects (issue 5, item 2).
+
+Each analysis runs in a worker process (pebble's pool), with a wall-clock budget after which
+that process is killed and replaced, so no request can hang a worker; long analyses are
+background jobs (``detente.web.jobs``). Every bound is answered with a 4xx and one sentence
+(``detente.web.limits``); the server reads no path from a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tomllib
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pebble import ProcessExpired, ProcessPool
+
+from detente import __version__, api
+from detente.errors import DetenteError
+from detente.results import AuditResult, BeliefsResult, SignalsResult, SolveResult
+from detente.scenario import library
+from detente.smp.scenario import ids as forecast_ids
+from detente.smp.scenario import library_text
+from detente.store import RunStore, StoreError
+from detente.web import work
+from detente.web.jobs import Jobs
+from detente.web.limits import LimitError, Limits
+from detente.web.requests import (
+    AnalyseRequest,
+    AuditRequest,
+    ForecastRequest,
+    JobRequest,
+    ScenarioRef,
+    SignalsRequest,
+)
+from detente.web.responses import (
+    AnalyseResponse,
+    ForecastResponse,
+    JobView,
+    ScenarioInfo,
+    ScenarioSummary,
+)
+from detente.web.size import BodySizeLimit
+
+T = TypeVar("T")
+
+
+def _static(name: str) -> bytes:
+    return resources.files("detente.web").joinpath("static", name).read_bytes()
+
+
+def _warm_up() -> None:
+    """Compile (or load) the solver once in the parent, so that forked workers start warm."""
+    api.solve(library.DEFAULT_SCENARIO)
+
+
+def _catalogue() -> list[ScenarioSummary]:
+    out = []
+    for sid in library.ids():
+        head = tomllib.loads(library.read_bytes(sid).decode("utf-8")).get("scenario", {})
+        out.append(ScenarioSummary(id=sid, kind="bilateral", title=str(head.get("title", sid))))
+    for fid in forecast_ids():
+        head = tomllib.loads((library_text(fid) or b"").decode("utf-8")).get("forecast", {})
+        out.append(ScenarioSummary(id=fid, kind="forecast", title=str(head.get("title", fid))))
+    return out
+
+
+def create_app(limits: Limits | None = None, store: Path | None = None, warm: bool = True) -> FastAPI:
+    """The app; ``store``: the run store jobs are recorded in and ``/api/runs`` reads (None: none)."""
+    lim = limits or Limits()
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            _warm_up()
+        state["pool"] = ProcessPool(max_workers=lim.workers)
+        state["jobs"] = Jobs(lim, store)
+        state["pending"] = 0
+        try:
+            yield
+        finally:
+            state["jobs"].shutdown()
+            state["pool"].stop()
+            state["pool"].join(timeout=10)
+
+    app = FastAPI(
+        title="detente",
+        version=__version__,
+        summary="Self-enforcing sequencing of concessions: the analyses of the detente CLI as a JSON API.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=lim.max_body_bytes)
+    catalogue = _catalogue()
+    plotly_js = None
+
+    @app.exception_handler(LimitError)
+    async def _limit(_: Request, exc: LimitError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(DetenteError)
+    async def _user_error(_: Request, exc: DetenteError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    async def run(fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker process, within the pending and time bounds."""
+        if state["pending"] >= lim.max_pending:
+            raise LimitError(f"{state['pending']} analyses are running or waiting, this server's limit; try again shortly", 429)
+        state["pending"] += 1
+        future = state["pool"].schedule(fn, args=args, timeout=lim.seconds)
+        try:
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise LimitError(
+                f"the analysis took longer than this server's budget of {lim.seconds:g} s and was stopped; "
+                "try a smaller scenario (fewer moves, lower solver.max_stage_moves)"
+            ) from None
+        except ProcessExpired as exc:
+            raise LimitError(
+                f"the worker running the analysis died (exit code {exc.exitcode}); the scenario is probably too large"
+            ) from None
+        finally:
+            state["pending"] -= 1
+            if not future.done():
+                future.cancel()
+
+    # ---- the page -------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse(_static("index.html"))
+
+    @app.get("/static/app.js", include_in_schema=False)
+    async def app_js() -> Response:
+        return Response(_static("app.js"), media_type="text/javascript")
+
+    @app.get("/static/style.css", include_in_schema=False)
+    async def style() -> Response:
+        return Response(_static("style.css"), media_type="text/css")
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    async def plotly() -> Response:
+        nonlocal plotly_js
+        if plotly_js is None:
+            from plotly.offline import get_plotlyjs
+
+            plotly_js = get_plotlyjs().encode("utf-8")
+        return Response(plotly_js, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    # ---- scenarios ------------------------------------------------------------------------
+
+    @app.get("/api/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/api/scenarios", response_model=list[ScenarioSummary])
+    async def scenarios() -> list[ScenarioSummary]:
+        """The built-in scenarios: bilateral (for every analysis) and forecasts."""
+        return catalogue
+
+    @app.get("/api/scenarios/{scenario_id}", response_model=ScenarioInfo, responses={404: {}})
+    async def scenario(scenario_id: str) -> Any:
+        """A built-in scenario's text, title, parameters (with slider ranges) and proposals."""
+        if scenario_id in forecast_ids():
+            text = (library_text(scenario_id) or b"").decode("utf-8")
+            title = next(s.title for s in catalogue if s.id == scenario_id)
+            return ScenarioInfo(id=scenario_id, kind="forecast", title=title, toml=text)
+        if not library.has(scenario_id):
+            raise work.NotFound(f"no built-in scenario {scenario_id!r}")
+        return await run(work.describe, ScenarioRef(scenario=scenario_id), lim)
+
+    @app.post("/api/describe", response_model=ScenarioInfo)
+    async def describe(req: ScenarioRef) -> Any:
+        """A posted scenario's title, parameters (with slider ranges) and proposals."""
+        return await run(work.describe, req, lim)
+
+    # ---- analyses -------------------------------------------------------------------------
+
+    @app.post("/api/analyse", response_model=AnalyseResponse)
+    async def analyse(req: AnalyseRequest) -> Any:
+        """`detente run`: proposals' verdicts, the self-enforcing deal, beliefs, signals, figures."""
+        return await run(work.analyse, req, lim)
+
+    @app.post("/api/solve", response_model=SolveResult)
+    async def solve(req: ScenarioRef) -> Any:
+        """`detente solve`: the self-enforcing deal that maximises the Nash product."""
+        return await run(work.solve, req, lim)
+
+    @app.post("/api/audit", response_model=AuditResult)
+    async def audit(req: AuditRequest) -> Any:
+        """`detente audit`: why a proposal (or stages) holds or fails, stage by stage."""
+        return await run(work.audit, req, lim)
+
+    @app.post("/api/beliefs", response_model=BeliefsResult)
+    async def beliefs(req: ScenarioRef) -> Any:
+        """`detente beliefs`: each party's type posterior over the event timeline."""
+        return await run(work.beliefs, req, lim)
+
+    @app.post("/api/signals", response_model=SignalsResult)
+    async def signals(req: SignalsRequest) -> Any:
+        """`detente signals`: which signals separate the sender's good type, with margins."""
+        return await run(work.signals, req, lim)
+
+    @app.post("/api/forecast", response_model=ForecastResponse)
+    async def forecast(req: ForecastRequest) -> Any:
+        """`detente forecast`: the multi-actor forecast (KTAB's SMP), turn by turn, with figures."""
+        return await run(work.forecast, req, lim)
+
+    @app.post("/api/report", response_class=HTMLResponse)
+    async def report(req: AnalyseRequest) -> HTMLResponse:
+        """`detente report`: the self-contained HTML report, as a download."""
+        text = await run(work.report, req, lim)
+        return HTMLResponse(text, headers={"Content-Disposition": 'attachment; filename="detente-report.html"'})
+
+    # ---- background jobs ------------------------------------------------------------------
+
+    @app.post("/api/jobs", response_model=JobView, status_code=202)
+    async def submit(req: JobRequest) -> Any:
+        """Start `detente simulate` or `detente sensitivity` in the background."""
+        job = await asyncio.to_thread(state["jobs"].submit, req)
+        return job.view()
+
+    @app.get("/api/jobs/{job_id}", response_model=JobView, responses={404: {}})
+    async def job(job_id: str) -> Any:
+        """A job's progress, and its result once it has one."""
+        found = state["jobs"].get(job_id)
+        if found is None:
+            raise work.NotFound(f"no job {job_id!r}")
+        return found.view()
+
+    @app.delete("/api/jobs/{job_id}", response_model=JobView, responses={404: {}})
+    async def cancel(job_id: str) -> Any:
+        """Stop a job; what it finished is kept (as Ctrl-C in the CLI)."""
+        found = state["jobs"].cancel(job_id)
+        if found is None:
+            raise work.NotFound(f"no job {job_id!r}")
+        return found.view()
+
+    # ---- the run store --------------------------------------------------------------------
+
+    def _store() -> RunStore:
+        if store is None:
+            raise work.NotFound("this server keeps no run store (started with --no-store)")
+        return RunStore(store)
+
+    @app.get("/api/runs")
+    async def runs(limit: int = 50) -> list[dict[str, Any]]:
+        """The recorded runs, newest first (`detente runs list`)."""
+        if not 1 <= limit <= 500:
+            raise LimitError(f"limit: {limit} is outside this server's range 1..500")
+        return [r.model_dump(mode="json", exclude={"result"}) for r in await asyncio.to_thread(_store().list, limit)]
+
+    @app.get("/api/runs/{run_id}", responses={404: {}})
+    async def run_record(run_id: str) -> dict[str, Any]:
+        """One recorded run with its result (`detente runs show`)."""
+        try:
+            record = await asyncio.to_thread(_store().get, run_id)
+        except StoreError as exc:
+            raise work.NotFound(str(exc)) from None
+        return record.model_dump(mode="json")
+
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,199 @@
+"""Long analyses (simulate, sensitivity) as background jobs with progress (issue 5, item 3).
+
+One job runs at a time, on local worker processes (``detente.parallel``), from a thread of
+the server; a few more may wait. A job past its time budget, or cancelled, stops the way
+Ctrl-C stops the CLI: what finished is kept (a simulation's tallies so far; a sensitivity
+analysis has no indices until its design is complete). Every job is recorded in the run
+store, as the CLI's runs are.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from detente import __version__, api
+from detente.errors import DetenteError
+from detente.report.uncertainty_figures import simulation_outcomes, sobol_indices
+from detente.results import SensitivityResult, SimulationResult
+from detente.scenario.model import Scenario
+from detente.store import RunStore
+from detente.store.tables import sensitivity_tables, simulation_tables
+from detente.web.limits import LimitError, Limits, check_count
+from detente.web.requests import SensitivityJob, SimulateJob
+from detente.web.work import load_checked, plain, scenario_bytes
+
+Status = Literal["queued", "running", "complete", "stopped", "failed"]
+KEEP_FINISHED = 50  # finished jobs kept in memory for their results
+
+
+class _Stop(KeyboardInterrupt):
+    """Raised from the progress callback: the run stops as if interrupted, keeping its results."""
+
+
+@dataclass
+class Job:
+    id: str
+    request: SimulateJob | SensitivityJob
+    status: Status = "queued"
+    done: int = 0
+    total: int = 0
+    started: float | None = None
+    finished: float | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    reason: str | None = None  # why a job stopped early
+    run_id: str | None = None
+    figure: dict[str, Any] | None = None  # the result's chart, for the page
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def view(self) -> dict[str, Any]:
+        now = self.finished or time.time()
+        return {
+            "id": self.id,
+            "kind": self.request.kind,
+            "status": self.status,
+            "done": self.done,
+            "total": self.total,
+            "seconds": round(now - self.started, 3) if self.started else 0.0,
+            "reason": self.reason,
+            "error": self.error,
+            "run_id": self.run_id,
+            "result": self.result,
+            "figure": self.figure,
+        }
+
+
+class Jobs:
+    """The server's background jobs: submit, look up, cancel."""
+
+    def __init__(self, limits: Limits, store: Path | None) -> None:
+        self.limits = limits
+        self.store = store
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detente-job")
+
+    def submit(self, request: SimulateJob | SensitivityJob) -> Job:
+        """Check the request's bounds and scenario now (a 4xx before queueing), then queue it."""
+        if isinstance(request, SimulateJob):
+            check_count("samples", request.samples, self.limits.max_samples)
+        else:
+            check_count("samples", request.samples, self.limits.max_sensitivity_samples)
+            check_count("histories", request.histories, self.limits.max_histories)
+        load_checked(request, self.limits)
+        with self._lock:
+            active = sum(1 for j in self._jobs.values() if j.status in ("queued", "running"))
+            if active >= self.limits.max_jobs:
+                raise LimitError(f"{active} jobs are queued or running, this server's limit; try again later", 429)
+            job = Job(uuid.uuid4().hex[:12], request)
+            self._jobs[job.id] = job
+            self._forget_old()
+        self._runner.submit(self._run, job)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def cancel(self, job_id: str) -> Job | None:
+        job = self.get(job_id)
+        if job is not None:
+            job.cancel.set()
+        return job
+
+    def shutdown(self) -> None:
+        for job in list(self._jobs.values()):
+            job.cancel.set()
+        self._runner.shutdown(wait=True, cancel_futures=True)
+
+    def _forget_old(self) -> None:
+        finished = [k for k, j in self._jobs.items() if j.status not in ("queued", "running")]
+        for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self._jobs[key]
+
+    def _run(self, job: Job) -> None:
+        if job.cancel.is_set():
+            job.status, job.reason, job.finished = "stopped", "cancelled before it started", time.time()
+            return
+        job.status, job.started = "running", time.time()
+        deadline = job.started + self.limits.job_seconds
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+            if job.cancel.is_set():
+                job.reason = "cancelled"
+                raise _Stop
+            if time.time() > deadline:
+                job.reason = f"stopped at this server's time budget of {self.limits.job_seconds:g} s"
+                raise _Stop
+
+        recording = None
+        try:
+            sc = load_checked(job.request, self.limits)
+            recording = self._begin(job, sc)
+            result, tables, complete = self._compute(job, sc, progress)
+            job.result = result.model_dump(mode="json")
+            job.figure = _figure(result)
+            job.status = "complete" if complete else "stopped"
+            if recording is not None:
+                store, run_id, started = recording
+                store.finish(run_id, job.status if complete else "interrupted", time.perf_counter() - started, job.result, tables)
+        except (DetenteError, LimitError) as exc:
+            job.status, job.error = "failed", str(exc)
+        except Exception as exc:  # a job's failure must not take the server down
+            job.status, job.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        finally:
+            job.finished = time.time()
+            if job.status == "failed" and recording is not None:
+                store, run_id, started = recording
+                store.finish(run_id, "failed", time.perf_counter() - started, {"error": job.error}, {})
+
+    def _begin(self, job: Job, sc: Scenario) -> tuple[RunStore, str, float] | None:
+        if self.store is None:
+            return None
+        req = job.request
+        data = scenario_bytes(req, self.limits)[1]
+        store = RunStore(self.store)
+        options = req.model_dump(exclude={"scenario", "toml", "overrides", "seed"})
+        options["via"] = "detente serve"
+        run_id = store.begin(
+            req.kind, sc.id, sc.content_hash, data.decode("utf-8", "replace"), dict(sc.parameters),
+            dict(req.overrides), req.seed, options, __version__,
+        )
+        job.run_id = run_id
+        return store, run_id, time.perf_counter()
+
+    def _compute(
+        self, job: Job, sc: Scenario, progress: Callable[[int, int], None]
+    ) -> tuple[BaseModel, dict[str, list[dict[str, object]]], bool]:
+        req = job.request
+        workers = self.limits.workers
+        if isinstance(req, SimulateJob):
+            job.total = req.samples
+            sim = api.simulate(sc, req.samples, req.seed, req.strategies, workers=workers, progress=progress)
+            return sim, simulation_tables(sim), sim.complete
+        sens = api.sensitivity(
+            sc, req.metrics, req.samples, req.method, req.seed, req.histories, workers=workers, progress=progress
+        )
+        return sens, sensitivity_tables(sens), sens.complete
+
+
+def _figure(result: BaseModel) -> dict[str, Any] | None:
+    if isinstance(result, SimulationResult):
+        return plain(simulation_outcomes(result))
+    if isinstance(result, SensitivityResult) and result.complete:
+        return plain(sobol_indices(result))
+    return None
+
+
+__all__ = ["Job", "Jobs"]

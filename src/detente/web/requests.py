@@ -1,0 +1,87 @@
+"""The JSON bodies ``detente serve`` accepts (validated by pydantic; unknown keys refused).
+
+A scenario is named by a library id or given as TOML text, never by a path: the server
+reads no file a request names.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from detente.analysis.types import DEFAULT_TAU
+
+LibraryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="A library scenario id.")]
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ScenarioRef(_Strict):
+    """Exactly one of ``scenario`` (a library id) or ``toml`` (a scenario's text)."""
+
+    scenario: LibraryId | None = None
+    toml: str | None = Field(default=None, description="A scenario file's TOML text.")
+    overrides: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], float] = Field(
+        default_factory=dict, max_length=64, description="Parameter values, as `--set NAME=VALUE`."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScenarioRef:
+        if (self.scenario is None) == (self.toml is None):
+            raise ValueError("give either 'scenario' (a library id) or 'toml' (a scenario's text)")
+        return self
+
+
+class AnalyseRequest(ScenarioRef):
+    tau: float = Field(default=DEFAULT_TAU, ge=0.0, le=1.0, description="The robust deal's type threshold.")
+
+
+class AuditRequest(ScenarioRef):
+    proposal: str | None = Field(default=None, max_length=64)
+    stages: str | None = Field(default=None, max_length=2000, description='e.g. "a1,b2;b1"')
+    types: bool = False
+    beliefs_at: Literal["prior", "posterior"] = "prior"
+
+
+class SignalsRequest(ScenarioRef):
+    tau: float = Field(default=DEFAULT_TAU, ge=0.0, le=1.0)
+    beliefs_at: Literal["prior", "posterior"] = "prior"
+
+
+class ForecastRequest(_Strict):
+    """A forecast: a built-in forecast id, or a forecast TOML's text."""
+
+    scenario: LibraryId | None = None
+    toml: str | None = None
+    max_turns: int = Field(default=100, ge=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ForecastRequest:
+        if (self.scenario is None) == (self.toml is None):
+            raise ValueError("give either 'scenario' (a built-in forecast id) or 'toml' (a forecast's text)")
+        return self
+
+
+class SimulateJob(ScenarioRef):
+    kind: Literal["simulate"] = "simulate"
+    samples: int = Field(default=200, ge=1)
+    seed: Seed = 0
+    strategies: list[Annotated[str, Field(max_length=32)]] = Field(
+        default_factory=lambda: ["summit-first", "working-1", "working-2", "working-3"], min_length=1, max_length=8
+    )
+
+
+class SensitivityJob(ScenarioRef):
+    kind: Literal["sensitivity"] = "sensitivity"
+    metrics: str = Field(default="deal-exists,nash-product", max_length=500)
+    samples: int = Field(default=32, ge=1)
+    method: Literal["sobol", "morris"] = "sobol"
+    seed: Seed = 0
+    histories: int = Field(default=20, ge=1)
+
+
+JobRequest = Annotated[SimulateJob | SensitivityJob, Field(discriminator="kind")]

@@ -1,0 +1,73 @@
+"""The JSON the server answers with, beyond the CLI's own result objects (for /docs)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from detente.results import Analysis, BeliefsResult, SignalsResult
+from detente.smp import ForecastResult
+
+Figure = dict[str, Any]  # a Plotly figure's JSON: {"data": [...], "layout": {...}}
+
+
+class ScenarioSummary(BaseModel):
+    id: str
+    kind: Literal["bilateral", "forecast"]
+    title: str
+
+
+class Slider(BaseModel):
+    """A parameter the page offers as a slider, with the range it spans."""
+
+    name: str
+    value: float
+    low: float
+    high: float
+    step: float
+    note: str = ""
+
+
+class ProposalSummary(BaseModel):
+    id: str
+    label: str
+
+
+class ScenarioInfo(BaseModel):
+    id: str
+    kind: Literal["bilateral", "forecast"] = "bilateral"
+    title: str
+    period: str = ""
+    toml: str
+    parameters: list[Slider] = Field(default_factory=list)
+    proposals: list[ProposalSummary] = Field(default_factory=list)
+    has_uncertainty: bool = False
+
+
+class AnalyseResponse(BaseModel):
+    analysis: Analysis
+    beliefs: BeliefsResult | None
+    signals: SignalsResult | None
+    figures: dict[str, Figure]
+
+
+class ForecastResponse(BaseModel):
+    forecast: ForecastResult
+    figures: dict[str, Figure]
+
+
+class JobView(BaseModel):
+    """A background job: its progress, and its result (SimulationResult or SensitivityResult)."""
+
+    id: str
+    kind: Literal["simulate", "sensitivity"]
+    status: Literal["queued", "running", "complete", "stopped", "failed"]
+    done: int
+    total: int
+    seconds: float
+    reason: str | None
+    error: str | None
+    run_id: str | None
+    result: dict[str, Any] | None
+    figure: Figure | None = None
