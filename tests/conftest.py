@@ -1,4 +1,5 @@
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -10,3 +11,12 @@ import pytest
 def _private_run_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test records its runs in a fresh store, never in the user's data directory."""
     monkeypatch.setenv("DETENTE_STORE", str(tmp_path / "store" / "runs.duckdb"))
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`detente serve` as a user starts it, on a free loopback port; its base URL."""
+    from live_server import serve
+
+    with serve(tmp_path_factory.mktemp("live") / "runs.duckdb") as url:
+        yield url

@@ -1,0 +1,109 @@
+"""The web page in a real browser: Debian's headless Chromium driven by Playwright, against
+`detente serve` started as a user starts it. Screenshots go to test-artefacts/browser/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from detente import api
+from detente.scenario.loader import load
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTEFACTS = Path(__file__).resolve().parent.parent / "test-artefacts" / "browser"
+# the flags a closed network needs: no background connections, no updates, no sync
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A fresh page on the server, with every console error and failed request collected."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    pg = context.new_page()
+    pg.problems = []
+    pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("requestfailed", lambda r: pg.problems.append(f"request failed: {r.url}"))
+    pg.on("request", lambda r: None if r.url.startswith(live_server) or r.url.startswith("blob:") else pg.problems.append(f"left the machine: {r.url}"))
+    pg.goto(live_server)
+    pg.wait_for_selector("body[data-ready=true]", timeout=60_000)
+    yield pg
+    context.close()
+
+
+def _shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+def _schedule_text(schedule: list[list[str]]) -> str:
+    return "\n".join(f"stage {i + 1}: {', '.join(stage)}" for i, stage in enumerate(schedule))
+
+
+def test_hanoi_loads_and_the_leakage_slider_changes_the_schedule(page) -> None:  # type: ignore[no-untyped-def]
+    page.select_option("#scenario-select", "hanoi-2019")
+    page.wait_for_function("document.querySelector('#schedule-text').textContent.startsWith('stage 1')")
+    before = page.text_content("#schedule-text")
+    assert before == _schedule_text(api.solve(load("hanoi-2019")).schedule)
+    assert page.locator("#fig-schedule .main-svg").count() > 0, "the schedule chart is drawn"
+    assert page.locator("#fig-slack .main-svg").count() > 0, "the slack heatmap is drawn"
+    assert page.locator("#fig-beliefs .main-svg").count() > 0, "the beliefs are drawn"
+    _shot(page, "hanoi-2019")
+
+    page.focus("#slider-leakage")
+    page.keyboard.press("End")  # the slider's top: leakage 0.6
+    assert page.text_content("#value-leakage") == "0.6"
+    page.wait_for_function("(before) => document.querySelector('#schedule-text').textContent !== before", arg=before)
+    page.wait_for_function("document.querySelector('#results').getAttribute('aria-busy') === 'false'")
+    after = page.text_content("#schedule-text")
+    assert after == _schedule_text(api.solve(load("hanoi-2019", {"leakage": 0.6})).schedule)
+    assert after != before
+    _shot(page, "hanoi-2019-leakage-0.6")
+    assert page.problems == []
+
+
+def test_a_broken_toml_upload_shows_the_one_line_error(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("#own-toml summary")
+    page.set_input_files("#toml-file", files=[{"name": "broken.toml", "mimeType": "text/plain", "buffer": b"[scenario\nid = 1\n"}])
+    page.wait_for_selector("#error:not([hidden])")
+    error = page.text_content("#error")
+    assert error.startswith("posted TOML: invalid TOML:"), error
+    assert "\n" not in error
+    _shot(page, "broken-toml")
+    assert [p for p in page.problems if "422" not in p] == []  # the refused request is the only complaint
+
+
+def test_a_simulation_runs_in_the_background_with_progress(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function("document.querySelector('#schedule-text').textContent.startsWith('stage 1')")
+    page.fill("#samples", "8")
+    page.click("#simulate")
+    page.wait_for_function("document.querySelector('#sim-status').textContent.startsWith('complete')", timeout=120_000)
+    assert "8 of 8 histories" in page.text_content("#sim-status")
+    assert page.locator("#fig-simulation .main-svg").count() > 0
+    _shot(page, "simulation")
+    assert page.problems == []
+
+
+def test_the_six_party_forecast_draws_a_chart_per_dimension(page) -> None:  # type: ignore[no-untyped-def]
+    page.select_option("#scenario-select", "korea-six-party-2019")
+    page.wait_for_selector("#forecast-figures .main-svg")
+    page.wait_for_function("document.querySelector('#results').getAttribute('aria-busy') === 'false'")
+    dims = len(api.forecast("korea-six-party-2019").dimensions)
+    assert page.locator("#forecast-figures .figure").count() == dims
+    assert page.locator("#verdicts li").count() == 6  # one "why it moved" per actor
+    _shot(page, "korea-six-party-2019")
+    assert page.problems == []
