@@ -12,18 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tomllib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pebble import ProcessExpired, ProcessPool
 
 from detente import __version__, api
-from detente.errors import DetenteError
+from detente.errors import DetenteError, one_line
 from detente.results import AuditResult, BeliefsResult, SignalsResult, SolveResult
 from detente.scenario import library
 from detente.smp.scenario import ids as forecast_ids
@@ -41,6 +42,7 @@ from detente.web.requests import (
     SignalsRequest,
 )
 from detente.web.responses import (
+    ERRORS,
     AnalyseResponse,
     ForecastResponse,
     JobView,
@@ -50,6 +52,14 @@ from detente.web.responses import (
 from detente.web.size import BodySizeLimit
 
 T = TypeVar("T")
+
+
+def validation_sentence(errors: Sequence[Any]) -> str:
+    """pydantic's first complaint about a request, as ``where: what`` (and how many more)."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(x) for x in first.get("loc", ()))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
 def _static(name: str) -> bytes:
@@ -92,6 +102,7 @@ def create_app(limits: Limits | None = None, store: Path | None = None, warm: bo
             state["pool"].join(timeout=10)
 
     app = FastAPI(
+        responses=ERRORS,
         title="detente",
         version=__version__,
         summary="Self-enforcing sequencing of concessions: the analyses of the detente CLI as a JSON API.",
@@ -104,6 +115,10 @@ def create_app(limits: Limits | None = None, store: Path | None = None, warm: bo
     @app.exception_handler(LimitError)
     async def _limit(_: Request, exc: LimitError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": one_line(validation_sentence(exc.errors()))}, status_code=422)
 
     @app.exception_handler(DetenteError)
     async def _user_error(_: Request, exc: DetenteError) -> JSONResponse:
@@ -213,8 +228,12 @@ def create_app(limits: Limits | None = None, store: Path | None = None, warm: bo
         """`detente forecast`: the multi-actor forecast (KTAB's SMP), turn by turn, with figures."""
         return await run(work.forecast, req, lim)
 
-    @app.post("/api/report", response_class=HTMLResponse)
-    async def report(req: AnalyseRequest) -> HTMLResponse:
+    @app.post(
+        "/api/report",
+        response_class=Response,
+        responses={200: {"content": {"text/html": {}}, "description": "The report, one self-contained HTML file"}},
+    )
+    async def report(req: AnalyseRequest) -> Response:
         """`detente report`: the self-contained HTML report, as a download."""
         text = await run(work.report, req, lim)
         return HTMLResponse(text, headers={"Content-Disposition": 'attachment; filename="detente-report.html"'})

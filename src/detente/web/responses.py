@@ -12,6 +12,20 @@ from detente.smp import ForecastResult
 Figure = dict[str, Any]  # a Plotly figure's JSON: {"data": [...], "layout": {...}}
 
 
+class Problem(BaseModel):
+    """Every refusal: one sentence naming what was wrong (the key, the bound) and why."""
+
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No such scenario, job or run"},
+    413: {"model": Problem, "description": "The request body exceeds the server's limit"},
+    422: {"model": Problem, "description": "Invalid input, or more work than the server allows"},
+    429: {"model": Problem, "description": "Too many requests or jobs at once"},
+}
+
+
 class ScenarioSummary(BaseModel):
     id: str
     kind: Literal["bilateral", "forecast"]

@@ -17,6 +17,8 @@ from detente import api
 from detente.analysis.types import check_types
 from detente.report.figures import analysis_figures
 from detente.report.forecast_figures import forecast_positions
+from detente.report.html import analysis_report
+from detente.results import Analysis, BeliefsResult, SignalsResult
 from detente.scenario import library
 from detente.scenario.loader import load_bytes
 from detente.scenario.model import Scenario
@@ -68,12 +70,16 @@ def plain(fig: go.Figure) -> JSON:
     return out
 
 
-def analyse(req: AnalyseRequest, limits: Limits) -> JSON:
-    """What the page shows: ``detente run``'s analysis, beliefs, signals and their figures."""
+def _analysed(req: AnalyseRequest, limits: Limits) -> tuple[Scenario, Analysis, BeliefsResult | None, SignalsResult | None]:
     sc = load_checked(req, limits)
-    analysis = api.analyse(sc, req.tau)
     beliefs = api.beliefs(sc) if sc.types and sc.events else None
     signals = api.signals(sc, req.tau) if sc.signals else None
+    return sc, api.analyse(sc, req.tau), beliefs, signals
+
+
+def analyse(req: AnalyseRequest, limits: Limits) -> JSON:
+    """What the page shows: ``detente run``'s analysis, beliefs, signals and their figures."""
+    sc, analysis, beliefs, signals = _analysed(req, limits)
     figs = analysis_figures(analysis, sc, beliefs, signals)
     return {
         "analysis": analysis.model_dump(mode="json"),
@@ -124,10 +130,7 @@ def forecast(req: ForecastRequest, limits: Limits) -> JSON:
 
 def report(req: AnalyseRequest, limits: Limits) -> str:
     """The offline HTML report of ``detente report`` for the page's download button."""
-    from detente.report.html import analysis_report
-
-    sc = load_checked(req, limits)
-    return analysis_report(sc, req.tau)
+    return analysis_report(*_analysed(req, limits))
 
 
 def slider(name: str, value: float, sc: Scenario) -> JSON:
