@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_solver import machine  # noqa: E402
+from results import write_section  # noqa: E402
 
 import detente  # noqa: E402
 from detente.model.game import compile_game  # noqa: E402
@@ -124,14 +125,7 @@ def main() -> None:
         END,
     ]
     section = "\n".join(lines)
-    path = HERE / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(BEGIN, END, section)
     print(section)
 
 

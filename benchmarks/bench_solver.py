@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from random_scenarios import random_scenario  # noqa: E402
+from results import write_section  # noqa: E402
 
 import detente  # noqa: E402
 from detente.model.game import compile_game  # noqa: E402
@@ -188,15 +189,7 @@ def main() -> None:
 
 
 def _write(section: str) -> None:
-    path = HERE / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n\nWritten by the scripts in benchmarks/; each section says its machine and date.\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(BEGIN, END, section)
 
 
 if __name__ == "__main__":
