@@ -106,6 +106,16 @@ def test_a_posted_scenario_is_analysed_like_a_file(client: TestClient) -> None:
     assert answer.json()["schedule"] == api.solve("singapore-2018").schedule
 
 
+def test_a_posted_forecast_is_described_as_one(client: TestClient) -> None:
+    from detente.smp.scenario import library_text
+
+    text = (library_text("korea-six-party-2019") or b"").decode("utf-8")
+    info = client.post("/api/describe", json={"toml": text}).json()
+    assert (info["kind"], info["id"], info["parameters"]) == ("forecast", "korea-six-party-2019", [])
+    answer = client.post("/api/forecast", json={"toml": text}).json()
+    assert answer["forecast"]["positions"] == api.forecast("korea-six-party-2019").positions
+
+
 def test_the_forecast_answers_with_a_chart_per_dimension(client: TestClient) -> None:
     answer = client.post("/api/forecast", json={"scenario": "korea-six-party-2019"}).json()
     expected = api.forecast("korea-six-party-2019")

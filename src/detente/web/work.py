@@ -20,7 +20,7 @@ from detente.report.forecast_figures import forecast_positions
 from detente.report.html import analysis_report
 from detente.results import Analysis, BeliefsResult, SignalsResult
 from detente.scenario import library
-from detente.scenario.loader import load_bytes
+from detente.scenario.loader import load_bytes, parse_toml
 from detente.scenario.model import Scenario
 from detente.smp import SmpInput
 from detente.smp.scenario import library_text, parse_forecast
@@ -152,6 +152,10 @@ def slider(name: str, value: float, sc: Scenario) -> JSON:
 def describe(ref: ScenarioRef, limits: Limits) -> JSON:
     """A scenario's title, text and sliders: what the page needs before any analysis."""
     origin, data = scenario_bytes(ref, limits)
+    if ref.toml is not None and "forecast" in parse_toml(data, origin):  # a multi-actor forecast
+        spec, inp = parse_forecast(data, origin)
+        check_count(f"{origin}: actors", len(inp.actor_names), limits.max_actors)
+        return {"id": spec.forecast.id, "kind": "forecast", "title": spec.forecast.title, "toml": ref.toml}
     sc = load_bytes(data, origin, ref.overrides)
     check_scenario(sc, limits)
     return {
