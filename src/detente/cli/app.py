@@ -18,6 +18,7 @@ from rich.table import Table
 
 from detente import __version__, api
 from detente.cli import render
+from detente.cli.report import report as report_command
 from detente.cli.runs import runs_app
 from detente.errors import DetenteError, ScenarioError
 from detente.scenario import library
@@ -422,6 +423,9 @@ def forecast(
         _print_json(result.model_dump(mode="json"))
         return
     render.forecast(_console(), result)
+
+
+app.command("report")(report_command)
 
 
 @scenarios_app.command("list")
