@@ -27,8 +27,16 @@ NEUTRAL = "#999999"  # no deal, baselines
 DIVERGING = [[0.0, BAD], [0.5, "#F7F7F7"], [1.0, GOOD]]
 
 
+_LIGHT = {"#E69F00", "#56B4E9", "#F0E442"}
+
+
 def colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
+
+
+def text_on(i: int) -> str:
+    """Black text on the light colours of the palette, white on the dark ones (contrast)."""
+    return "black" if colour(i) in _LIGHT else "white"
 
 
 def esc(text: str) -> str:

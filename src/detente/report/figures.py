@@ -24,6 +24,7 @@ from detente.report._style import (
     layout,
     names_or_ids,
     note,
+    text_on,
     wrap,
 )
 from detente.report.forecast_figures import forecast_positions
@@ -71,7 +72,8 @@ def schedule_timeline(solve: SolveResult, scenario: Scenario) -> go.Figure:
                 continue
             xs.append(0.92)
             bases.append(k - 0.46)
-            texts.append("<br>".join(wrap(m.label, 16) for m in moves))
+            bullet = "• " if len(moves) > 1 else ""
+            texts.append("<br>".join(bullet + wrap(m.label, 16) for m in moves))
             data.append([k, ", ".join(m.id for m in moves), esc("; ".join(m.label for m in moves))])
         if not xs:
             continue
@@ -86,7 +88,7 @@ def schedule_timeline(solve: SolveResult, scenario: Scenario) -> go.Figure:
                 customdata=data,
                 textposition="inside",
                 insidetextanchor="middle",
-                textfont={"size": 11, "color": "white"},
+                textfont={"size": 11, "color": text_on(i)},
                 marker={"color": colour(i), "line": {"color": "white", "width": 1}},
                 hovertemplate="stage %{customdata[0]}: " + names[party.id] + " gives %{customdata[2]}<extra></extra>",
             )
