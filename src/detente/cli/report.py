@@ -105,7 +105,7 @@ def report(
         output.write_text(page, encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(output), "--output", f"cannot write: {exc.strerror or exc}") from None
-    print(f"wrote {output} ({len(figs)} charts, {len(page) // 1024} KiB, self-contained)")
+    print(f"wrote {output} ({len(figs)} charts; self-contained, works offline)")
     if figures is not None:
         paths = export.write_figures(figs, figures, fmt.value)
         print(f"wrote {len(paths)} {fmt.value.upper()} files to {figures}: " + ", ".join(p.name for p in paths))
