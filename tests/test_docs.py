@@ -19,20 +19,23 @@ from pathlib import Path
 import pytest
 
 from detente.scenario import library
+from detente.smp.scenario import ids as forecast_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 API_DOC = ROOT / "docs" / "reference" / "api.md"
 
-LATER_FEATURES = ("serve", "forecast", "report")
-# commands that need something the docs cannot provide: a run id of the reader's store, a cluster
-NEEDS_THE_READER = re.compile(r"detente runs (show|export|diff)|tcp://|tls://")
+LATER_FEATURES = ("serve", "forecast")
+# commands that need something the docs cannot provide: a run id of the reader's store, a cluster,
+# a Chrome or Chromium for kaleido (report --figures)
+NEEDS_THE_READER = re.compile(r"detente runs (show|export|diff)|tcp://|tls://|--figures")
 PROMISED_LIBRARY = {"hanoi-2019", "singapore-2018", "jcpoa-2015"}
 SHELL_LANGS = {"sh", "bash", "shell", "console"}
 PREFIXES = ("detente ", ".venv/bin/detente ")
 OPTIONS_WITH_VALUE = {
     "--set", "--proposal", "--stages", "--robust", "--beliefs", "--samples", "--seed", "--strategies", "--workers",
     "--metric", "--method", "--histories", "--dask", "--store", "--kind", "--limit",
+    "-o", "--output", "--simulate", "--sensitivity", "--format",
 }
 SHELL_OPERATORS = {"|", "||", ">", ">>", "<", "&", "&&", ";", ";;", "2>", "&>"}
 
@@ -152,7 +155,7 @@ def _scenario_position(args: tuple[str, ...]) -> int | None:
         if len(args) < 2 or args[1] not in {"show", "validate"}:
             return None
         first = 2
-    elif args[0] in {"run", "solve", "audit", "beliefs", "signals", "simulate", "sensitivity", "forecast"}:
+    elif args[0] in {"run", "solve", "audit", "beliefs", "signals", "simulate", "sensitivity", "forecast", "report"}:
         first = 1
     else:
         return None
@@ -181,7 +184,7 @@ def _resolve(command: Command, folder: Path) -> list[str]:
     scenario = args[position]
     if scenario in DOC_FILES:
         args[position] = str(folder / scenario)
-    elif library.has(scenario):
+    elif library.has(scenario) or scenario in forecast_ids():
         pass
     elif scenario in PROMISED_LIBRARY:
         pytest.skip(f"library scenario {scenario!r} is not in the library yet")

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from detente import __version__, api
 from detente.cli import render
+from detente.cli.report import report as report_command
 from detente.cli.runs import runs_app
 from detente.cli.serve import serve
 from detente.errors import DetenteError, ScenarioError
@@ -424,6 +425,9 @@ def forecast(
         _print_json(result.model_dump(mode="json"))
         return
     render.forecast(_console(), result)
+
+
+app.command("report")(report_command)
 
 
 @scenarios_app.command("list")

@@ -1,0 +1,111 @@
+"""``detente report``: the analysis (or a forecast) as one self-contained HTML file, and its
+charts as PNG/SVG for papers. A view over the API's results, like the other commands."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from plotly.graph_objects import Figure
+
+from detente import api
+from detente.errors import ScenarioError
+from detente.report import export
+from detente.report.figures import (
+    analysis_figures,
+    forecast_positions,
+    party_names,
+    simulation_outcomes,
+    sobol_indices,
+)
+from detente.report.html import analysis_report, forecast_report
+from detente.scenario import library
+from detente.scenario.loader import parse_overrides
+from detente.smp.scenario import library_text, read_input
+
+
+class FigureFormat(StrEnum):
+    png = "png"
+    svg = "svg"
+
+
+def is_forecast(source: str) -> bool:
+    """Whether SOURCE is a forecast (as ``detente forecast`` reads it): a built-in forecast id,
+    a KTAB CSV, or a TOML file with a [forecast] table. Anything else is a bilateral scenario."""
+    if library.has(source):
+        return False
+    if "/" not in source and "." not in source and library_text(source) is not None:
+        return True
+    if source.lower().endswith(".csv"):
+        return True
+    path = Path(source)
+    if not path.is_file():
+        return False  # the bilateral loader says what is wrong with it
+    try:
+        return "forecast" in tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
+def report(
+    scenario: Annotated[
+        str,
+        typer.Argument(help="A library scenario id or TOML file; or a forecast (korea-six-party-2019, a forecast TOML, a KTAB CSV)."),
+    ] = library.DEFAULT_SCENARIO,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+    simulate: Annotated[
+        int | None, typer.Option("--simulate", metavar="N", help="Add the Monte Carlo outcomes per strategy (N histories each).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of --simulate and --sensitivity.")] = 0,
+    sensitivity: Annotated[
+        int | None, typer.Option("--sensitivity", metavar="N", help="Add Sobol' indices (N base samples, a power of 2).")
+    ] = None,
+    figures: Annotated[
+        Path | None, typer.Option("--figures", metavar="DIR", help="Also write each chart to DIR as PNG or SVG (needs kaleido and Chrome/Chromium).")
+    ] = None,
+    fmt: Annotated[FigureFormat, typer.Option("--format", help="The format of --figures.")] = FigureFormat.png,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes of --simulate and --sensitivity (default: every core).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter: --set leakage=0.5 (repeatable).")
+    ] = None,
+) -> None:
+    """One self-contained HTML report (works offline): the scenario, the deal, the charts."""
+    for name, value in (("--simulate", simulate), ("--sensitivity", sensitivity), ("--workers", workers)):
+        if value is not None and value < 1:
+            raise ScenarioError(scenario, name, f"must be at least 1, got {value}")
+    if fmt is not FigureFormat.png and figures is None:
+        raise ScenarioError(scenario, "--format", "applies to --figures DIR")
+    figs: dict[str, Figure]
+    if is_forecast(scenario):
+        for name, given in (("--simulate", simulate), ("--sensitivity", sensitivity), ("--set", set_)):
+            if given:
+                raise ScenarioError(scenario, name, "applies to a bilateral scenario, not a forecast")
+        fc = api.forecast(read_input(scenario)[2])
+        page = forecast_report(fc)
+        figs = {f"forecast-{k + 1}": fig for k, fig in enumerate(forecast_positions(fc))}
+    else:
+        sc = api.load(scenario, parse_overrides(set_))
+        analysis = api.analyse(sc)
+        beliefs = api.beliefs(sc) if sc.types else None
+        signals = api.signals(sc) if sc.signals else None
+        sim = api.simulate(sc, simulate, seed, workers=workers) if simulate else None
+        sens = api.sensitivity(sc, samples=sensitivity, seed=seed, workers=workers) if sensitivity else None
+        page = analysis_report(sc, analysis, beliefs, signals, sim, sens)
+        figs = analysis_figures(analysis, sc, beliefs, signals)
+        if sim is not None:
+            figs["simulation"] = simulation_outcomes(sim, party_names(sc))
+        if sens is not None:
+            figs["sensitivity"] = sobol_indices(sens)
+    try:
+        output.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(output), "--output", f"cannot write: {exc.strerror or exc}") from None
+    print(f"wrote {output} ({len(figs)} charts; self-contained, works offline)")
+    if figures is not None:
+        paths = export.write_figures(figs, figures, fmt.value)
+        print(f"wrote {len(paths)} {fmt.value.upper()} files to {figures}: " + ", ".join(p.name for p in paths))
