@@ -30,10 +30,10 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from bench_solver import machine  # noqa: E402
-from live_server import serve  # noqa: E402
 from results import write_section  # noqa: E402
 
 from detente import api  # noqa: E402
+from live_server import serve  # noqa: E402
 
 BEGIN, END = "<!-- serve:begin -->", "<!-- serve:end -->"
 BODY = {"scenario": "hanoi-2019"}

@@ -13,8 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from live_server import serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+
+from live_server import serve  # noqa: E402
 from test_web_browser import CHROMIUM, FLAGS  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
