@@ -107,3 +107,20 @@ def test_the_six_party_forecast_draws_a_chart_per_dimension(page) -> None:  # ty
     assert page.locator("#verdicts li").count() == 6  # one "why it moved" per actor
     _shot(page, "korea-six-party-2019")
     assert page.problems == []
+
+
+def test_the_report_and_the_toml_download(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function("document.querySelector('#schedule-text').textContent.startsWith('stage 1')")
+    with page.expect_download(timeout=120_000) as report:
+        page.click("#download-report")
+    saved = tmp_path / "report.html"
+    report.value.save_as(saved)
+    text = saved.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "US–DPRK after the Hanoi summit" in text
+    assert "Plotly.newPlot" in text or "Plotly.react" in text
+    with page.expect_download() as toml:
+        page.click("#download-toml")
+    assert toml.value.suggested_filename == "hanoi-2019.toml"
+    toml.value.save_as(tmp_path / "hanoi.toml")
+    assert load(str(tmp_path / "hanoi.toml")).parameters == load("hanoi-2019").parameters
+    assert page.problems == []
