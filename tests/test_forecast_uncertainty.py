@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from detente import api
 from detente.cli.app import app, main
 from detente.errors import ScenarioError
 from detente.scenario.model import Distribution
@@ -297,9 +298,7 @@ def test_sensitivity_ranks_the_only_input_that_matters_first(method: str, metric
 @given(st.integers(0, 2**32 - 1))
 def test_a_stochastic_single_run_is_draw_0_of_the_monte_carlo(seed: int) -> None:
     src = read_source("korea-six-party-2019")
-    import detente
-
-    one = detente.api.forecast(src.input, transition="stochastic", seed=seed)
+    one = api.forecast(src.input, transition="stochastic", seed=seed)
     r = mc.run(src, 1, seed=seed, transition="stochastic", uncertain=(), execution=mc.Execution(1))
     for p in r.positions:
         a, k = src.actor_ids.index(p.actor), src.dimension_ids.index(p.dimension)

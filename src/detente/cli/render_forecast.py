@@ -35,17 +35,21 @@ def _spread_columns(table: Table) -> None:
         table.add_column(name, justify="right", no_wrap=True)
 
 
-def _transition(transition: str) -> str:
-    return "queue elections sampled (stochastic transition)" if transition == "stochastic" else "deterministic transition"
+def _transition(console: Console, transition: str) -> None:
+    if transition == "stochastic":
+        console.print("Transition: stochastic (each queue election's item drawn from its probabilities)")
+    else:
+        console.print("Transition: deterministic (KTAB's default: each queue election's most probable item)")
 
 
 def monte_carlo(console: Console, r: ForecastMonteCarloResult) -> None:
     """Per dimension the outcome's and each actor's final position's distribution; how often
     each actor ends near its start."""
     console.print(
-        f"[bold]{r.scenario}[/bold]: {r.completed} of {r.samples} draws (seed {r.seed}, "
-        f"{_transition(r.transition)}); {r.seconds:.1f} s, {r.executor}"
+        f"[bold]Monte Carlo[/bold] of {r.source}: {r.completed} of {r.samples} draws (seed {r.seed}); "
+        f"{r.seconds:.1f} s, {r.executor}"
     )
+    _transition(console, r.transition)
     _varied_line(console, r.varied)
     if not r.complete:
         console.print("[yellow]Interrupted: the figures below cover the completed draws only.[/yellow]")
@@ -90,9 +94,10 @@ def sensitivity(console: Console, r: ForecastSensitivityResult) -> None:
     """Per metric, each input's share of its variance (Sobol') or elementary effects (Morris)."""
     method = "Sobol' indices" if r.method == "sobol" else "Morris elementary effects"
     console.print(
-        f"[bold]{method}[/bold] of {r.scenario}: {r.completed} of {r.points} points "
-        f"(N = {r.samples}, seed {r.seed}, {_transition(r.transition)}); {r.seconds:.1f} s, {r.executor}"
+        f"[bold]{method}[/bold] of {r.source}: {r.completed} of {r.points} points "
+        f"(N = {r.samples}, seed {r.seed}); {r.seconds:.1f} s, {r.executor}"
     )
+    _transition(console, r.transition)
     _varied_line(console, r.varied)
     if not r.complete:
         console.print("[yellow]Interrupted: indices need every point of the design; none computed.[/yellow]")
