@@ -106,3 +106,24 @@ def test_the_scenarios_commands_know_the_forecast_cases() -> None:
     assert listed.returncode == 0 and "korea-six-party-2019" in listed.stdout and "hanoi-2019" in listed.stdout
     shown = subprocess.run([sys.executable, "-m", "detente", "scenarios", "show", "korea-six-party-2019"], capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0 and shown.stdout.encode() == library_text("korea-six-party-2019")
+
+
+@pytest.mark.parametrize("case", ids())
+def test_built_in_uncertainty_ranges_have_a_judgement_note_and_a_source(case: str) -> None:
+    text = library_text(case)
+    assert text is not None
+    table = tomllib.loads(text.decode()).get("uncertainty", {})
+    assert table.get("note") and table.get("sources")
+    ranges = {k: v for k, v in table.items() if isinstance(v, dict)}
+    assert ranges
+    for key, d in ranges.items():
+        assert d["note"].startswith("judgement:") and len(d["note"]) > 60, key
+        assert len(d.get("source", "")) > 20, key
+    # the ranges hold the file's own numbers (the mode or inside the range)
+    spec, _ = parse_forecast(text, case)
+    actors = {a.id: a for a in spec.actors}
+    for key, d in ranges.items():
+        actor, field, *dim = key.split(".")
+        value = getattr(actors[actor], field)
+        value = value[dim[0]] if dim else value
+        assert d["low"] <= value <= d["high"], key

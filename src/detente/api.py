@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
 from detente.analysis.signals import signals as _signals
 from detente.analysis.solve import analyse as _analyse
@@ -32,8 +34,14 @@ from detente.results import (
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
 from detente.smp import ForecastResult, SmpInput, run_smp
+from detente.smp import montecarlo as _mc
+from detente.smp import sensitivity as _smp_sensitivity
 from detente.smp.explain import why_they_moved
-from detente.smp.scenario import read_input
+from detente.smp.model import Transition
+from detente.smp.results import ForecastMonteCarloResult
+from detente.smp.scenario import ForecastSource, read_input, read_source
+from detente.smp.sensitivity import ForecastSensitivityResult
+from detente.smp.uncertainty import Uncertain, parse_vary, vary
 from detente.uncertainty.sensitivity import parse_metrics
 from detente.uncertainty.sensitivity import run as _sensitivity
 from detente.uncertainty.simulate import DEFAULT_STRATEGIES
@@ -132,16 +140,83 @@ def simulate(
     )
 
 
-def forecast(source: SmpInput | str | Path, max_turns: int = 100) -> ForecastResult:
+def forecast(
+    source: SmpInput | str | Path,
+    max_turns: int = 100,
+    transition: Transition = "deterministic",
+    seed: int = 0,
+) -> ForecastResult:
     """The multi-actor forecast of KTAB's spatial model of politics (SMP, default
     configuration) on a built-in forecast scenario, a forecast TOML file, a KTAB CSV or an
-    input already read, with each actor's largest move explained."""
+    input already read, with each actor's largest move explained. ``transition="stochastic"``
+    samples each queue election's item from its probabilities (one history, from ``seed``)."""
     inp = source if isinstance(source, SmpInput) else read_input(source)[2]
     if max_turns < 1:
         raise ScenarioError(inp.source, "--max-turns", f"must be at least 1, got {max_turns}")
-    result = run_smp(inp, max_turns=max_turns)
+    rng = _mc_rng(seed) if transition == "stochastic" else None
+    result = run_smp(inp, max_turns=max_turns, transition=transition, rng=rng)
     result.why = why_they_moved(result)
     return result
+
+
+def _mc_rng(seed: int) -> np.random.Generator:
+    """The single stochastic history's transition stream: draw 0's of a Monte Carlo run."""
+    return np.random.default_rng(_mc.draw_streams(seed, 0)[1])
+
+
+def _forecast_source(source: ForecastSource | str | Path) -> ForecastSource:
+    return source if isinstance(source, ForecastSource) else read_source(source)
+
+
+def forecast_uncertain(source: ForecastSource, spreads: str | None) -> tuple[Uncertain, ...]:
+    """The uncertain inputs: ``--vary``'s spreads when given (for every input), else the
+    file's [uncertainty] table."""
+    if spreads is None:
+        return source.uncertain
+    return vary(source.input, parse_vary(source.origin, spreads), source.actor_ids, source.dimension_ids)
+
+
+def forecast_monte_carlo(
+    source: ForecastSource | str | Path,
+    samples: int,
+    seed: int = 0,
+    transition: Transition = "deterministic",
+    spreads: str | None = None,
+    max_turns: int = 100,
+    within: float = _mc.DEFAULT_WITHIN,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    dask: str | None = None,
+) -> ForecastMonteCarloResult:
+    """``samples`` draws of a forecast over its uncertain inputs (the file's [uncertainty],
+    or ``spreads`` as ``--vary`` takes them) and, with ``transition="stochastic"``, its queue
+    elections; the distribution of the final positions and of the capability-weighted outcome."""
+    src = _forecast_source(source)
+    unc = forecast_uncertain(src, spreads)
+    return _mc.run(src, samples, seed, transition, unc, max_turns, within, Execution(workers, dask), progress)
+
+
+def forecast_sensitivity(
+    source: ForecastSource | str | Path,
+    metrics: str | None = None,
+    samples: int = 64,
+    method: str = "sobol",
+    seed: int = 0,
+    transition: Transition = "deterministic",
+    spreads: str | None = None,
+    max_turns: int = 100,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    dask: str | None = None,
+) -> ForecastSensitivityResult:
+    """Sobol' (or Morris) indices of forecast metrics (outcome:DIM, position:ACTOR.DIM,
+    moved:ACTOR; default: outcome on every dimension) over the uncertain inputs."""
+    src = _forecast_source(source)
+    unc = forecast_uncertain(src, spreads)
+    parsed = _smp_sensitivity.parse_metrics(src, metrics)
+    return _smp_sensitivity.run(
+        src, parsed, samples, method, seed, transition, unc, max_turns, Execution(workers, dask), progress
+    )
 
 
 def sensitivity(

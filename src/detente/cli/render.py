@@ -22,6 +22,7 @@ from detente.results import (
     Analysis,
     AuditResult,
     BeliefsResult,
+    MetricSensitivity,
     RobustSolveResult,
     ScreeningResult,
     SensitivityResult,
@@ -473,14 +474,19 @@ def sensitivity(console: Console, scenario: Scenario, result: SensitivityResult)
     if not result.complete:
         console.print("[yellow]Interrupted: indices need every point of the design; none computed.[/yellow]")
         return
-    for m in result.metrics:
+    sensitivity_indices(console, result.method, result.metrics)
+
+
+def sensitivity_indices(console: Console, method: str, metrics: list[MetricSensitivity], what: str = "parameter") -> None:
+    """Per metric, the table of its indices (most influential first) and a sentence on the top one."""
+    for m in metrics:
         title = f"{m.metric}: mean {m.mean:.3g}, standard deviation {m.std:.3g}"
         if m.constant:
-            console.print(f"{title}: [yellow]constant over the ranges, so no parameter moves it[/yellow]")
+            console.print(f"{title}: [yellow]constant over the ranges, so no {what} moves it[/yellow]")
             continue
         table = Table(title=title, title_justify="left")
-        table.add_column("parameter", no_wrap=True)
-        if result.method == "sobol":
+        table.add_column(what, no_wrap=True)
+        if method == "sobol":
             table.add_column("first order S1 (±95%)", no_wrap=True, justify="right")
             table.add_column("total ST (±95%)", no_wrap=True, justify="right")
             for r in m.parameters:
@@ -493,7 +499,7 @@ def sensitivity(console: Console, scenario: Scenario, result: SensitivityResult)
                 table.add_row(r.parameter, _pm(r.mu_star, r.mu_star_conf, 3), _num(r.mu, 3), _num(r.sigma, 3))
         console.print(table)
         top = m.parameters[0]
-        if result.method == "sobol" and top.st is not None:
+        if method == "sobol" and top.st is not None:
             console.print(
                 f"  {top.parameter} matters most to {m.metric}: its total index (its share of the "
                 f"variance with its interactions) is {_pm(top.st, top.st_conf)}."
@@ -515,13 +521,15 @@ def _pm(x: float | None, conf: float | None, digits: int = 2) -> str:
     return f"{x:.{digits}f}" + ("" if conf is None else f" ± {conf:.{digits}f}")
 
 
-def forecast(console: Console, result: ForecastResult) -> None:
-    """``detente forecast``: positions turn by turn per dimension, and why each actor moved."""
+def forecast(console: Console, result: ForecastResult, variant: str | None = None) -> None:
+    """``detente forecast``: positions turn by turn per dimension, and why each actor moved.
+    ``variant`` names a departure from KTAB's default configuration (the stochastic transition)."""
     how = "converged" if result.converged else "stopped at the turn limit"
+    config = f"default configuration but {variant}" if variant else "default configuration"
     console.print(
         f"[bold]{result.scenario}[/bold]: {len(result.actors)} actors, {len(result.dimensions)} "
         f"dimension{'s' if len(result.dimensions) != 1 else ''}; {result.turns_run} turns ({how}). "
-        "KTAB's spatial model of politics, default configuration; positions on 0-100."
+        f"KTAB's spatial model of politics, {config}; positions on 0-100."
     )
     states = len(result.positions)
     shown = sorted({round(i * (states - 1) / 7) for i in range(8)}) if states > 8 else list(range(states))

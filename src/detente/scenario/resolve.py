@@ -8,7 +8,7 @@ the key path and the reason.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from detente.errors import ExpressionError, ScenarioError
 from detente.scenario import expressions
@@ -26,6 +26,7 @@ from detente.scenario.model import (
 from detente.scenario.schema import (
     MOVE_NUMBER_FIELDS,
     PARTY_NUMBER_FIELDS,
+    DistSpec,
     MoveSpec,
     Num,
     PartySpec,
@@ -126,6 +127,30 @@ def resolve(
     )
 
 
+def distribution(name: str, d: DistSpec, fail: Callable[[str, str], ScenarioError]) -> Distribution:
+    """A distribution of an [uncertainty] table, its numbers checked (finite, low < high, the
+    mode inside, positive shapes and median, sigma ≥ 0); ``fail(key, reason)`` makes the error,
+    the key relative to the table. Shared by bilateral and forecast scenarios."""
+    numbers = {k: float(v) for k, v in d.model_dump().items() if k not in ("dist", "note", "source")}
+    for k, v in numbers.items():
+        if not math.isfinite(v):
+            raise fail(f"{name}.{k}", "must be a finite number")
+    if d.dist in ("triangular", "uniform", "beta") and not numbers["low"] < numbers["high"]:
+        raise fail(name, f"low must be below high, got low {numbers['low']:g}, high {numbers['high']:g}")
+    if d.dist == "triangular" and not numbers["low"] <= numbers["mode"] <= numbers["high"]:
+        raise fail(f"{name}.mode", f"must lie in [low, high], got {numbers['mode']:g}")
+    if d.dist == "beta":
+        for k in ("alpha", "beta"):
+            if numbers[k] <= 0:
+                raise fail(f"{name}.{k}", f"must be > 0, got {numbers[k]:g}")
+    if d.dist == "lognormal":
+        if numbers["median"] <= 0:
+            raise fail(f"{name}.median", f"must be > 0, got {numbers['median']:g}")
+        if numbers["sigma"] < 0:
+            raise fail(f"{name}.sigma", f"must be ≥ 0, got {numbers['sigma']:g}")
+    return Distribution(name, d.dist, numbers)
+
+
 def _uncertainty(
     origin: str, spec: ScenarioSpec, params: Mapping[str, float], pinned: frozenset[str] = frozenset()
 ) -> Uncertainty | None:
@@ -151,25 +176,9 @@ def _uncertainty(
         if name not in params:
             known = ", ".join(sorted(params)) or "none"
             raise fail(name, f"unknown parameter (known: {known})")
-        numbers = {k: float(v) for k, v in d.model_dump().items() if k not in ("dist", "note", "source")}
-        for k, v in numbers.items():
-            if not math.isfinite(v):
-                raise fail(f"{name}.{k}", "must be a finite number")
-        if d.dist in ("triangular", "uniform", "beta") and not numbers["low"] < numbers["high"]:
-            raise fail(name, f"low must be below high, got low {numbers['low']:g}, high {numbers['high']:g}")
-        if d.dist == "triangular" and not numbers["low"] <= numbers["mode"] <= numbers["high"]:
-            raise fail(f"{name}.mode", f"must lie in [low, high], got {numbers['mode']:g}")
-        if d.dist == "beta":
-            for k in ("alpha", "beta"):
-                if numbers[k] <= 0:
-                    raise fail(f"{name}.{k}", f"must be > 0, got {numbers[k]:g}")
-        if d.dist == "lognormal":
-            if numbers["median"] <= 0:
-                raise fail(f"{name}.median", f"must be > 0, got {numbers['median']:g}")
-            if numbers["sigma"] < 0:
-                raise fail(f"{name}.sigma", f"must be ≥ 0, got {numbers['sigma']:g}")
+        dist = distribution(name, d, fail)
         if name not in pinned:
-            dists.append(Distribution(name, d.dist, numbers))
+            dists.append(dist)
     return Uncertainty(
         distributions=tuple(dists),
         misperception=u.misperception,

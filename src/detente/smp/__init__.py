@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from detente.smp.csv import SmpInput, parse_ktab_csv, read_ktab_csv
-from detente.smp.model import STOP_RATIO, run_positions
+from detente.smp.model import STOP_RATIO, Transition, run_positions
 from detente.smp.results import Challenge, ForecastResult, QueueChoice, TurnRecord
 
 __all__ = [
@@ -62,11 +62,21 @@ def _floats(values: object) -> list[float]:
     return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
-def run_smp(inp: SmpInput, max_turns: int = 100) -> ForecastResult:
-    """Run the SMP on ``inp`` until the stopping rule (or ``max_turns`` turns)."""
+def run_smp(
+    inp: SmpInput,
+    max_turns: int = 100,
+    transition: Transition = "deterministic",
+    rng: np.random.Generator | None = None,
+) -> ForecastResult:
+    """Run the SMP on ``inp`` until the stopping rule (or ``max_turns`` turns).
+
+    ``transition="stochastic"`` (with ``rng``) samples each queue election's item from its
+    probabilities instead of taking the most probable (KTAB's default)."""
     if max_turns < 1:
         raise ValueError(f"max_turns must be at least 1, got {max_turns}")
-    out = run_positions(inp.position, inp.salience, inp.capability, max_turns=max_turns)
+    out = run_positions(
+        inp.position, inp.salience, inp.capability, max_turns=max_turns, transition=transition, rng=rng
+    )
     names = inp.actor_names
     turns: list[TurnRecord] = []
     for t, tu in enumerate(out.turns):

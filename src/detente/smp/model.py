@@ -8,6 +8,7 @@ where KTAB's reference log differs from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,11 @@ UNIQUE_TOL = 1e-3
 STOP_RATIO = 0.02
 #: added to the first turn's movement in the denominator of the fractional change
 STOP_EPS = 1e-4
+
+#: how an actor's queue election picks its item (step 9): KTAB's default takes the most
+#: probable item; the stochastic variant samples it from the election's probabilities
+Transition = Literal["deterministic", "stochastic"]
+TRANSITIONS: tuple[Transition, ...] = ("deterministic", "stochastic")
 
 
 def distances(ideal: FArr, pos: FArr, sal: FArr) -> FArr:
@@ -219,9 +225,37 @@ def winning_probabilities(u_obj: FArr, cap: FArr, pos: FArr) -> FArr:
     return out
 
 
-def smp_turn(pos: FArr, ideal: FArr, sal: FArr, cap: FArr) -> TurnOutcome:
-    """One turn of the SMP (steps 1-9) from positions ``pos``."""
+def sample_item(prob: FArr, u: float) -> int:
+    """The item an election with probabilities ``prob`` gives for a uniform draw ``u`` in [0, 1):
+    the first index whose cumulative probability exceeds ``u`` times the total (inverse CDF).
+    An item of probability 0 is never taken; one of probability 1 always is."""
+    c = np.cumsum(prob)
+    k = int(np.searchsorted(c, u * c[-1], side="right"))
+    return min(k, len(prob) - 1)
+
+
+def smp_turn(
+    pos: FArr,
+    ideal: FArr,
+    sal: FArr,
+    cap: FArr,
+    transition: Transition = "deterministic",
+    rng: np.random.Generator | None = None,
+) -> TurnOutcome:
+    """One turn of the SMP (steps 1-9) from positions ``pos``.
+
+    ``transition="stochastic"`` samples each actor's queue item from its election's
+    probabilities with ``rng`` (one uniform per actor and turn, drawn whether or not its queue
+    has a choice, so the stream stays aligned across runs); the default takes the most probable.
+    """
     n_act, n_dim = pos.shape
+    draws = np.zeros(n_act)
+    if transition == "stochastic":
+        if rng is None:
+            raise ValueError("the stochastic transition needs a random generator")
+        draws = np.asarray(rng.random(n_act), dtype=np.float64)
+    elif transition != "deterministic":
+        raise ValueError(f"unknown transition {transition!r}: use one of {', '.join(TRANSITIONS)}")
     sigma = sal.sum(axis=1)
     d, r, u_obj = state_utilities(pos, ideal, sal, cap)
     win = winning_probabilities(u_obj, cap, pos)
@@ -266,7 +300,8 @@ def smp_turn(pos: FArr, ideal: FArr, sal: FArr, cap: FArr) -> TurnOutcome:
         u_items = np.column_stack([sq_value] + [value[:, m] for m in items[1:]])
         qp = condorcet_probs(u_items, cap)
         queue_probs.append(qp)
-        best = items[int(np.argmax(qp))]
+        pick = int(np.argmax(qp)) if transition == "deterministic" else sample_item(qp, float(draws[k]))
+        best = items[pick]
         chosen[k] = best
         if best >= 0:
             new_pos[k] = b_init[best] if best == k else b_tgt[best]
@@ -302,20 +337,27 @@ class RunOutcome:
 
 
 def run_positions(
-    pos0: FArr, sal: FArr, cap: FArr, max_turns: int = 100, ideal: FArr | None = None
+    pos0: FArr,
+    sal: FArr,
+    cap: FArr,
+    max_turns: int = 100,
+    ideal: FArr | None = None,
+    transition: Transition = "deterministic",
+    rng: np.random.Generator | None = None,
 ) -> RunOutcome:
     """Turns until the stopping rule: after turn t (state t), stop if t >= max_turns, or if
     t >= 2 and the movement of turn t over (that of turn 1 + 1e-4) is below 0.02.
 
     Ideals follow positions (identity accommodation): each turn's ideals are the positions
-    it starts from, unless fixed ``ideal`` are given.
+    it starts from, unless fixed ``ideal`` are given. ``transition`` and ``rng``: see
+    :func:`smp_turn`.
     """
     states = [pos0.copy()]
     turns: list[TurnOutcome] = []
     changes: list[float] = []
     first = 0.0
     while True:
-        outcome = smp_turn(states[-1], states[-1] if ideal is None else ideal, sal, cap)
+        outcome = smp_turn(states[-1], states[-1] if ideal is None else ideal, sal, cap, transition, rng)
         turns.append(outcome)
         states.append(outcome.positions)
         t = len(turns)

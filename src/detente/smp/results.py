@@ -77,3 +77,78 @@ class ForecastResult(BaseModel):
     def final_positions(self) -> list[list[float]]:
         """Each actor's position in the last state."""
         return self.positions[-1]
+
+
+class Spread(BaseModel):
+    """A quantity's distribution over the draws: mean, standard deviation, percentiles."""
+
+    mean: float
+    sd: float
+    p5: float
+    p50: float
+    p95: float
+
+
+class PositionSpread(BaseModel):
+    """An actor's final position on one dimension over the draws (0-100 scale)."""
+
+    actor: str = Field(description="the actor's id")
+    actor_name: str
+    dimension: str = Field(description="the dimension's id")
+    start: float = Field(description="the input's position (0-100)")
+    final: Spread
+
+
+class OutcomeSpread(BaseModel):
+    """The capability-weighted mean of the final positions on one dimension, over the draws."""
+
+    dimension: str
+    dimension_name: str
+    start: float = Field(description="the input's capability-weighted mean position (0-100)")
+    final: Spread
+    mean_low: float = Field(description="95% confidence interval of the mean (Monte Carlo error)")
+    mean_high: float
+
+
+class ActorStays(BaseModel):
+    """How far an actor ends from where its draw started (Euclidean over the dimensions, 0-100)."""
+
+    actor: str
+    actor_name: str
+    within: float = Field(description="X: the distance counted as staying")
+    p_within: float = Field(description="share of draws in which it ends within X of its start")
+    p_low: float = Field(description="Wilson 95% interval of that share")
+    p_high: float
+    moved: Spread
+
+
+class Varied(BaseModel):
+    """One uncertain input and its distribution (on the file's scale)."""
+
+    key: str
+    distribution: str
+    params: dict[str, float]
+
+
+class ForecastMonteCarloResult(BaseModel):
+    """``detente forecast --samples N``: the forecast over N draws of the uncertain inputs
+    (and of the queue elections, with the stochastic transition)."""
+
+    scenario: str
+    source: str
+    content_hash: str
+    transition: str = Field(description="deterministic (KTAB's default) or stochastic")
+    samples: int
+    completed: int
+    complete: bool = Field(description="False when interrupted: the summaries cover the completed draws")
+    seed: int
+    max_turns: int
+    varied: list[Varied]
+    outcomes: list[OutcomeSpread]
+    positions: list[PositionSpread]
+    stays: list[ActorStays]
+    turns: Spread
+    converged_share: float
+    executor: str
+    workers: int | None
+    seconds: float

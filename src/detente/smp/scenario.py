@@ -7,11 +7,14 @@ same ``SmpInput`` a KTAB CSV gives; errors are one line naming the file and the 
     [[dimensions]]  id, name, low, high (what 0 and 100 mean), note
     [[actors]]      id, name, capability, position = {dim = 0..100}, salience = {dim = 0..100},
                     notes = {capability, "position.DIM", "salience.DIM"}, sources
+    [uncertainty]   optional: note, sources, and "ACTOR.capability" / "ACTOR.position.DIM" /
+                    "ACTOR.salience.DIM" = a distribution (see ``detente.smp.uncertainty``)
 """
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -20,7 +23,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from detente.errors import ScenarioError
+from detente.scenario.schema import DistSpec
 from detente.smp.csv import SmpInput, parse_ktab_csv
+from detente.smp.uncertainty import Uncertain, from_table, slug
 
 
 def _library() -> Traversable:
@@ -58,10 +63,35 @@ class ActorSpec(_Strict):
     sources: list[str] = []
 
 
+class ForecastUncertaintySpec(BaseModel):
+    """Distributions keyed "ACTOR.capability", "ACTOR.position.DIM", "ACTOR.salience.DIM"."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    __pydantic_extra__: dict[str, DistSpec] = Field(init=False)
+
+    note: str = ""
+    sources: list[str] = []
+
+
 class ForecastSpec(_Strict):
     forecast: ForecastHeader
     dimensions: list[DimensionSpec] = Field(min_length=1)
     actors: list[ActorSpec] = Field(min_length=2)
+    uncertainty: ForecastUncertaintySpec | None = None
+
+
+@dataclass(frozen=True)
+class ForecastSource:
+    """A forecast's input as read: where from, its bytes, the model's input, the ids that
+    keys and metrics use (a KTAB CSV's names made into ids by ``slug``), and the file's
+    uncertain inputs (none for a CSV)."""
+
+    origin: str
+    data: bytes
+    input: SmpInput
+    actor_ids: tuple[str, ...]
+    dimension_ids: tuple[str, ...]
+    uncertain: tuple[Uncertain, ...]
 
 
 def ids() -> list[str]:
@@ -153,6 +183,12 @@ def to_input(spec: ForecastSpec, origin: str) -> SmpInput:
 
 def read_input(source: str | Path) -> tuple[str, bytes, SmpInput]:
     """A built-in forecast scenario by id, a TOML file or a KTAB CSV: (origin, bytes, input)."""
+    src = read_source(source)
+    return src.origin, src.data, src.input
+
+
+def read_source(source: str | Path) -> ForecastSource:
+    """A built-in forecast scenario by id, a TOML file or a KTAB CSV, with its uncertainty."""
     name = str(source)
     text = library_text(name) if "/" not in name and "." not in name else None
     if text is None:
@@ -168,8 +204,16 @@ def read_input(source: str | Path) -> tuple[str, bytes, SmpInput]:
             csv_text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ScenarioError(name, "", f"not UTF-8 text (byte {exc.start})") from None
-        return name, text, parse_ktab_csv(csv_text, name)
-    return name, text, parse_forecast(text, name)[1]
+        inp = parse_ktab_csv(csv_text, name)
+        actors = tuple(slug(a) for a in inp.actor_names)
+        dims = tuple(slug(d) for d in inp.dimension_names)
+        return ForecastSource(name, text, inp, actors, dims, ())
+    spec, inp = parse_forecast(text, name)
+    actors = tuple(a.id for a in spec.actors)
+    dims = tuple(d.id for d in spec.dimensions)
+    table = spec.uncertainty.model_extra if spec.uncertainty is not None else None
+    uncertain = from_table(name, dict(table or {}), inp, actors, dims)
+    return ForecastSource(name, text, inp, actors, dims, uncertain)
 
 
-__all__ = ["ForecastSpec", "ids", "parse_forecast", "read_input", "to_input"]
+__all__ = ["ForecastSource", "ForecastSpec", "ids", "parse_forecast", "read_input", "read_source", "to_input"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from detente.results import RobustSolveResult, SensitivityResult, SimulationResult, SolveResult
 from detente.smp import ForecastResult
+from detente.smp.results import ForecastMonteCarloResult, Spread
+from detente.smp.sensitivity import ForecastSensitivityResult
 
 Row = dict[str, object]
 
@@ -71,4 +73,47 @@ def forecast_tables(r: ForecastResult) -> dict[str, list[Row]]:
     return out
 
 
-__all__ = ["forecast_tables", "sensitivity_tables", "simulation_tables", "solve_tables"]
+def _spread(s: Spread, prefix: str = "") -> Row:
+    return {f"{prefix}{k}": v for k, v in s.model_dump().items()}
+
+
+def forecast_mc_tables(r: ForecastMonteCarloResult) -> dict[str, list[Row]]:
+    """The outcome per dimension, the final positions per actor and dimension, how far each
+    actor ends from its start (0-100 scale), and the varied inputs."""
+    out: dict[str, list[Row]] = {}
+    if r.outcomes:
+        out["outcomes"] = [
+            {"dimension": o.dimension, "start": o.start, **_spread(o.final), "mean_low": o.mean_low, "mean_high": o.mean_high}
+            for o in r.outcomes
+        ]
+        out["positions"] = [
+            {"actor": p.actor, "dimension": p.dimension, "start": p.start, **_spread(p.final)} for p in r.positions
+        ]
+        out["stays"] = [
+            {"actor": s.actor, "within": s.within, "p_within": s.p_within, "p_low": s.p_low, "p_high": s.p_high,
+             **_spread(s.moved, "moved_")}
+            for s in r.stays
+        ]
+    if r.varied:
+        out["varied"] = [{"key": v.key, "distribution": v.distribution, **v.params} for v in r.varied]
+    return out
+
+
+def forecast_sensitivity_tables(r: ForecastSensitivityResult) -> dict[str, list[Row]]:
+    """One row per metric and input, most influential first (as `sensitivity_tables`)."""
+    rows: list[Row] = [
+        {"metric": m.metric, "rank": rank, "constant": m.constant, **p.model_dump(mode="json")}
+        for m in r.metrics
+        for rank, p in enumerate(m.parameters, start=1)
+    ]
+    return {"indices": rows} if rows else {}
+
+
+__all__ = [
+    "forecast_mc_tables",
+    "forecast_sensitivity_tables",
+    "forecast_tables",
+    "sensitivity_tables",
+    "simulation_tables",
+    "solve_tables",
+]

@@ -94,15 +94,40 @@ def parse_metrics(scenario: Scenario, text: str) -> tuple[Metric, ...]:
 
 def design(scenario: Scenario, method: str, samples: int, seed: int) -> NDArray[np.float64]:
     """The points on the unit cube (one column per uncertain parameter, in file order)."""
-    problem = _problem(scenario)
+    return unit_design(_names(scenario), method, samples, seed)
+
+
+def unit_design(names: list[str], method: str, samples: int, seed: int) -> NDArray[np.float64]:
+    """A Sobol' (Saltelli, first and total order) or Morris design on [0, 1]^len(names); the
+    caller maps each column through its input's quantile function. Shared by the bilateral
+    and the forecast analyses."""
+    problem = _problem(names)
     if method == "sobol":
         return np.asarray(sobol_sample.sample(problem, samples, calc_second_order=False, scramble=True, seed=seed))
     return np.asarray(morris_sample.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed))
 
 
-def _problem(scenario: Scenario) -> dict[str, object]:
+def check_design(origin: str, method: str, samples: int) -> None:
+    """Refuse an unknown method or a design size SALib cannot use (one-line errors)."""
+    if method not in METHODS:
+        raise ScenarioError(origin, "--method", f"unknown method {method!r}: use sobol or morris")
+    if samples < 2:
+        raise ScenarioError(origin, "--samples", f"must be at least 2, got {samples}")
+    if method == "sobol" and samples & (samples - 1):
+        up = 1 << samples.bit_length()
+        raise ScenarioError(
+            origin,
+            "--samples",
+            f"Sobol' designs need a power of 2 (Saltelli's scheme), got {samples}: use {up // 2} or {up}",
+        )
+
+
+def _names(scenario: Scenario) -> list[str]:
     assert scenario.uncertainty is not None
-    names = [d.parameter for d in scenario.uncertainty.distributions]
+    return [d.parameter for d in scenario.uncertainty.distributions]
+
+
+def _problem(names: list[str]) -> dict[str, object]:
     return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
 
 
@@ -167,17 +192,7 @@ def run(
     u = scenario.uncertainty
     if u is None or not u.distributions:
         raise ScenarioError(scenario.origin, "uncertainty", "the scenario has no distributions in [uncertainty] to vary")
-    if method not in METHODS:
-        raise ScenarioError(scenario.origin, "--method", f"unknown method {method!r}: use sobol or morris")
-    if samples < 2:
-        raise ScenarioError(scenario.origin, "--samples", f"must be at least 2, got {samples}")
-    if method == "sobol" and samples & (samples - 1):
-        up = 1 << samples.bit_length()
-        raise ScenarioError(
-            scenario.origin,
-            "--samples",
-            f"Sobol' designs need a power of 2 (Saltelli's scheme), got {samples}: use {up // 2} or {up}",
-        )
+    check_design(scenario.origin, method, samples)
     if histories < 1:
         raise ScenarioError(scenario.origin, "--histories", f"must be at least 1, got {histories}")
     execution = execution or Execution()
@@ -214,7 +229,9 @@ def run(
         seed=seed,
         histories=histories if any(m.kind == "p-signed" for m in metrics) else None,
         varied=varied,
-        metrics=[_indices(scenario, method, m, units, y[:, k], seed) for k, m in enumerate(metrics)] if complete else [],
+        metrics=[indices(_names(scenario), method, m.name, units, y[:, k], seed) for k, m in enumerate(metrics)]
+        if complete
+        else [],
         executor=execution.describe(),
         workers=execution.workers_used,
         seconds=time.perf_counter() - started,
@@ -225,15 +242,16 @@ def _finite(x: float) -> float | None:
     return None if not math.isfinite(x) else float(x)
 
 
-def _indices(
-    scenario: Scenario, method: str, metric: Metric, units: NDArray[np.float64], y: NDArray[np.float64], seed: int
+def indices(
+    names: list[str], method: str, metric: str, units: NDArray[np.float64], y: NDArray[np.float64], seed: int
 ) -> MetricSensitivity:
-    problem = _problem(scenario)
-    names: list[str] = problem["names"]  # type: ignore[assignment]
+    """Sobol' or Morris indices of one metric (values ``y`` at the design's points ``units``),
+    most influential input first; a metric that does not vary gets zeros, flagged constant."""
+    problem = _problem(names)
     mean, std = float(np.mean(y)), float(np.std(y))
     if std <= 1e-12 * max(1.0, abs(mean)):
         # no variance to share out: every index is 0 (SALib would divide by zero)
-        return MetricSensitivity(metric=metric.name, mean=mean, std=std, constant=True, parameters=[
+        return MetricSensitivity(metric=metric, mean=mean, std=std, constant=True, parameters=[
             ParameterSensitivity(parameter=name) for name in names
         ])
     rows = []
@@ -270,7 +288,7 @@ def _indices(
                 )
             )
         rows.sort(key=lambda r: -(r.mu_star or 0.0))
-    return MetricSensitivity(metric=metric.name, mean=mean, std=std, constant=False, parameters=rows)
+    return MetricSensitivity(metric=metric, mean=mean, std=std, constant=False, parameters=rows)
 
 
-__all__ = ["METHODS", "Metric", "design", "evaluate", "parse_metrics", "run"]
+__all__ = ["METHODS", "Metric", "check_design", "design", "evaluate", "indices", "parse_metrics", "run", "unit_design"]
