@@ -4,7 +4,8 @@ Shell lines are taken from ```sh / ```bash / ```shell blocks of README.md and do
 A TOML block right after an HTML comment ``<!-- file: NAME -->`` is a file the docs ask the
 reader to save; commands that name it run against a copy in a temporary folder. Commands whose
 scenario is neither such a file, nor a library id, nor a file of the repository are skipped,
-and so are lines about features not built yet.
+and so are lines whose output the docs show (the documented-outputs test runs those and compares
+what they print, which says more than an exit code).
 """
 
 from __future__ import annotations
@@ -125,9 +126,19 @@ class Command:
     args: tuple[str, ...]  # without the leading `detente`
 
 
+def _output_commands() -> set[tuple[str, ...]]:
+    """The commands of ``<!-- output: CMD -->`` blocks, checked by test_documented_outputs_are_current."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import doc_outputs
+    finally:
+        sys.path.pop(0)
+    return {tuple(_split(b.command)[1:]) for p in doc_outputs.docs() for b in doc_outputs.output_blocks(p)}
+
+
 def _commands() -> list[Command]:
     found: list[Command] = []
-    seen: set[tuple[str, ...]] = set()
+    seen: set[tuple[str, ...]] = _output_commands()
     for b in ALL_BLOCKS:
         if b.lang not in SHELL_LANGS:
             continue

@@ -56,7 +56,7 @@ def monte_carlo(console: Console, r: ForecastMonteCarloResult) -> None:
     if r.completed == 0:
         return
     table = Table(title="Outcome: the capability-weighted mean of the final positions (0-100)", title_justify="left")
-    table.add_column("dimension", no_wrap=True)
+    table.add_column("dimension", max_width=28)  # wraps, so the numbers fit a narrow terminal
     table.add_column("start", justify="right", no_wrap=True)
     _spread_columns(table)
     table.add_column("mean's 95% CI", justify="right", no_wrap=True)
