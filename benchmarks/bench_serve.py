@@ -115,7 +115,7 @@ def main() -> None:
         "- Two workers on two cores: throughput is bounded by the solves (each a request in a worker",
         "  process), so p50 grows with the queue while solves/s stays flat; past 16 pending",
         "  analyses the server answers 429 at once instead of queueing without bound.",
-        "- Serving costs little (1 client: the in-process rate within a few per cent); a hanoi-2019",
+        "- Serving costs little (1 client: compare the ratio column at 1 client); a hanoi-2019",
         "  solve itself is slow because it also solves the game as if promises were enforceable (the",
         "  `if_enforceable` benchmark, an unconstrained DP with much larger Pareto frontiers): about",
         "  95% of a solve in a profile. The self-enforcing DP alone takes tens of milliseconds.",
