@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_solver import machine  # noqa: E402
+from results import write_section  # noqa: E402
 
 from detente.smp import read_ktab_csv  # noqa: E402
 from detente.smp.model import run_positions  # noqa: E402
@@ -81,14 +82,7 @@ def main() -> None:
         END,
     ]
     section = "\n".join(lines)
-    path = HERE / "RESULTS.md"
-    text = path.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(BEGIN, END, section)
     print(section)
 
 

@@ -204,18 +204,7 @@ def run(
         idx = range(a, min(samples, a + DRAWS_PER_TASK))
         seeds = [draw_streams(seed, i)[1] if stochastic else None for i in idx]
         tasks.append((draw_values(unc, seed, idx), seeds))
-    parts: list[Runs] = []
-    done = 0
-
-    def take(_: int, part: Runs) -> None:
-        nonlocal done
-        parts.append(part)
-        done += part.final.shape[0]
-        if progress:
-            progress(done, samples)
-
-    run_in_order(run_points, job, tasks, execution, take)
-    runs = Runs.concat(parts, src.input.n_actors, src.input.n_dimensions)
+    runs, done = collect(job, tasks, execution, samples, progress)
     outcomes, positions, stays = summarise(src, runs, within)
     return ForecastMonteCarloResult(
         scenario=src.input.name,
@@ -239,4 +228,22 @@ def run(
     )
 
 
-__all__ = ["DEFAULT_WITHIN", "Job", "Runs", "draw_streams", "moved", "run", "run_points", "weighted_outcome"]
+def collect(
+    job: Job, tasks: Sequence[tuple[object, ...]], execution: Execution, total: int, progress: Progress | None
+) -> tuple[Runs, int]:
+    """Every task's runs, in task order, and how many runs finished (fewer after Ctrl-C)."""
+    parts: list[Runs] = []
+    done = 0
+
+    def take(_: int, part: Runs) -> None:
+        nonlocal done
+        parts.append(part)
+        done += part.final.shape[0]
+        if progress:
+            progress(done, total)
+
+    run_in_order(run_points, job, tasks, execution, take)
+    return Runs.concat(parts, job.input.n_actors, job.input.n_dimensions), done
+
+
+__all__ = ["DEFAULT_WITHIN", "collect", "Job", "Runs", "draw_streams", "moved", "run", "run_points", "weighted_outcome"]

@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from detente.errors import ScenarioError
-from detente.parallel import Execution, run_in_order
+from detente.parallel import Execution
 from detente.results import MetricSensitivity
 from detente.smp.model import FArr, Transition
 from detente.smp.montecarlo import (
@@ -32,9 +32,9 @@ from detente.smp.montecarlo import (
     Progress,
     Runs,
     check,
+    collect,
     draw_streams,
     moved,
-    run_points,
     varied,
     weighted_outcome,
 )
@@ -140,19 +140,9 @@ def run(
     stream = draw_streams(seed, 0)[1] if transition == "stochastic" else None
     job = Job(src.input, unc, transition, max_turns)
     tasks = [(values[a : a + POINTS_PER_TASK], [stream] * len(values[a : a + POINTS_PER_TASK])) for a in range(0, n, POINTS_PER_TASK)]
-    parts: list[Runs] = []
-    done = 0
-
-    def take(_: int, part: Runs) -> None:
-        nonlocal done
-        parts.append(part)
-        done += part.final.shape[0]
-        if progress:
-            progress(done, n)
-
-    run_in_order(run_points, job, tasks, execution, take)
+    runs, done = collect(job, tasks, execution, n, progress)
     complete = done == n
-    y = metric_values(Runs.concat(parts, src.input.n_actors, src.input.n_dimensions), metrics)
+    y = metric_values(runs, metrics)
     return ForecastSensitivityResult(
         scenario=src.input.name,
         source=src.origin,
