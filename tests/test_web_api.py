@@ -253,3 +253,21 @@ def test_the_openapi_schema_documents_every_analysis(client: TestClient) -> None
                  "/api/forecast", "/api/report", "/api/jobs", "/api/jobs/{job_id}", "/api/runs"):
         assert path in paths, path
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--port", "0"], "serve: --port: 0 is out of range"),
+        (["--port", "70000"], "serve: --port: 70000 is out of range"),
+        (["--workers", "0"], "serve: --workers: 0 is out of range"),
+        (["--seconds", "0"], "serve: --seconds: must be positive, got 0.0"),
+    ],
+)
+def test_serve_refuses_bad_options_in_one_line(args: list[str], words: str) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "detente", "serve", *args], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr == f"error: {words}\n"
