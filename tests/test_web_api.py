@@ -22,7 +22,7 @@ from detente.web.limits import Limits
 
 HANOI = {"scenario": "hanoi-2019"}
 
-# A scenario the exact DP needs seconds for (14 free moves, up to 3 a stage), within the
+# A scenario the exact DP needs minutes for (16 free moves, up to 3 a stage), within the
 # server's size bounds: the time budget, not a size check, has to stop it.
 SLOW = "\n".join(
     [
@@ -34,7 +34,7 @@ SLOW = "\n".join(
     + [
         f'[[moves]]\nid = "{p}{i}"\nowner = "{p}"\nlabel = "{p}{i}"\ncost = {1 + i * 0.1:.1f}\nvalue = {{ {q} = {2 + i * 0.3:.1f} }}'
         for p, q in (("a", "b"), ("b", "a"))
-        for i in range(7)
+        for i in range(8)
     ]
 )
 
