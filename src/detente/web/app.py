@@ -31,7 +31,7 @@ from detente.smp.scenario import ids as forecast_ids
 from detente.smp.scenario import library_text
 from detente.store import RunStore, StoreError
 from detente.web import work
-from detente.web.jobs import Jobs
+from detente.web.jobs import Jobs, check_job
 from detente.web.limits import LimitError, Limits
 from detente.web.requests import (
     AnalyseRequest,
@@ -243,8 +243,8 @@ def create_app(limits: Limits | None = None, store: Path | None = None, warm: bo
     @app.post("/api/jobs", response_model=JobView, status_code=202)
     async def submit(req: JobRequest) -> Any:
         """Start `detente simulate` or `detente sensitivity` in the background."""
-        job = await asyncio.to_thread(state["jobs"].submit, req)
-        return job.view()
+        await run(check_job, req, lim)
+        return state["jobs"].submit(req).view()
 
     @app.get("/api/jobs/{job_id}", response_model=JobView, responses={404: {}})
     async def job(job_id: str) -> Any:

@@ -73,6 +73,17 @@ class Job:
         }
 
 
+def check_job(request: SimulateJob | SensitivityJob, limits: Limits) -> None:
+    """The request's bounds and its scenario: a 4xx before anything is queued (the app runs
+    this in a worker process, under the time budget)."""
+    if isinstance(request, SimulateJob):
+        check_count("samples", request.samples, limits.max_samples)
+    else:
+        check_count("samples", request.samples, limits.max_sensitivity_samples)
+        check_count("histories", request.histories, limits.max_histories)
+    load_checked(request, limits)
+
+
 class Jobs:
     """The server's background jobs: submit, look up, cancel."""
 
@@ -84,13 +95,7 @@ class Jobs:
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detente-job")
 
     def submit(self, request: SimulateJob | SensitivityJob) -> Job:
-        """Check the request's bounds and scenario now (a 4xx before queueing), then queue it."""
-        if isinstance(request, SimulateJob):
-            check_count("samples", request.samples, self.limits.max_samples)
-        else:
-            check_count("samples", request.samples, self.limits.max_sensitivity_samples)
-            check_count("histories", request.histories, self.limits.max_histories)
-        load_checked(request, self.limits)
+        """Queue a request ``check_job`` passed, unless too many jobs are waiting."""
         with self._lock:
             active = sum(1 for j in self._jobs.values() if j.status in ("queued", "running"))
             if active >= self.limits.max_jobs:
@@ -196,4 +201,4 @@ def _figure(result: BaseModel) -> dict[str, Any] | None:
     return None
 
 
-__all__ = ["Job", "Jobs"]
+__all__ = ["Job", "Jobs", "check_job"]
