@@ -106,6 +106,11 @@ def test_the_six_party_forecast_draws_a_chart_per_dimension(page) -> None:  # ty
     assert page.locator("#forecast-figures .figure").count() == dims
     assert page.locator("#verdicts li").count() == 6  # one "why it moved" per actor
     _shot(page, "korea-six-party-2019")
+    with page.expect_download(timeout=120_000) as report:
+        page.click("#download-report")
+    assert report.value.suggested_filename == "detente-report.html"
+    text = Path(report.value.path()).read_text()
+    assert text.startswith("<!DOCTYPE html>") and "The six parties after Hanoi, 2019" in text
     assert page.problems == []
 
 

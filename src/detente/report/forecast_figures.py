@@ -40,9 +40,9 @@ def forecast_positions(fc: ForecastResult) -> list[go.Figure]:
         fig.update_yaxes(title="position on the dimension (0-100)", range=[-3, 103])
         how = "converged" if fc.converged else "stopped at the turn limit"
         figs.append(
-            layout(fig, f"{esc(dim)}: positions turn by turn", height=460,
+            layout(fig, f"{esc(dim)}: positions turn by turn", height=500, legend_below=True,
                    subtitle=f"{esc(fc.scenario)}: {len(fc.actors)} actors, {fc.turns_run} turns ({how}); "
                    "final positions labelled at the right")
         )
-        fig.update_layout(margin={"r": 230})
+        fig.update_layout(margin={"r": 230, "b": 130}, legend={"y": -0.2})
     return figs

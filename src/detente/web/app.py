@@ -238,6 +238,16 @@ def create_app(limits: Limits | None = None, store: Path | None = None, warm: bo
         text = await run(work.report, req, lim)
         return HTMLResponse(text, headers={"Content-Disposition": 'attachment; filename="detente-report.html"'})
 
+    @app.post(
+        "/api/forecast/report",
+        response_class=Response,
+        responses={200: {"content": {"text/html": {}}, "description": "The forecast's report, one self-contained HTML file"}},
+    )
+    async def forecast_report(req: ForecastRequest) -> Response:
+        """`detente report` of a forecast: positions turn by turn per dimension, and why each actor moved."""
+        text = await run(work.forecast_html, req, lim)
+        return HTMLResponse(text, headers={"Content-Disposition": 'attachment; filename="detente-forecast-report.html"'})
+
     # ---- background jobs ------------------------------------------------------------------
 
     @app.post("/api/jobs", response_model=JobView, status_code=202)

@@ -17,7 +17,7 @@ from detente import api
 from detente.analysis.types import check_types
 from detente.report.figures import analysis_figures
 from detente.report.forecast_figures import forecast_positions
-from detente.report.html import analysis_report
+from detente.report.html import analysis_report, forecast_report
 from detente.results import Analysis, BeliefsResult, SignalsResult
 from detente.scenario import library
 from detente.scenario.loader import load_bytes, parse_toml
@@ -126,6 +126,11 @@ def forecast(req: ForecastRequest, limits: Limits) -> JSON:
         "forecast": result.model_dump(mode="json"),
         "figures": {f"forecast:{i}": plain(f) for i, f in enumerate(forecast_positions(result))},
     }
+
+
+def forecast_html(req: ForecastRequest, limits: Limits) -> str:
+    """The forecast's offline HTML report (``detente report korea-six-party-2019``)."""
+    return forecast_report(api.forecast(forecast_input(req, limits), req.max_turns))
 
 
 def report(req: AnalyseRequest, limits: Limits) -> str:

@@ -197,7 +197,6 @@ function useScenario(info, source) {
   state.overrides = {};
   slidersFor(info.parameters || []);
   $("simulation-section").hidden = !(info.kind === "bilateral" && info.has_uncertainty);
-  $("download-report").disabled = info.kind !== "bilateral";
   return analyse();
 }
 
@@ -222,8 +221,10 @@ function download(name, blob) {
 
 async function downloadReport() {
   try {
-    const response = await fetch("/api/report", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(sourceBody()),
+    const forecast = state.kind === "forecast";
+    const response = await fetch(forecast ? "/api/forecast/report" : "/api/report", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(forecast ? state.source : sourceBody()),
     });
     if (!response.ok) throw new Error(describeError(await response.json(), response.status));
     download("detente-report.html", await response.blob());
