@@ -81,9 +81,7 @@ def main() -> None:
         "",
         END,
     ]
-    section = "\n".join(lines)
-    write_section(BEGIN, END, section)
-    print(section)
+    write_section(BEGIN, END, lines)
 
 
 if __name__ == "__main__":

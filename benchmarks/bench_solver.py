@@ -183,13 +183,8 @@ def main() -> None:
             )
             lines.append("")
     lines.append(END)
-    _write("\n".join(lines))
-    print("\n".join(lines))
+    write_section(BEGIN, END, lines)
     print(json.dumps({"hanoi_s": hanoi, "sixteen_s": sixteen}))
-
-
-def _write(section: str) -> None:
-    write_section(BEGIN, END, section)
 
 
 if __name__ == "__main__":

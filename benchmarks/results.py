@@ -8,8 +8,10 @@ PATH = Path(__file__).resolve().parent / "RESULTS.md"
 HEADER = "# Benchmark results\n\nWritten by the scripts in benchmarks/; each section says its machine and date.\n\n"
 
 
-def write_section(begin: str, end: str, section: str, path: Path = PATH) -> None:
-    """Replace the text between ``begin`` and ``end`` (markers included in ``section``), or append it."""
+def write_section(begin: str, end: str, lines: list[str], path: Path = PATH) -> None:
+    """Replace the text between ``begin`` and ``end`` (``lines`` hold both markers) with
+    ``lines``, or append them; and print the section."""
+    section = "\n".join(lines)
     text = path.read_text() if path.exists() else HEADER
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
@@ -17,3 +19,4 @@ def write_section(begin: str, end: str, section: str, path: Path = PATH) -> None
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)
+    print(section)

@@ -118,6 +118,15 @@ def analyse(scenario: Scenario | str | Path, tau: float = DEFAULT_TAU) -> Analys
     return _analyse(_scenario(scenario), tau)
 
 
+def overview(
+    scenario: Scenario | str | Path, tau: float = DEFAULT_TAU
+) -> tuple[Analysis, BeliefsResult | None, SignalsResult | None]:
+    """What the report and the web page show: the analysis, the beliefs (with types) and the
+    signals' verdicts (with signals)."""
+    sc = _scenario(scenario)
+    return analyse(sc, tau), beliefs(sc) if sc.types else None, signals(sc, tau) if sc.signals else None
+
+
 def beliefs(scenario: Scenario | str | Path) -> BeliefsResult:
     """Each party's type posterior over the event timeline (MODEL.md section 9)."""
     return _beliefs(_scenario(scenario))

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -101,7 +100,6 @@ def forecast(
         _single(src, max_turns, transition, seed, as_json, store, no_store)
         return
     api.forecast_uncertain(src, vary)  # bad spreads are refused before anything is recorded
-    digest = hashlib.sha256(src.data).hexdigest()
     options: dict[str, object] = {
         "max_turns": max_turns, "samples": samples, "transition": transition, "vary": vary,
         "workers": workers, "dask": dask,
@@ -111,7 +109,7 @@ def forecast(
         options |= {"sensitivity": True, "metric": metric, "method": method.value}
         n = samples if samples is not None else SENSITIVITY_SAMPLES
         with (
-            _Recording(store, no_store, "forecast-sensitivity", src.input.name, digest, src.data, {}, {}, seed, options) as record,
+            _Recording(store, no_store, "forecast-sensitivity", src.input.name, src.content_hash, src.data, {}, {}, seed, options) as record,
             render.progress_bar(enabled=not as_json, unit="points") as advance,
         ):
             sres = api.forecast_sensitivity(
@@ -125,7 +123,7 @@ def forecast(
     assert samples is not None
     options["within"] = within
     with (
-        _Recording(store, no_store, "forecast-mc", src.input.name, digest, src.data, {}, {}, seed, options) as record,
+        _Recording(store, no_store, "forecast-mc", src.input.name, src.content_hash, src.data, {}, {}, seed, options) as record,
         render.progress_bar(enabled=not as_json, unit="draws") as advance,
     ):
         mres = api.forecast_monte_carlo(src, samples, seed, transition, vary, max_turns, within, workers, advance, dask)
@@ -145,13 +143,12 @@ def _show(as_json: bool, result: BaseModel, table: Callable[[], None]) -> None:
 def _single(
     src: ForecastSource, max_turns: int, transition: Transition, seed: int, as_json: bool, store: Path | None, no_store: bool
 ) -> None:
-    digest = hashlib.sha256(src.data).hexdigest()
     options: dict[str, object] = {"max_turns": max_turns}
     stochastic = transition == "stochastic"
     if stochastic:
         options["transition"] = transition
     with _Recording(
-        store, no_store, "forecast", src.input.name, digest, src.data, {}, {}, seed if stochastic else None, options
+        store, no_store, "forecast", src.input.name, src.content_hash, src.data, {}, {}, seed if stochastic else None, options
     ) as record:
         result = api.forecast(src.input, max_turns, transition, seed)
         record.save(result, forecast_tables(result))

@@ -17,9 +17,6 @@ from detente.report import export
 from detente.report.figures import (
     analysis_figures,
     forecast_positions,
-    party_names,
-    simulation_outcomes,
-    sobol_indices,
 )
 from detente.report.html import analysis_report, forecast_report
 from detente.scenario import library
@@ -86,21 +83,16 @@ def report(
             if given:
                 raise ScenarioError(scenario, name, "applies to a bilateral scenario, not a forecast")
         fc = api.forecast(read_input(scenario)[2])
-        page = forecast_report(fc)
-        figs = {f"forecast-{k + 1}": fig for k, fig in enumerate(forecast_positions(fc))}
+        lines = forecast_positions(fc)
+        page = forecast_report(fc, lines)
+        figs = {f"forecast-{k + 1}": fig for k, fig in enumerate(lines)}
     else:
         sc = api.load(scenario, parse_overrides(set_))
-        analysis = api.analyse(sc)
-        beliefs = api.beliefs(sc) if sc.types else None
-        signals = api.signals(sc) if sc.signals else None
+        analysis, beliefs, signals = api.overview(sc)
         sim = api.simulate(sc, simulate, seed, workers=workers) if simulate else None
         sens = api.sensitivity(sc, samples=sensitivity, seed=seed, workers=workers) if sensitivity else None
-        page = analysis_report(sc, analysis, beliefs, signals, sim, sens)
-        figs = analysis_figures(analysis, sc, beliefs, signals)
-        if sim is not None:
-            figs["simulation"] = simulation_outcomes(sim, party_names(sc))
-        if sens is not None:
-            figs["sensitivity"] = sobol_indices(sens)
+        figs = analysis_figures(analysis, sc, beliefs, signals, sim, sens)
+        page = analysis_report(sc, analysis, beliefs, signals, sim, sens, figs)
     try:
         output.write_text(page, encoding="utf-8")
     except OSError as exc:

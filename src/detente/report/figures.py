@@ -29,7 +29,15 @@ from detente.report._style import (
 )
 from detente.report.forecast_figures import forecast_positions
 from detente.report.uncertainty_figures import simulation_outcomes, sobol_indices
-from detente.results import Analysis, AuditResult, BeliefsResult, SignalsResult, SolveResult
+from detente.results import (
+    Analysis,
+    AuditResult,
+    BeliefsResult,
+    SensitivityResult,
+    SignalsResult,
+    SimulationResult,
+    SolveResult,
+)
 from detente.scenario.model import Scenario
 
 __all__ = [
@@ -303,9 +311,12 @@ def analysis_figures(
     scenario: Scenario,
     beliefs: BeliefsResult | None,
     signals: SignalsResult | None,
+    simulation: SimulationResult | None = None,
+    sensitivity: SensitivityResult | None = None,
 ) -> dict[str, go.Figure]:
     """The standard set, keyed by stable names: "schedule", "slack", "slack:PROPOSAL_ID",
-    "values", "beliefs", "signals"; figures with nothing to show are left out."""
+    "values", "beliefs", "signals" (and "simulation", "sensitivity" when given); figures with
+    nothing to show are left out."""
     names = party_names(scenario)
     figs: dict[str, go.Figure] = {}
     solve = analysis.solve
@@ -321,4 +332,8 @@ def analysis_figures(
         figs["beliefs"] = belief_trajectories(beliefs, names)
     if signals is not None and signals.signals:
         figs["signals"] = signal_margins(signals, names)
+    if simulation is not None:
+        figs["simulation"] = simulation_outcomes(simulation, names)
+    if sensitivity is not None:
+        figs["sensitivity"] = sobol_indices(sensitivity)
     return figs

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -20,8 +20,6 @@ from detente.report.figures import (
     analysis_figures,
     forecast_positions,
     party_names,
-    simulation_outcomes,
-    sobol_indices,
 )
 from detente.results import (
     Analysis,
@@ -127,10 +125,13 @@ def analysis_report(
     signals: SignalsResult | None = None,
     simulation: SimulationResult | None = None,
     sensitivity: SensitivityResult | None = None,
+    figs: Mapping[str, go.Figure] | None = None,
 ) -> str:
-    """The report of a bilateral scenario: what ``detente run`` says, as text and charts."""
+    """The report of a bilateral scenario: what ``detente run`` says, as text and charts
+    (``figs``: ``analysis_figures`` of the same results, when the caller has them already)."""
     names = party_names(scenario)
-    figs = analysis_figures(analysis, scenario, beliefs, signals)
+    if figs is None:
+        figs = analysis_figures(analysis, scenario, beliefs, signals, simulation, sensitivity)
     solve = analysis.solve
     body = _summary(scenario, analysis)
     if analysis.proposals:
@@ -171,18 +172,18 @@ def analysis_report(
         body += [f"<li>{_e(v.sentence)}</li>" for v in signals.signals]
         body.append("</ul>")
     if simulation is not None:
-        body += ["<h2>Summit first, or working level first?</h2>", _figure("simulation", simulation_outcomes(simulation, names))]
+        body += ["<h2>Summit first, or working level first?</h2>", _figure("simulation", figs["simulation"])]
         body.append(f'<p class="note">{_e(simulation.executor)}, {simulation.seconds:.1f} s.</p>')
     if sensitivity is not None:
         varied = ", ".join(f"{v.parameter} ({v.distribution})" for v in sensitivity.varied)
-        body += ["<h2>Which uncertain numbers matter?</h2>", _figure("sensitivity", sobol_indices(sensitivity)),
+        body += ["<h2>Which uncertain numbers matter?</h2>", _figure("sensitivity", figs["sensitivity"]),
                  f'<p class="note">Varied over their [uncertainty] distributions: {_e(varied)}.</p>']
     return _page(f"{analysis.title}: detente report", body)
 
 
-def forecast_report(fc: ForecastResult) -> str:
+def forecast_report(fc: ForecastResult, figs: Sequence[go.Figure] | None = None) -> str:
     """The report of a multi-actor forecast: positions turn by turn per dimension, the final
-    positions, and why each actor moved."""
+    positions, and why each actor moved (``figs``: ``forecast_positions(fc)``, if at hand)."""
     how = "converged" if fc.converged else "stopped at the turn limit"
     body = [
         f"<h1>{_e(fc.scenario)}</h1>",
@@ -191,7 +192,8 @@ def forecast_report(fc: ForecastResult) -> str:
     ]
     if fc.description:
         body.append(f"<p>{_e(fc.description)}</p>")
-    figs = forecast_positions(fc)
+    if figs is None:
+        figs = forecast_positions(fc)
     final = fc.final_positions()
     win = fc.winning_probabilities[-1]
     for k, (dim, fig) in enumerate(zip(fc.dimensions, figs, strict=True)):

@@ -11,7 +11,6 @@ the number of workers or on which worker ran a draw. Draws are run in chunks by
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -209,7 +208,7 @@ def run(
     return ForecastMonteCarloResult(
         scenario=src.input.name,
         source=src.origin,
-        content_hash=hashlib.sha256(src.data).hexdigest(),
+        content_hash=src.content_hash,
         transition=transition,
         samples=samples,
         completed=done,

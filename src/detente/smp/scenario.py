@@ -13,6 +13,7 @@ same ``SmpInput`` a KTAB CSV gives; errors are one line naming the file and the 
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -92,6 +93,11 @@ class ForecastSource:
     actor_ids: tuple[str, ...]
     dimension_ids: tuple[str, ...]
     uncertain: tuple[Uncertain, ...]
+
+    @property
+    def content_hash(self) -> str:
+        """The SHA-256 of the bytes read: what the run store and the results identify it by."""
+        return hashlib.sha256(self.data).hexdigest()
 
 
 def ids() -> list[str]:

@@ -15,7 +15,6 @@ describe one realisation of the elections.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -146,7 +145,7 @@ def run(
     return ForecastSensitivityResult(
         scenario=src.input.name,
         source=src.origin,
-        content_hash=hashlib.sha256(src.data).hexdigest(),
+        content_hash=src.content_hash,
         transition=transition,
         method=method,
         samples=samples,

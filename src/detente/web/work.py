@@ -23,7 +23,7 @@ from detente.scenario import library
 from detente.scenario.loader import load_bytes, parse_toml
 from detente.scenario.model import Scenario
 from detente.smp import SmpInput
-from detente.smp.scenario import library_text, parse_forecast
+from detente.smp.scenario import ForecastSpec, library_text, parse_forecast
 from detente.uncertainty.distributions import bounds
 from detente.web.limits import LimitError, Limits, check_count, check_scenario
 from detente.web.requests import (
@@ -72,9 +72,7 @@ def plain(fig: go.Figure) -> JSON:
 
 def _analysed(req: AnalyseRequest, limits: Limits) -> tuple[Scenario, Analysis, BeliefsResult | None, SignalsResult | None]:
     sc = load_checked(req, limits)
-    beliefs = api.beliefs(sc) if sc.types and sc.events else None
-    signals = api.signals(sc, req.tau) if sc.signals else None
-    return sc, api.analyse(sc, req.tau), beliefs, signals
+    return (sc, *api.overview(sc, req.tau))
 
 
 def analyse(req: AnalyseRequest, limits: Limits) -> JSON:
@@ -114,10 +112,14 @@ def forecast_input(req: ForecastRequest, limits: Limits) -> SmpInput:
         origin, data = req.scenario, text
     else:
         origin, data = scenario_bytes(req, limits)
-    inp = parse_forecast(data, origin)[1]
-    check_count(f"{origin}: actors", len(inp.actor_names), limits.max_actors)
     check_count("max_turns", req.max_turns, limits.max_turns)
-    return inp
+    return _parsed_forecast(data, origin, limits)[1]
+
+
+def _parsed_forecast(data: bytes, origin: str, limits: Limits) -> tuple[ForecastSpec, SmpInput]:
+    spec, inp = parse_forecast(data, origin)
+    check_count(f"{origin}: actors", len(inp.actor_names), limits.max_actors)
+    return spec, inp
 
 
 def forecast(req: ForecastRequest, limits: Limits) -> JSON:
@@ -158,8 +160,7 @@ def describe(ref: ScenarioRef, limits: Limits) -> JSON:
     """A scenario's title, text and sliders: what the page needs before any analysis."""
     origin, data = scenario_bytes(ref, limits)
     if ref.toml is not None and "forecast" in parse_toml(data, origin):  # a multi-actor forecast
-        spec, inp = parse_forecast(data, origin)
-        check_count(f"{origin}: actors", len(inp.actor_names), limits.max_actors)
+        spec = _parsed_forecast(data, origin, limits)[0]
         return {"id": spec.forecast.id, "kind": "forecast", "title": spec.forecast.title, "toml": ref.toml}
     sc = load_bytes(data, origin, ref.overrides)
     check_scenario(sc, limits)
