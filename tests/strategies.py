@@ -11,6 +11,7 @@ HALVES = st.integers(-2, 12).map(lambda i: i / 2)
 NON_NEGATIVE = st.integers(0, 6).map(lambda i: i / 2)
 DISCOUNTS = st.sampled_from([0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
 VERIFIABILITY = st.sampled_from([1.0, 1.0, 1.0, 1.0, 0.9, 0.5, 0.3])
+LAGS = st.sampled_from([0, 0, 0, 1, 2, 4])  # reversal lags: mostly none, some of several periods
 
 
 @st.composite
@@ -56,6 +57,7 @@ def scenarios(draw: st.DrawFn, max_free: int = 6, max_parties: int = 2, max_init
                 upfront_cost=draw(st.sampled_from([0.0, 0.0, 0.5, 1.0])),
                 reversible=reversible,
                 reversal_cost=draw(NON_NEGATIVE) if reversible else 0.0,
+                reversal_lag=draw(LAGS) if reversible else 0,
                 verifiability=draw(VERIFIABILITY),
                 verifiability_with=with_,
                 requires=requires,

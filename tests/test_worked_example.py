@@ -72,10 +72,39 @@ def test_one_stage_schedule(scenario) -> None:  # type: ignore[no-untyped-def]
     final_a = overt_final(g, stage, 0)
     assert final_a.deviation is not None and final_a.deviation.value == pytest.approx(41.0)
     assert final_a.slack == pytest.approx(4.0)
+    # b2 is an act done once (irreversible): it cannot be secretly undone at the final agreement
+    assert covert_final(g, stage, 1) == []
+
+
+def test_covert_cheat_on_an_ongoing_obligation() -> None:
+    """The same numbers with b2 an ongoing obligation (reversible): X = (1 + 0.8·0.3·(−15))/(1 − 0.8·0.7)."""
+    sc = load_bytes(WORKED.replace(b"upfront_cost = 1\n", b"upfront_cost = 1\nreversible = true\nreversal_cost = 9\n"), "w.toml")
+    g = compile_game(sc)
+    stage = g.mask(["a1", "b1", "b2"])
     (covert_b,) = covert_final(g, stage, 1)
     assert g.ids(covert_b.cheat) == ["b2"]
     assert covert_b.value == pytest.approx(-5.909090909, abs=1e-6)
     assert covert_b.holds
+
+
+def test_reversal_lag_weakens_the_threat() -> None:
+    """a1 with reversal_lag 2: undoing it still pays a (0.9²·1/0.1 = 8.1 > 0.5), but b's deviation
+    keeps a1's value 3 for 1 + 2 periods: D_b = 3·(1 − 0.8³)/0.2 − 0.8·1/0.2 = 3.32, slack −4.32."""
+    sc = load_bytes(WORKED.replace(b"reversal_cost = 0.5\n", b"reversal_cost = 0.5\nreversal_lag = 2\n"), "lag.toml")
+    g = compile_game(sc)
+    a1 = g.mask(["a1"]).bit_length() - 1
+    assert g.reversal_pays(a1)
+    stage = g.mask(["a1", "b1", "b2"])
+    dev_b = overt_deviation(g, g.initial, stage, 1)
+    assert dev_b is not None and dev_b.value == pytest.approx(3.32)
+    assert g.ids(dev_b.snapped) == ["a1"]
+    dev_a = overt_deviation(g, g.initial, stage, 0)
+    assert dev_a is not None and dev_a.value == pytest.approx(41.5)  # b's moves cannot be undone
+    report = audit_schedule(sc, [["a1", "b1", "b2"]])
+    slacks = {(c.stage, c.party): c.slack for c in report.stages}
+    assert slacks[(1, "b")] == pytest.approx(-4.32)
+    assert slacks[(1, "a")] == pytest.approx(3.5)
+    assert not report.feasible
 
 
 def test_one_stage_audit_slacks(scenario) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""Which agreement: the disagreement point and the asymmetric Nash product (MODEL.md section 6)."""
+"""Which agreement: the disagreement point and the asymmetric Nash product (docs/model.md,
+"Which deal")."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detente.model.deviation import reversal_total
+from detente.model.deviation import lagged_value, reversal_total
 from detente.model.game import TOLERANCE, FloatArray, Game, bits
-from detente.model.payoffs import flow_utility
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Disagreement:
 
 
 def disagreement(g: Game) -> Disagreement:
+    """No deal: every initial move whose owner gains by undoing it is undone, after its lag;
+    d_p = Σ_{m ∈ s_0} net_m[p]·a_p(n_m) − p's reversal costs, n_m = L_m for the moves undone."""
     reversed_ = 0
     for m in bits(g.initial):
         if g.reversal_pays(m):
@@ -30,7 +32,7 @@ def disagreement(g: Game) -> Disagreement:
     values = np.empty(g.n_parties)
     for p in range(g.n_parties):
         own_reversed = reversed_ & g.owned(p)
-        values[p] = flow_utility(g, state, p) / (1.0 - g.delta[p]) - reversal_total(g, own_reversed)
+        values[p] = lagged_value(g, g.initial, p, reversed_, 0) - reversal_total(g, own_reversed)
     return Disagreement(values, state, reversed_)
 
 

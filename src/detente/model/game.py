@@ -33,6 +33,7 @@ class Game:
     upfront: FloatArray
     reversible: NDArray[np.bool_]
     reversal_cost: FloatArray
+    lag: IntArray  # reversal_lag L_m: periods from deciding to undo m until it is undone
     verifiability: FloatArray
     verifiability_with: FloatArray  # [m, e]: verifiability of m while e is in effect, or -1
     requires: tuple[int, ...]  # mask of required moves, per move
@@ -61,9 +62,32 @@ class Game:
         return _mask(int(i) for i in np.flatnonzero(self.owner == p))
 
     def reversal_pays(self, m: int) -> bool:
-        """MODEL.md section 4: the owner reverses m iff (cost − value_own)/(1 − δ) > reversal cost."""
+        """docs/model.md, "Deviations": the owner o undoes m iff what it saves once the move is
+        gone, δ_o^L (cost − value_o)/(1 − δ_o), exceeds the reversal cost."""
         o = int(self.owner[m])
-        return bool(self.reversible[m]) and (-self.flow[m, o]) / (1.0 - self.delta[o]) > self.reversal_cost[m]
+        return bool(self.reversible[m]) and -self.flow[m, o] * self.tail[o, m] > self.reversal_cost[m]
+
+    @property
+    def perpetuity(self) -> FloatArray:
+        """a_p(∞) = 1/(1 − δ_p): the present value of a flow of 1 forever."""
+        return 1.0 / (1.0 - self.delta)
+
+    @property
+    def tail(self) -> FloatArray:
+        """[p, m]: δ_p^{L_m}/(1 − δ_p), a flow of 1 from L_m periods on, forever."""
+        return _tables(self)[0]
+
+    @property
+    def lasting(self) -> FloatArray:
+        """[p, m]: a_p(L_m) = (1 − δ_p^{L_m})/(1 − δ_p), a flow of 1 for L_m periods (a move its
+        owner undoes stays in effect that long)."""
+        return _tables(self)[1]
+
+    @property
+    def lasting_next(self) -> FloatArray:
+        """[p, m]: a_p(1 + L_m), a flow of 1 for 1 + L_m periods (a move another party decides to
+        undo from the next period on)."""
+        return _tables(self)[2]
 
     def mask(self, move_ids: tuple[str, ...] | list[str] | set[str]) -> int:
         index = {mid: i for i, mid in enumerate(self.move_ids)}
@@ -72,6 +96,32 @@ class Game:
     def ids(self, mask: int) -> list[str]:
         """The move ids of a mask, sorted."""
         return sorted(self.move_ids[i] for i in bits(mask))
+
+
+_TABLES: dict[int, tuple[FloatArray, FloatArray, FloatArray]] = {}
+
+
+def _tables(g: Game) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The present-value weights of docs/model.md, "Deviations", computed once per game."""
+    cached = g.__dict__.get("_weights")
+    if cached is None:
+        cached = presence_weights(g.delta, g.lag)
+        object.__setattr__(g, "_weights", cached)
+    return cached  # type: ignore[no-any-return]
+
+
+def presence_weights(delta: FloatArray, lag: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(tail, lasting, lasting_next) of :class:`Game`, for discounts ``delta`` and lags ``lag``.
+
+    a(n) = (1 − δ^n)/(1 − δ); tail = δ^L/(1 − δ) = a(∞) − a(L). The solver's kernels take these
+    very arrays, so that the reference functions and the kernels agree bit for bit."""
+    d = delta[:, None]
+    lag_f = lag[None, :].astype(np.float64)
+    powers = d**lag_f
+    tail = powers / (1.0 - d)
+    lasting = (1.0 - powers) / (1.0 - d)
+    lasting_next = (1.0 - powers * d) / (1.0 - d)
+    return tail, lasting, lasting_next
 
 
 def bits(mask: int) -> list[int]:
@@ -110,6 +160,7 @@ def compile_game(scenario: Scenario) -> Game:
     upfront = np.zeros(n)
     reversible = np.zeros(n, dtype=np.bool_)
     reversal_cost = np.zeros(n)
+    lag = np.zeros(n, dtype=np.int64)
     verif = np.ones(n)
     verif_with = np.full((n, n), -1.0)
     requires = []
@@ -122,6 +173,7 @@ def compile_game(scenario: Scenario) -> Game:
         upfront[i] = m.upfront_cost
         reversible[i] = m.reversible
         reversal_cost[i] = m.reversal_cost
+        lag[i] = m.reversal_lag
         verif[i] = m.verifiability
         for eid, v in m.verifiability_with.items():
             verif_with[i, index[eid]] = v
@@ -143,6 +195,7 @@ def compile_game(scenario: Scenario) -> Game:
         upfront=upfront,
         reversible=reversible,
         reversal_cost=reversal_cost,
+        lag=lag,
         verifiability=verif,
         verifiability_with=verif_with,
         requires=tuple(requires),

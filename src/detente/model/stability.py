@@ -1,11 +1,25 @@
-"""Stability of the final agreement: overt and covert checks (MODEL.md section 5)."""
+"""Stability of the final agreement: overt and covert checks (docs/model.md, "The final
+agreement").
+
+Covert non-compliance is possible only with an ongoing obligation, a reversible move: an act
+done once cannot be secretly undone. It takes effect at once (no lag, no reversal cost); once
+caught, the cheated moves are out, the cheater undoes what pays and the others snap back, each
+with its reversal lag counted from the detection period.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
 
-from detente.model.deviation import Deviation, overt_deviation, reversal_total, reverses, snapback
+from detente.model.deviation import (
+    Deviation,
+    lagged_value,
+    overt_deviation,
+    reversal_total,
+    reverses,
+    snapback,
+)
 from detente.model.game import TOLERANCE, Game, bits
 from detente.model.payoffs import flow_utility, stop_value
 
@@ -56,9 +70,15 @@ def verifiability_in(g: Game, m: int, s: int) -> float:
     return v
 
 
+def hideable(g: Game, s: int, p: int) -> list[int]:
+    """p's reversible moves in s that are not perfectly verifiable: what it can secretly stop."""
+    return [m for m in bits(s & g.owned(p)) if g.reversible[m] and verifiability_in(g, m, s) < 1.0]
+
+
 def cheat_sets(g: Game, s: int, p: int, limit: int = MAX_EXHAUSTIVE_CHEATS) -> list[int]:
-    """Non-empty sets of p's imperfectly verifiable moves in s (section 5's enumeration rule)."""
-    hidden = [m for m in bits(s & g.owned(p)) if verifiability_in(g, m, s) < 1.0]
+    """Non-empty sets of the moves p can secretly stop in s: all subsets up to ``limit`` such
+    moves; beyond, each single move and the whole set."""
+    hidden = hideable(g, s, p)
     if not hidden:
         return []
     if len(hidden) <= limit:
@@ -80,13 +100,14 @@ def detection_probability(g: Game, s: int, cheat: int) -> float:
 
 
 def punishment(g: Game, s: int, cheat: int, p: int) -> float:
-    """Pun: p's value once caught cheating on C in s (best reversals, others snap back, penalty)."""
+    """Pun: p's value from the period it is caught cheating on C in s: C is out, p undoes what
+    pays, the others snap back (each move lasting its lag), and the penalty runs forever."""
     base = s & ~cheat
     reversed_ = reverses(g, p, base & g.owned(p))
-    y_before = base & ~reversed_
-    y = y_before & ~snapback(g, y_before, p)
-    d = g.delta[p]
-    return float((flow_utility(g, y, p) - g.penalty[p]) / (1.0 - d) - reversal_total(g, reversed_))
+    snapped = snapback(g, base, p)
+    d = float(g.delta[p])
+    kept = lagged_value(g, base, p, reversed_ | snapped, 0)
+    return float(kept - float(g.penalty[p]) / (1.0 - d) - reversal_total(g, reversed_))
 
 
 def cheat_gain(g: Game, cheat: int, p: int) -> float:

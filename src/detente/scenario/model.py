@@ -31,6 +31,7 @@ class Move:
     upfront_cost: float = 0.0
     reversible: bool = False
     reversal_cost: float = 0.0
+    reversal_lag: int = 0
     verifiability: float = 1.0
     verifiability_with: dict[str, float] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
@@ -66,6 +67,29 @@ class Event:
     likelihood: dict[str, float]
     source: str
     note: str = ""
+    cluster: str | None = None
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Related events counted as one observation, with the cluster's own likelihoods (or, if
+    ``likelihood`` is empty, those of its most informative event)."""
+
+    id: str
+    actor: str
+    likelihood: dict[str, float]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Bargaining:
+    """Which deal is struck: "nash" (the Nash product) or "offers" (a proposer's offers)."""
+
+    protocol: str = "nash"
+    proposer: str | None = None
+    rounds: int = 3
+    round_length: int = 1
+    candidates: str = "solver"
 
 
 @dataclass(frozen=True)
@@ -109,10 +133,13 @@ class Scenario:
     proposals: tuple[Proposal, ...] = ()
     types: tuple[PartyType, ...] = ()
     events: tuple[Event, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
     signals: tuple[Signal, ...] = ()
     uncertainty: Uncertainty | None = None
     parameters: dict[str, float] = field(default_factory=dict)
+    domains: dict[str, tuple[float, float]] = field(default_factory=dict)
     solver: SolverSpec = field(default_factory=SolverSpec)
+    bargaining: Bargaining = field(default_factory=Bargaining)
     period: str = "period"
     sources: tuple[str, ...] = ()
     origin: str = "<memory>"

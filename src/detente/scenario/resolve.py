@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from detente.errors import ExpressionError, ScenarioError
 from detente.scenario import expressions
 from detente.scenario.model import (
+    Bargaining,
+    Cluster,
     Distribution,
     Event,
     Move,
@@ -48,10 +50,12 @@ def resolve(
     ``game_only`` skips what no game is compiled from (types, events, signals, uncertainty):
     for the thousands of re-resolutions of a simulation, of a scenario already resolved whole."""
     params = {name: p.value for name, p in spec.parameters.items()}
+    domains = _domains(origin, spec)
     for name, value in (overrides or {}).items():
         if name not in params:
             known = ", ".join(sorted(params)) or "none"
             raise ScenarioError(origin, f"--set {name}", f"unknown parameter (known: {known})")
+        check_domain(origin, f"--set {name}", float(value), domains.get(name))
         params[name] = float(value)
 
     ev = _Evaluator(origin, params)
@@ -98,14 +102,17 @@ def resolve(
     )
     types: tuple[PartyType, ...] = ()
     events: tuple[Event, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
     signals: tuple[Signal, ...] = ()
     uncertainty: Uncertainty | None = None
+    bargaining = _bargaining(origin, spec, parties)
     if not game_only:
-        types = _types(origin, spec, party_ids, params)
-        events = _events(origin, spec, types)
+        types = _types(origin, spec, party_ids, params, domains)
+        clusters = _clusters(origin, spec, types)
+        events = _events(origin, spec, types, clusters)
         signals = tuple(_signal(ev, sig, types) for sig in spec.signals)
         _unique(origin, "signals", [sig.id for sig in spec.signals])
-        uncertainty = _uncertainty(origin, spec, params, frozenset(overrides or {}))
+        uncertainty = _uncertainty(origin, spec, params, frozenset(overrides or {}), domains)
     return Scenario(
         id=spec.scenario.id,
         title=spec.scenario.title,
@@ -115,16 +122,61 @@ def resolve(
         proposals=proposals,
         types=types,
         events=events,
+        clusters=clusters,
         signals=signals,
         uncertainty=uncertainty,
         parameters=params,
+        domains=domains,
         solver=spec.solver,
+        bargaining=bargaining,
         period=spec.scenario.period,
         sources=tuple(spec.scenario.sources),
         origin=origin,
         content_hash=content_hash,
         spec=spec,
     )
+
+
+def _domains(origin: str, spec: ScenarioSpec) -> dict[str, tuple[float, float]]:
+    """Each parameter's [min, max] (open ends as ±inf), checked: finite, min ≤ max, the value
+    inside."""
+    out: dict[str, tuple[float, float]] = {}
+    for name, p in spec.parameters.items():
+        if p.min is None and p.max is None:
+            continue
+        lo = -math.inf if p.min is None else float(p.min)
+        hi = math.inf if p.max is None else float(p.max)
+        for key, v in (("min", p.min), ("max", p.max)):
+            if v is not None and not math.isfinite(v):
+                raise ScenarioError(origin, f"parameters.{name}.{key}", "must be a finite number")
+        if lo > hi:
+            raise ScenarioError(origin, f"parameters.{name}", f"min {lo:g} is above max {hi:g}")
+        check_domain(origin, f"parameters.{name}.value", p.value, (lo, hi))
+        out[name] = (lo, hi)
+    return out
+
+
+def check_domain(origin: str, key: str, value: float, domain: tuple[float, float] | None) -> None:
+    """Refuse a value outside a parameter's domain, naming the domain."""
+    if domain is None:
+        return
+    lo, hi = domain
+    if not lo <= value <= hi:
+        raise ScenarioError(origin, key, f"{value:g} is outside the parameter's domain {_domain_text(domain)}")
+
+
+def _domain_text(domain: tuple[float, float]) -> str:
+    lo, hi = domain
+    left = "(-inf" if lo == -math.inf else f"[{lo:g}"
+    right = "inf)" if hi == math.inf else f"{hi:g}]"
+    return f"{left}, {right}"
+
+
+def support(d: Distribution) -> tuple[float, float]:
+    """The closed hull of a distribution's support."""
+    if d.kind == "lognormal":
+        return 0.0, math.inf
+    return d.params["low"], d.params["high"]
 
 
 def distribution(name: str, d: DistSpec, fail: Callable[[str, str], ScenarioError]) -> Distribution:
@@ -152,7 +204,11 @@ def distribution(name: str, d: DistSpec, fail: Callable[[str, str], ScenarioErro
 
 
 def _uncertainty(
-    origin: str, spec: ScenarioSpec, params: Mapping[str, float], pinned: frozenset[str] = frozenset()
+    origin: str,
+    spec: ScenarioSpec,
+    params: Mapping[str, float],
+    pinned: frozenset[str] = frozenset(),
+    domains: Mapping[str, tuple[float, float]] | None = None,
 ) -> Uncertainty | None:
     """Section 11: known parameters, distributions whose numbers make sense, σ0 ≥ 0, 0 < ρ ≤ 1.
     A parameter set with ``--set`` is pinned at that value: its distribution is checked, then
@@ -177,6 +233,15 @@ def _uncertainty(
             known = ", ".join(sorted(params)) or "none"
             raise fail(name, f"unknown parameter (known: {known})")
         dist = distribution(name, d, fail)
+        domain = (domains or {}).get(name)
+        if domain is not None:
+            lo, hi = support(dist)
+            if lo < domain[0] or hi > domain[1]:
+                raise fail(
+                    name,
+                    f"the distribution reaches [{lo:g}, {hi:g}], outside the parameter's domain "
+                    f"{_domain_text(domain)}",
+                )
         if name not in pinned:
             dists.append(dist)
     return Uncertainty(
@@ -289,11 +354,29 @@ def _move(ev: _Evaluator, m: MoveSpec, party_ids: set[str], move_ids: set[str]) 
         upfront_cost=_non_negative(ev, f"{key}.upfront_cost", m.upfront_cost),
         reversible=m.reversible,
         reversal_cost=_non_negative(ev, f"{key}.reversal_cost", m.reversal_cost),
+        reversal_lag=_lag(ev, key, m),
         verifiability=_probability(ev, f"{key}.verifiability", m.verifiability),
         verifiability_with=with_,
         requires=tuple(m.requires),
         note=m.note,
     )
+
+
+MAX_REVERSAL_LAG = 10_000  # periods; beyond any horizon a scenario could mean
+
+
+def _lag(ev: _Evaluator, key: str, m: MoveSpec) -> int:
+    """reversal_lag: a whole number of periods ≥ 0, and only on a reversible move."""
+    number = ev(f"{key}.reversal_lag", m.reversal_lag)
+    if number < 0 or number != int(number):
+        raise ev.fail(f"{key}.reversal_lag", f"must be a whole number of periods ≥ 0, got {number:g}")
+    if number > MAX_REVERSAL_LAG:
+        raise ev.fail(f"{key}.reversal_lag", f"must be at most {MAX_REVERSAL_LAG} periods, got {number:g}")
+    if number > 0 and not m.reversible:
+        raise ev.fail(
+            f"{key}.reversal_lag", "is set on a move that is not reversible (set reversible = true, or drop the lag)"
+        )
+    return int(number)
 
 
 def _check_cycles(origin: str, moves: tuple[Move, ...]) -> None:
@@ -354,7 +437,11 @@ PRIOR_TOLERANCE = 1e-6
 
 
 def _types(
-    origin: str, spec: ScenarioSpec, party_ids: set[str], params: Mapping[str, float]
+    origin: str,
+    spec: ScenarioSpec,
+    party_ids: set[str],
+    params: Mapping[str, float],
+    domains: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[PartyType, ...]:
     """Section 9's types: known parties, unique ids per party, priors in (0, 1] summing to 1."""
     out: list[PartyType] = []
@@ -368,9 +455,12 @@ def _types(
         seen.add((t.party, t.id))
         if not 0.0 < t.prior <= 1.0:
             raise ScenarioError(origin, f"{key}.prior", f"must lie in (0, 1], got {t.prior:g}")
-        for name in t.parameters:
+        for name, value in t.parameters.items():
             if name not in params:
                 raise ScenarioError(origin, f"{key}.parameters.{name}", "unknown parameter")
+            if not math.isfinite(value):
+                raise ScenarioError(origin, f"{key}.parameters.{name}", "must be a finite number")
+            check_domain(origin, f"{key}.parameters.{name}", value, (domains or {}).get(name))
         out.append(PartyType(t.party, t.id, t.prior, dict(t.parameters), t.label))
     for pid in sorted({t.party for t in out}):
         total = sum(t.prior for t in out if t.party == pid)
@@ -381,35 +471,97 @@ def _types(
     return tuple(out)
 
 
-def _events(origin: str, spec: ScenarioSpec, types: tuple[PartyType, ...]) -> tuple[Event, ...]:
-    """Section 9's events: the actor has types, a likelihood in [0, 1] for each of them."""
+def _likelihood(
+    origin: str, key: str, actor: str, likelihood: Mapping[str, float], types: tuple[PartyType, ...]
+) -> None:
+    """A likelihood per type of the actor, each in [0, 1], not all zero."""
+    actor_types = [t.id for t in types if t.party == actor]
+    if not actor_types:
+        raise ScenarioError(origin, f"{key}.actor", f"{actor!r} is not a party with [[types]]")
+    for tid, value in likelihood.items():
+        if tid not in actor_types:
+            raise ScenarioError(origin, f"{key}.likelihood.{tid}", f"not a type of {actor!r}")
+        if not 0.0 <= value <= 1.0:
+            raise ScenarioError(
+                origin,
+                f"{key}.likelihood.{tid}",
+                f"is a probability and must lie in [0, 1], got {value:g}",
+            )
+    for tid in actor_types:
+        if tid not in likelihood:
+            raise ScenarioError(origin, f"{key}.likelihood", f"missing for type {tid!r}")
+    if all(v == 0.0 for v in likelihood.values()):
+        raise ScenarioError(origin, f"{key}.likelihood", "is zero for every type")
+
+
+def _clusters(origin: str, spec: ScenarioSpec, types: tuple[PartyType, ...]) -> tuple[Cluster, ...]:
+    """[[clusters]]: related events' joint likelihoods; an id used by events of one actor."""
+    _unique(origin, "clusters", [c.id for c in spec.clusters])
+    out = []
+    for c in spec.clusters:
+        key = f"clusters[{c.id}]"
+        _likelihood(origin, key, c.actor, c.likelihood, types)
+        members = [e for e in spec.events if e.cluster == c.id]
+        if not members:
+            raise ScenarioError(origin, key, "no event names this cluster")
+        out.append(Cluster(c.id, c.actor, dict(c.likelihood), c.label))
+    return tuple(out)
+
+
+def _events(
+    origin: str, spec: ScenarioSpec, types: tuple[PartyType, ...], clusters: tuple[Cluster, ...] = ()
+) -> tuple[Event, ...]:
+    """Section 9's events: the actor has types, a likelihood in [0, 1] for each of them; the
+    events of a cluster share its actor."""
     _unique(origin, "events", [e.id for e in spec.events])
+    declared = {c.id: c for c in clusters}
+    actors: dict[str, str] = {}
     out = []
     for e in spec.events:
         key = f"events[{e.id}]"
-        actor_types = [t.id for t in types if t.party == e.actor]
-        if not actor_types:
-            raise ScenarioError(
-                origin, f"{key}.actor", f"{e.actor!r} is not a party with [[types]]"
-            )
-        for tid, value in e.likelihood.items():
-            if tid not in actor_types:
+        _likelihood(origin, key, e.actor, e.likelihood, types)
+        if e.cluster is not None:
+            first = actors.setdefault(e.cluster, e.actor)
+            if first != e.actor or (e.cluster in declared and declared[e.cluster].actor != e.actor):
                 raise ScenarioError(
-                    origin, f"{key}.likelihood.{tid}", f"not a type of {e.actor!r}"
+                    origin, f"{key}.cluster", f"the events of cluster {e.cluster!r} must share one actor"
                 )
-            if not 0.0 <= value <= 1.0:
-                raise ScenarioError(
-                    origin,
-                    f"{key}.likelihood.{tid}",
-                    f"is a probability and must lie in [0, 1], got {value:g}",
-                )
-        for tid in actor_types:
-            if tid not in e.likelihood:
-                raise ScenarioError(origin, f"{key}.likelihood", f"missing for type {tid!r}")
-        if all(v == 0.0 for v in e.likelihood.values()):
-            raise ScenarioError(origin, f"{key}.likelihood", "is zero for every type")
-        out.append(Event(e.id, e.date, e.actor, e.label, dict(e.likelihood), e.source, e.note))
+        out.append(Event(e.id, e.date, e.actor, e.label, dict(e.likelihood), e.source, e.note, e.cluster))
     return tuple(sorted(out, key=lambda ev: ev.date))
+
+
+def _bargaining(origin: str, spec: ScenarioSpec, parties: tuple[Party, ...]) -> Bargaining:
+    """[bargaining]: "nash" takes no other key; "offers" needs two parties and a proposer."""
+    b = spec.bargaining
+    if b is None:
+        return Bargaining()
+    key = "bargaining"
+    offers_only = {"proposer": b.proposer, "rounds": b.rounds, "round_length": b.round_length, "candidates": b.candidates}
+    if b.protocol == "nash":
+        for name, value in offers_only.items():
+            if value is not None:
+                raise ScenarioError(origin, f"{key}.{name}", 'is a key of protocol "offers"; protocol "nash" does not take it')
+        return Bargaining()
+    if len(parties) != 2:
+        raise ScenarioError(
+            origin, f"{key}.protocol", f'"offers" needs exactly two parties, this scenario has {len(parties)}'
+        )
+    ids = [p.id for p in parties]
+    if b.proposer is None:
+        raise ScenarioError(origin, f"{key}.proposer", f'required under protocol "offers" (one of {", ".join(ids)})')
+    if b.proposer not in ids:
+        raise ScenarioError(origin, f"{key}.proposer", f"unknown party {b.proposer!r} (one of {', '.join(ids)})")
+    rounds = 3 if b.rounds is None else b.rounds
+    if not 1 <= rounds <= MAX_ROUNDS:
+        raise ScenarioError(origin, f"{key}.rounds", f"must lie in [1, {MAX_ROUNDS}], got {rounds}")
+    length = 1 if b.round_length is None else b.round_length
+    if not 1 <= length <= MAX_ROUND_LENGTH:
+        raise ScenarioError(origin, f"{key}.round_length", f"must lie in [1, {MAX_ROUND_LENGTH}], got {length}")
+    return Bargaining("offers", b.proposer, rounds, length, b.candidates or "solver")
+
+
+MAX_ROUNDS = 12  # the offers recursion is over (meeting, set of types): keep it small
+MAX_ROUND_LENGTH = 400
 
 
 def _signal(ev: _Evaluator, sig: SignalSpec, types: tuple[PartyType, ...]) -> Signal:

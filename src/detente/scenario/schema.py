@@ -24,6 +24,7 @@ MOVE_NUMBER_FIELDS = (
     "value",
     "upfront_cost",
     "reversal_cost",
+    "reversal_lag",
     "verifiability",
     "verifiability_with",
 )
@@ -65,6 +66,11 @@ class ForecastLink(_Strict):
 class Parameter(_Strict):
     value: float
     """The number; `--set NAME=VALUE` overrides it."""
+    min: float | None = None
+    """The lowest value the parameter can take (its domain): `--set`, sliders, type overrides
+    and distributions below it are refused."""
+    max: float | None = None
+    """The highest value the parameter can take (its domain)."""
     note: Text = ""
     source: Text = ""
     owner: Id | None = None
@@ -106,6 +112,9 @@ class MoveSpec(_Strict):
     """Whether the owner can undo it (snapback)."""
     reversal_cost: Num = 0.0
     """One-time cost of undoing it."""
+    reversal_lag: Num = 0
+    """Periods from the decision to undo it until it is undone (a whole number ≥ 0; 0: at
+    once). Rebuilding a dismantled missile force takes years; reimposing a sanction a quarter."""
     verifiability: Num = 1.0
     """Per-period probability that covert non-compliance is detected."""
     verifiability_with: dict[Id, Num] = Field(default_factory=dict)
@@ -157,7 +166,39 @@ class EventSpec(_Strict):
     label: Text
     likelihood: dict[Id, float]
     source: Text
+    cluster: Id | None = None
+    """Related events share a cluster and count as one observation (docs/model.md, "Beliefs")."""
     note: Text = ""
+
+
+class ClusterSpec(_Strict):
+    """The likelihoods of a cluster of related events, counted as one observation."""
+
+    id: Id
+    actor: Id
+    label: Text = ""
+    likelihood: dict[Id, float]
+    note: Text = ""
+    sources: list[Text] = Field(default_factory=list)
+
+
+class BargainingSpec(_Strict):
+    """Which deal is struck (docs/model.md, "Which deal" and "Offers")."""
+
+    protocol: Literal["nash", "offers"] = "nash"
+    """"nash": the asymmetric Nash product; "offers": take-it-or-leave-it offers by a proposer
+    that does not know the responder's type and learns from refusals."""
+    proposer: Id | None = None
+    """offers: the party that proposes (required under "offers")."""
+    rounds: int | None = None
+    """offers: meetings before the talks end without a deal (default 3)."""
+    round_length: int | None = None
+    """offers: periods between meetings (default 1)."""
+    candidates: Literal["solver", "all", "proposals"] | None = None
+    """offers: the offers considered (default "solver": the frontiers of schedules
+    self-enforcing for each set of the responder's types)."""
+    note: Text = ""
+    sources: list[Text] = Field(default_factory=list)
 
 
 class SignalSpec(_Strict):
@@ -244,7 +285,9 @@ class ScenarioSpec(_Strict):
     proposals: list[ProposalSpec] = Field(default_factory=list)
     types: list[TypeSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
+    clusters: list[ClusterSpec] = Field(default_factory=list)
     signals: list[SignalSpec] = Field(default_factory=list)
     uncertainty: UncertaintySpec | None = None
     solver: SolverSpec = Field(default_factory=SolverSpec)
+    bargaining: BargainingSpec | None = None
     format: Literal[1] = 1

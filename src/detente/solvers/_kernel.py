@@ -49,8 +49,9 @@ def _lowest_bit_index(mask):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, n_total):  # type: ignore[no-untyped-def]
-    """D_p(s, S) of section 4, or −inf when p has no deviation."""
+def _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, n_total):  # type: ignore[no-untyped-def]
+    """D_p(s, S) of docs/model.md, "Deviations" (with reversal lags), or −inf when p has no
+    deviation: the same sums, in the same order, as ``model.deviation.overt_deviation``."""
     skipped = stage & own[p]
     orev = s & own_rev[p]
     rev = s & own_pays[p]
@@ -63,20 +64,27 @@ def _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, delta
             best_val = NEG_INF
             for i in range(n_total):
                 if (orev >> i) & 1:
-                    v = -rc[i] - flow[i, p] / (1.0 - d)
+                    v = -flow[i, p] * tail[p, i] - rc[i]
                     if v > best_val:
                         best_val = v
                         best = i
             rev = np.int64(1) << best
-    x = (s | (stage & ~own[p])) & ~rev
-    y = x & ~snap_others[p]
+    x = s | (stage & ~own[p])
+    snapped = x & snap_others[p]
+    perp = 1.0 / (1.0 - d)
+    total = 0.0
     rtot = 0.0
     for i in range(n_total):
-        if (rev >> i) & 1:
-            rtot += rc[i]
-    ux = _sum_flow(x, p, flow, n_total)
-    uy = _sum_flow(y, p, flow, n_total)
-    return ux - rtot + d * (uy - penalty[p]) / (1.0 - d)
+        if (x >> i) & 1:
+            if (rev >> i) & 1:
+                w = lasting[p, i]
+                rtot += rc[i]
+            elif (snapped >> i) & 1:
+                w = lasting_next[p, i]
+            else:
+                w = perp
+            total += flow[i, p] * w
+    return total - rtot - d * penalty[p] / (1.0 - d)
 
 
 @njit(cache=True)
@@ -91,9 +99,11 @@ def _verif(m, s, verif, verif_with, n_total):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, enough):  # type: ignore[no-untyped-def]
+def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, lasting, lasting_next, tail, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, enough):  # type: ignore[no-untyped-def]
     """The best deviation of party (or agent) ``a`` from the final agreement s, overt or
-    covert (section 5), or −inf when it has none. ``rc_a`` holds the reversal costs it pays.
+    covert (docs/model.md, "The final agreement"), or −inf when it has none. ``rc_a`` holds
+    the reversal costs it pays. Covert cheating is on its reversible, imperfectly verifiable
+    moves only.
 
     Every term of a covert cheat's value is a sum (or, for the chance of going unnoticed, a
     product) over the cheated moves, so the 2^h subsets are tabulated each from the subset
@@ -105,25 +115,33 @@ def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, pe
     """
     d = delta[a]
     u = _sum_flow(s, a, flow, n_total)
-    best = _deviation(s, np.int64(0), a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, penalty, n_total)
+    best = _deviation(s, np.int64(0), a, own, own_rev, own_pays, snap_others, flow, rc_a, lasting, lasting_next, tail, delta, penalty, n_total)
     if best > enough:
         return best
     nh = 0
     for i in range(n_total):
-        if (s >> i) & 1 and (own[a] >> i) & 1:
+        if (s >> i) & 1 and (own_rev[a] >> i) & 1:
             if _verif(i, s, verif, verif_with, n_total) < 1.0:
                 hidden[nh] = i
                 nh += 1
     if nh == 0:
         return best
-    # with nothing cheated: what the deviator keeps after the snapback, and the reversals it pays
+    # with nothing cheated, once caught: each move's flow over the periods it lasts (own
+    # paying reversals and the others' snapback last their lag, the rest forever), and the
+    # reversal costs paid
     pays = s & own_pays[a]
-    y0 = s & ~pays & ~snap_others[a]
-    keep0 = _sum_flow(y0, a, flow, n_total)
+    gone = pays | (s & snap_others[a])
+    perp = 1.0 / (1.0 - d)
+    keep0 = 0.0
     rtot0 = 0.0
     for i in range(n_total):
-        if (pays >> i) & 1:
-            rtot0 += rc_a[i]
+        if (s >> i) & 1:
+            if (gone >> i) & 1:
+                keep0 += flow[i, a] * lasting[a, i]
+            else:
+                keep0 += flow[i, a] * perp
+            if (pays >> i) & 1:
+                rtot0 += rc_a[i]
     # per hidden move: unnoticed factor, flow saved, flow lost after the snapback, reversal saved
     unseen = work[0]
     saved = work[1]
@@ -133,7 +151,7 @@ def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, pe
         i = hidden[j]
         unseen[j] = 1.0 - _verif(i, s, verif, verif_with, n_total)
         saved[j] = -flow[i, a]
-        lost[j] = flow[i, a] if (y0 >> i) & 1 else 0.0
+        lost[j] = flow[i, a] * (lasting[a, i] if (gone >> i) & 1 else perp)
         spared[j] = rc_a[i] if (pays >> i) & 1 else 0.0
     if nh <= max_exhaustive:
         n_sets = np.int64(1) << nh
@@ -183,7 +201,7 @@ def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, delta, pe
 def _covert_value(u, d, miss, gain, keep, rtot, penalty_a):  # type: ignore[no-untyped-def]
     """X_C of section 5: cheat until caught (chance 1 − miss a period), then the punishment."""
     q = 1.0 - miss
-    pun = (keep - penalty_a) / (1.0 - d) - rtot
+    pun = keep - penalty_a / (1.0 - d) - rtot
     return (u + gain + d * q * pun) / (1.0 - d * (1.0 - q))
 
 
@@ -194,15 +212,15 @@ def work_space(n_total, max_exhaustive):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work):  # type: ignore[no-untyped-def]
-    """Section 5: overt and covert stability of the full state s."""
+def _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work):  # type: ignore[no-untyped-def]
+    """Overt and covert stability of the full state s (docs/model.md, "The final agreement")."""
     for p in range(P):  # the overt deviations first: they break most states, and cost little
         comply = _sum_flow(s, p, flow, n_total) / (1.0 - delta[p])
-        if _deviation(s, np.int64(0), p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, n_total) > comply + TOL:
+        if _deviation(s, np.int64(0), p, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, n_total) > comply + TOL:
             return False
     for p in range(P):
         comply = _sum_flow(s, p, flow, n_total) / (1.0 - delta[p])
-        if _final_best(s, p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, comply + TOL) > comply + TOL:
+        if _final_best(s, p, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, comply + TOL) > comply + TOL:
             return False
     return True
 
@@ -451,7 +469,7 @@ def _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, del
 
 
 @njit(cache=True, nogil=True)
-def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters, hidden, work):  # type: ignore[no-untyped-def]
+def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters, hidden, work):  # type: ignore[no-untyped-def]
     """The Pareto frontier of one state, into ``kept`` (indices into the c_* buffers).
 
     Returns the frontier size, −1 if the run buffers are too small, −2 if the candidate
@@ -471,7 +489,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
         for p in range(P):
             if u_tab[f, p] / (1.0 - delta[p]) < lower[f, 0, p]:
                 useful = False
-        if useful and ((not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work)):
+        if useful and ((not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work)):
             has_stop = True
             for p in range(P):
                 stop_val[p] = u_tab[f, p] / (1.0 - delta[p])
@@ -507,7 +525,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, i
                 for p in range(P):
                     run_a[nr, p] = u_tab[f2, p] - _one_time(stage, p, owner, upfront, unrec, n_total)
                     if enforce_ic:
-                        run_d[nr, p] = _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, delta, penalty, n_total)
+                        run_d[nr, p] = _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, n_total)
                     else:
                         run_d[nr, p] = NEG_INF
                 run_pos[nr] = state_start[f2]
@@ -658,7 +676,7 @@ def prepare(n_free, n_total, P, owner, flow, upfront, unrec, reversible, rev_pay
 
 
 @njit(cache=True, nogil=True)
-def layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj):  # type: ignore[no-untyped-def]
+def layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj):  # type: ignore[no-untyped-def]
     """Frontiers of some states of one layer (equal popcount: independent of each other).
 
     Reads the frontiers of the layers above; returns this chunk's entries, each state's
@@ -717,7 +735,7 @@ def layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, requires, 
         while True:
             saved0 = counters[0]
             saved1 = counters[1]
-            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters, hidden, work)
+            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters, hidden, work)
             if nk >= 0:
                 break
             counters[0] = saved0
@@ -775,7 +793,7 @@ def suffix_bounds(ent_val, ent_j, ent_suf1, ent_sufj, starts, counts, max_stages
 
 
 @njit(cache=True)
-def solve_serial(order, layer_starts, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower):  # type: ignore[no-untyped-def]
+def solve_serial(order, layer_starts, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower):  # type: ignore[no-untyped-def]
     """Every layer in one compiled call (no thread, no Python between layers): for small
     problems, where the per-call cost of ``layer_chunk`` would dominate. Same store layout as
     ``dp._Store``, same answer."""
@@ -793,7 +811,7 @@ def solve_serial(order, layer_starts, n_free, n_total, P, owner, flow, upfront, 
     total = np.zeros(2, dtype=np.int64)
     for li in range(layer_starts.shape[0] - 1):
         states = order[layer_starts[li]:layer_starts[li + 1]]
-        counts, o_val, o_j, o_stage, o_next, counters = layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj)
+        counts, o_val, o_j, o_stage, o_next, counters = layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj)
         total += counters
         m = o_j.shape[0]
         if size + m > cap:

@@ -44,10 +44,14 @@ def _one_time(stage, own_a, upfront_a, unrec_a, n_total):  # type: ignore[no-unt
 
 
 @njit(cache=True)
-def solve_agents(order, n_free, n_total, A, own, own_rev, own_pays, snap_others, flow, upfront, rc, unrec, penalty, delta, enforce, verif, verif_with, requires, initial, party_subsets, party_offsets, n_parties, max_stages, max_exhaustive):  # type: ignore[no-untyped-def]
+def solve_agents(order, n_free, n_total, A, own, own_rev, own_pays, snap_others, flow, upfront, rc, lasting, lasting_next, tail, unrec, penalty, delta, enforce, verif, verif_with, requires, initial, party_subsets, party_offsets, n_parties, max_stages, max_exhaustive):  # type: ignore[no-untyped-def]
     """Every state's Pareto frontier over the agents' values, states taken in ``order``
     (largest sets first). Returns the entries (values, stages, stage mask, next entry),
-    each state's (start, count), and (transitions, candidates)."""
+    each state's (start, count), and (transitions, candidates).
+
+    Per agent a: its world's flows (column a of ``flow``), reversal costs, lag weights
+    (row a of ``lasting``, ``lasting_next``, ``tail``) and verifiability (``verif[a]``,
+    ``verif_with[a]``): agents may live in worlds that differ in any number."""
     n_states = np.int64(1) << n_free
     start = np.zeros(n_states, dtype=np.int64)
     count = np.zeros(n_states, dtype=np.int64)
@@ -86,7 +90,7 @@ def solve_agents(order, n_free, n_total, A, own, own_rev, own_pays, snap_others,
             ok = True
             for a in range(A):
                 comply = _sum_flow(s, a, flow, n_total) / (1.0 - delta[a])
-                dev = _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc[a], delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, np.inf)
+                dev = _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc[a], lasting, lasting_next, tail, delta, penalty, verif[a], verif_with[a], n_total, max_exhaustive, hidden, work, np.inf)
                 if enforce[a]:
                     if dev > comply + TOL:
                         ok = False
@@ -128,7 +132,7 @@ def solve_agents(order, n_free, n_total, A, own, own_rev, own_pays, snap_others,
                     counters[0] += 1
                     for a in range(A):
                         run_a[a] = _sum_flow(s2, a, flow, n_total) - _one_time(stage, own[a], upfront[a], unrec[a], n_total)
-                        run_d[a] = _deviation(s, stage, a, own, own_rev, own_pays, snap_others, flow, rc[a], delta, penalty, n_total)
+                        run_d[a] = _deviation(s, stage, a, own, own_rev, own_pays, snap_others, flow, rc[a], lasting, lasting_next, tail, delta, penalty, n_total)
                     for e in range(start[f2], start[f2] + count[f2]):
                         if e_j[e] + 1 > max_stages:
                             continue

@@ -74,6 +74,11 @@ def solve_robust(base: Game, agents: list[Agent], tau: float, max_transitions: i
     flow = np.empty((n, A))
     upfront = np.empty((A, n))
     rc = np.empty((A, n))
+    lasting = np.empty((A, n))
+    lasting_next = np.empty((A, n))
+    tail = np.empty((A, n))
+    verif = np.empty((A, n))
+    verif_with = np.empty((A, n, n))
     unrec = np.empty(A)
     penalty = np.empty(A)
     delta = np.empty(A)
@@ -93,6 +98,11 @@ def solve_robust(base: Game, agents: list[Agent], tau: float, max_transitions: i
         flow[:, a] = g.flow[:, p]
         upfront[a] = g.upfront
         rc[a] = g.reversal_cost
+        lasting[a] = g.lasting[p]
+        lasting_next[a] = g.lasting_next[p]
+        tail[a] = g.tail[p]
+        verif[a] = g.verifiability
+        verif_with[a] = g.verifiability_with
         unrec[a] = g.unreciprocated[p]
         penalty[a] = g.penalty[p]
         delta[a] = g.delta[p]
@@ -111,12 +121,15 @@ def solve_robust(base: Game, agents: list[Agent], tau: float, max_transitions: i
         flow,
         upfront,
         rc,
+        lasting,
+        lasting_next,
+        tail,
         unrec,
         penalty,
         delta,
         np.array(enforce, dtype=np.bool_),
-        base.verifiability,
-        base.verifiability_with,
+        verif,
+        verif_with,
         np.array(base.requires, dtype=np.int64),
         np.int64(base.initial),
         subsets,
