@@ -134,3 +134,15 @@ def test_solver_choice(scenario) -> None:  # type: ignore[no-untyped-def]
     assert [g.ids(s) for s in result.best.stages] == [["a1"], ["b2"], ["b1"]]
     assert result.best.values == pytest.approx([35.4, 3.8])
     assert result.disagreement.values == pytest.approx([0.0, 0.0])
+
+
+def test_covert_path_pretending_an_act_due_at_the_stage(scenario) -> None:  # type: ignore[no-untyped-def]
+    """b2 (irreversible, verifiability 0.3) is due at stage 1: b may pretend to perform it,
+    saving its upfront cost 1 and its cost 1 a period until caught. X(2) is the stationary
+    value −5.909; X(1) = 0 − 1 + 1 + 0.8·(0.3·(−15) + 0.7·(−5.909)) + 1 (upfront saved) = −5.909,
+    against V_b(1) = −1: slack 4.909."""
+    report = audit_schedule(scenario, [["a1", "b1", "b2"]])
+    (check,) = [c for c in report.covert_path if c.party == "b"]
+    assert check.stage == 1 and check.cheat == ["b2"]
+    assert check.deviate == pytest.approx(-5.909090909, abs=1e-6)
+    assert check.slack == pytest.approx(4.909090909, abs=1e-6)

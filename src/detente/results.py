@@ -64,6 +64,36 @@ class CovertPathCheck(BaseModel):
     holds: bool
 
 
+class PlayStepInfo(BaseModel):
+    """One stage of the play of a schedule (docs/model.md, "The play of a schedule")."""
+
+    stage: int  # K + 1: keeping the final agreement
+    comply: dict[str, float]  # going on with the schedule, as it will then be played
+    deviate: dict[str, float | None]  # the best deviation's value; null where a party has none
+    quitters: list[str]
+    values: dict[str, float]  # what each party gets from this stage on
+    deviations: dict[str, DeviationInfo] = Field(default_factory=dict)  # the quitters' deviations
+
+
+class PlayInfo(BaseModel):
+    """What happens when anyone may quit where quitting pays: who quits first, when, and what
+    everyone gets, in one world."""
+
+    ends_at: int | None  # the first stage at which someone quits (K + 1: the final agreement); null: kept to the end
+    quitters: list[str]
+    values: dict[str, float]
+    steps: list[PlayStepInfo]
+    sentence: str
+
+
+class ProfilePlay(BaseModel):
+    """The play of a schedule in the world of one profile of types (one type per party)."""
+
+    types: dict[str, str]  # party -> type (parties without types are absent)
+    probability: float
+    play: PlayInfo
+
+
 class Failure(BaseModel):
     kind: Literal["invalid", "stage", "final-overt", "final-covert", "path-covert", "no-gain"]
     sentence: str
@@ -90,6 +120,7 @@ class AuditResult(BaseModel):
     disagreement: dict[str, float]
     failures: list[Failure]
     reason: str
+    play: PlayInfo  # who quits, when, and what everyone gets (under the scenario's numbers)
     screening: ScreeningResult | None = None  # with `audit --types`: what each type does
 
 
@@ -233,6 +264,7 @@ class ScreeningResult(BaseModel):
     types: list[TypeBehaviour]
     expected_values: dict[str, float]
     expected_disagreement: dict[str, float]
+    profiles: list[ProfilePlay] = Field(default_factory=list)  # the play in each profile of types' world
 
 
 class RobustStats(BaseModel):

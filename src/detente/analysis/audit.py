@@ -1,17 +1,25 @@
-"""The audit of one schedule (MODEL.md section 8): every stage, the final agreement, the path.
+"""The audit of one schedule (docs/model.md, "The audit"): every stage, the final agreement,
+the covert path and the play.
 
 Pure maths over a compiled :class:`Game`, wrapped into an :class:`AuditResult` with words.
+Its cost grows at most quadratically with the number of stages, which is capped at
+``MAX_AUDIT_STAGES``.
 """
 
 from __future__ import annotations
 
 from itertools import combinations
+from math import comb
+
+import numpy as np
+from numpy.typing import NDArray
 
 from detente.analysis import explain
 from detente.errors import ScheduleError
 from detente.model.bargaining import disagreement
 from detente.model.deviation import Deviation, overt_deviation
 from detente.model.game import TOLERANCE, FloatArray, Game, bits, compile_game
+from detente.model.play import Play, play
 from detente.model.payoffs import (
     flow_utility,
     missing_requirements,
@@ -24,6 +32,7 @@ from detente.model.stability import (
     covert_final,
     covert_value,
     detection_probability,
+    hideable,
     overt_final,
     punishment,
     verifiability_in,
@@ -35,11 +44,15 @@ from detente.results import (
     Failure,
     FinalCheck,
     FinalSummary,
+    PlayInfo,
+    PlayStepInfo,
     StageCheck,
 )
 from detente.scenario.model import Scenario
 
-MAX_PATH_CHEAT_SIZE = 6  # section 8: every set of up to 6 unverifiable moves
+MAX_PATH_CHEAT_SIZE = 6  # every set of up to 6 moves that can be hidden at a stage ...
+MAX_PATH_CHEAT_SETS = 4096  # ... unless there are more such sets: then each move alone, and all
+MAX_AUDIT_STAGES = 256  # a schedule of more stages is refused (a proposal uses each move once)
 
 
 def parse_stages(text: str) -> list[list[str]]:
@@ -55,6 +68,10 @@ def parse_stages(text: str) -> list[list[str]]:
 
 def schedule_masks(g: Game, stages: list[list[str]], where: str = "--stages") -> list[int]:
     """Stage masks of a schedule of move ids, checked: known, free, used once."""
+    if len(stages) > MAX_AUDIT_STAGES:
+        raise ScheduleError(
+            f"{where}: {len(stages)} stages; the audit takes at most {MAX_AUDIT_STAGES} stages"
+        )
     index = {mid: i for i, mid in enumerate(g.move_ids)}
     seen: set[str] = set()
     masks = []
@@ -145,6 +162,7 @@ def audit_schedule(
 
     final = _final_checks(g, states[-1], words, failures)
     path = _covert_path(g, masks, states, values, words, failures)
+    played = play_info(g, play(g, masks), words)
 
     dis = disagreement(g)
     v1 = values[0]
@@ -199,6 +217,38 @@ def audit_schedule(
         disagreement={pid[p]: float(dis.values[p]) for p in range(g.n_parties)},
         failures=failures,
         reason=reason,
+        play=played,
+    )
+
+
+def play_info(g: Game, pl: Play, words: explain.Words) -> PlayInfo:
+    """The play in the result's terms, with a sentence."""
+    pid = g.party_ids
+
+    def by_party(values: FloatArray) -> dict[str, float]:
+        return {pid[p]: float(values[p]) for p in range(g.n_parties)}
+
+    steps = [
+        PlayStepInfo(
+            stage=st.stage,
+            comply=by_party(st.comply),
+            deviate={pid[p]: (None if st.deviations[p] is None else float(st.deviate[p])) for p in range(g.n_parties)},
+            quitters=[pid[p] for p in st.quitters],
+            values=by_party(st.values),
+            deviations={
+                pid[p]: info
+                for p in st.quitters
+                if (info := deviation_info(g, st.deviations[p])) is not None
+            },
+        )
+        for st in pl.steps
+    ]
+    return PlayInfo(
+        ends_at=pl.ends_at,
+        quitters=[pid[p] for p in pl.quitters],
+        values=by_party(pl.values),
+        steps=steps,
+        sentence=explain.play_sentence(words, steps, pl.ends_at, len(pl.steps) - 1),
     )
 
 
@@ -277,44 +327,74 @@ def _covert_path(
     words: explain.Words,
     failures: list[Failure],
 ) -> _Path:
-    """Section 8: cheating on C from stage k on, the schedule going on while undetected.
+    """Cheating on C from stage k on, the rest of the schedule going on while undetected.
 
-    X(K+1) is the stationary X_C of section 5; for j = K..k,
-    X(j) = u_p(s_j) − o_p(S_j) + gain_C + δ_p [q_C(s_j)·Pun(s_j) + (1 − q_C(s_j))·X(j+1)].
-    Reported per stage and party: the cheat with the least slack.
+    C is a set of what p can hide at stage k: its reversible, imperfectly verifiable moves in
+    effect after the stage (it secretly stops them), and its imperfectly verifiable moves due at
+    the stage (it pretends to perform them, saving their upfront cost) — every set of up to 6
+    such moves, or each alone and all of them when there are too many sets. For a fixed C,
+
+        X_C(K+1) = the stationary covert value of the final agreement
+        X_C(j)   = u_p(s_j) − o_p(S_j) + gain_C + δ_p [q_C(s_j)·Pun_C(s_j) + (1 − q_C(s_j))·X_C(j+1)]
+
+    and cheating from k is worth X_C(k) plus the upfront costs of C's moves due at k. Once
+    caught, every move's weight (its lag if its owner would undo it, forever otherwise) does
+    not depend on the state, so Pun_C(s_j) = Pun_∅(s_j) − Σ_{m∈C} loss_m with loss_m what p
+    keeps of m once caught: each step is O(|C|), and the check is quadratic in the stages at
+    most. Reported per stage and party: the cheat with the least slack.
     """
-    vals = values
     k_count = len(masks)
+    n = g.n_moves
+    members = [np.array(bits(s), dtype=np.int64) for s in states]
+    verif = _verifiability_by_state(g, members)  # [j, m]: v_m(s_j)
+    pays = np.array([g.reversal_pays(m) for m in range(n)], dtype=bool)
     checks: list[CovertPathCheck] = []
     for p in range(g.n_parties):
         d = float(g.delta[p])
+        perp = 1.0 / (1.0 - d)
+        own = g.owner == p
+        weight = np.where(pays, g.lasting[p], perp)
+        loss = g.flow[:, p] * weight - np.where(pays & own, g.reversal_cost, 0.0)
+        pun0 = np.array([loss[idx].sum() for idx in members]) - float(g.penalty[p]) * perp
+        a = np.zeros(k_count + 1)  # a[j] = u_p(s_j) − o_p(S_j)
+        for j in range(1, k_count + 1):
+            a[j] = flow_utility(g, states[j], p) - one_time_cost(g, masks[j - 1], p)
+        u_end = flow_utility(g, states[-1], p)
         for k in range(1, k_count + 1):
-            s_k = states[k]
-            hidden = [m for m in bits(s_k & g.owned(p)) if verifiability_in(g, m, s_k) < 1.0]
+            stage_own = masks[k - 1] & g.owned(p)
+            hidden = [
+                int(m)
+                for m in members[k]
+                if own[m] and verif[k, m] < 1.0 and (g.reversible[m] or (stage_own >> int(m)) & 1)
+            ]
+            comply = float(values[k - 1, p])
+            worst_x: float | None = None
+            worst_combo: tuple[int, ...] = ()
+            for combo in _path_cheats(hidden):
+                idx = np.array(combo, dtype=np.int64)
+                gain = float(-g.flow[idx, p].sum())
+                lost = float(loss[idx].sum())
+                q = 1.0 - np.prod(1.0 - verif[k:, idx], axis=1)  # q_C(s_j), j = k..K
+                x_end = (u_end + gain + d * q[-1] * (pun0[-1] - lost)) / (1.0 - d * (1.0 - q[-1]))
+                # X_C(k) = Σ_j c_j Π_{i<j} r_i + Π_i r_i·X_C(K+1), with c_j and r_j of the recursion
+                c = a[k:] + gain + d * q * (pun0[k:] - lost)
+                r = d * (1.0 - q)
+                reach = np.concatenate(([1.0], np.cumprod(r)))
+                x = float((c * reach[:-1]).sum() + reach[-1] * x_end)
+                x += float(g.upfront[[m for m in combo if (stage_own >> m) & 1]].sum())
+                if worst_x is None or comply - x < comply - worst_x:
+                    worst_x, worst_combo = x, combo
             worst: CovertPathCheck | None = None
-            for size in range(1, min(MAX_PATH_CHEAT_SIZE, len(hidden)) + 1):
-                for combo in combinations(hidden, size):
-                    cheat = sum(1 << m for m in combo)
-                    gain = cheat_gain(g, cheat, p)
-                    x = covert_value(g, states[-1], cheat, p)
-                    for j in range(k_count, k - 1, -1):
-                        s_j = states[j]
-                        q = detection_probability(g, s_j, cheat)
-                        pun = punishment(g, s_j, cheat, p)
-                        a = flow_utility(g, s_j, p) - one_time_cost(g, masks[j - 1], p)
-                        x = a + gain + d * (q * pun + (1.0 - q) * x)
-                    comply = float(vals[k - 1, p])
-                    check = CovertPathCheck(
-                        stage=k,
-                        party=g.party_ids[p],
-                        cheat=g.ids(cheat),
-                        comply=comply,
-                        deviate=float(x),
-                        slack=comply - float(x),
-                        holds=comply - float(x) >= -TOLERANCE,
-                    )
-                    if worst is None or check.slack < worst.slack:
-                        worst = check
+            if worst_x is not None:
+                worst = CovertPathCheck(
+                    stage=k,
+                    party=g.party_ids[p],
+                    cheat=g.ids(sum(1 << m for m in worst_combo)),
+                    comply=comply,
+                    deviate=worst_x,
+                    slack=comply - worst_x,
+                    holds=comply - worst_x >= -TOLERANCE,
+                )
             if worst is not None:
                 checks.append(worst)
                 if not worst.holds:
@@ -330,6 +410,31 @@ def _covert_path(
                         )
                     )
     return _Path(checks)
+
+
+def _verifiability_by_state(g: Game, members: list[NDArray[np.int64]]) -> FloatArray:
+    """v_m(s_j) for every state of the schedule: the move's verifiability, raised by every move
+    in effect that helps verify it."""
+    with_ = g.verifiability_with
+    out = np.empty((len(members), g.n_moves))
+    for j, idx in enumerate(members):
+        v = g.verifiability.copy()
+        if len(idx):
+            v = np.maximum(v, with_[:, idx].max(axis=1))
+        out[j] = v
+    return out
+
+
+def _path_cheats(hidden: list[int]) -> list[tuple[int, ...]]:
+    """Every set of up to MAX_PATH_CHEAT_SIZE moves of ``hidden``, or, when that makes more
+    than MAX_PATH_CHEAT_SETS sets, each move alone and all of them."""
+    count = sum(comb(len(hidden), r) for r in range(1, min(MAX_PATH_CHEAT_SIZE, len(hidden)) + 1))
+    if count > MAX_PATH_CHEAT_SETS:
+        return [(m,) for m in hidden] + [tuple(hidden)]
+    out = []
+    for size in range(1, min(MAX_PATH_CHEAT_SIZE, len(hidden)) + 1):
+        out.extend(combinations(hidden, size))
+    return out
 
 
 def audit_proposal(scenario: Scenario, proposal_id: str, game: Game | None = None) -> AuditResult:

@@ -7,7 +7,7 @@ on one screen; the full lists are in the JSON output (``deviation.skip``, ``reve
 
 from __future__ import annotations
 
-from detente.results import DeviationInfo
+from detente.results import DeviationInfo, PlayStepInfo
 from detente.scenario.model import Scenario
 
 LIST_LIMIT = 2
@@ -97,3 +97,24 @@ def no_gain_failure(w: Words, party: str, value: float, d: float) -> str:
 
 def no_gain_for_anyone(value_text: str) -> str:
     return f"No party gains anything over no deal ({value_text})."
+
+
+def play_sentence(w: Words, steps: list[PlayStepInfo], ends_at: int | None, k_count: int) -> str:
+    """The play of a schedule in words: nobody quits, or who quits first, how, and what all get."""
+    first = steps[0]
+    if ends_at is None:
+        values = ", ".join(f"{w.party(p)} {v:.2f}" for p, v in first.values.items())
+        return f"Nobody quits: every party keeps to the schedule to the end ({values})."
+    st = steps[ends_at - 1]
+    parts = []
+    for q in st.quitters:
+        dev = st.deviations.get(q)
+        how = w.deviation(dev) if dev is not None else "deviating"
+        parts.append(
+            f"{w.party(q)} ({how}: {st.deviate[q]:.2f} against {st.comply[q]:.2f} for going on)"
+        )
+    who = " and ".join(parts)
+    when = "after the last stage, breaking the final agreement" if ends_at == k_count + 1 else f"at stage {ends_at}"
+    values = ", ".join(f"{w.party(p)} {v:.2f}" for p, v in first.values.items())
+    verb = "quit" if len(st.quitters) > 1 else "quits"
+    return f"{who[0].upper()}{who[1:]} {verb} {when}; in the end: {values}."

@@ -11,15 +11,18 @@ from typing import Literal
 import numpy as np
 
 from detente.analysis import explain
-from detente.analysis.audit import deviation_info, schedule_masks
+from detente.analysis.audit import deviation_info, play_info, schedule_masks
 from detente.beliefs.bayes import beliefs as belief_trajectories
 from detente.errors import ScenarioError, SolverLimitError
 from detente.model.agents import Agent, Beliefs, agents, prior_beliefs
 from detente.model.bargaining import disagreement
 from detente.model.game import Game, compile_game
+from detente.model.play import play
 from detente.model.quitting import first_quit, may_quit
+from detente.model.worlds import profile_worlds
 from detente.results import (
     BeliefDeal,
+    ProfilePlay,
     RobustSolveResult,
     RobustStats,
     ScreeningResult,
@@ -158,7 +161,20 @@ def screen(
     base = compile_game(scenario)
     masks = schedule_masks(base, stages, f"{scenario.origin}: {where}")
     b, agent_list = _agents(scenario, at)
-    return _screening(scenario, base, agent_list, [False] * len(agent_list), masks, at, b, None)
+    result = _screening(scenario, base, agent_list, [False] * len(agent_list), masks, at, b, None)
+    result.profiles = profile_plays(scenario, masks, b)
+    return result
+
+
+def profile_plays(scenario: Scenario, masks: list[int], b: Beliefs) -> list[ProfilePlay]:
+    """The play of a schedule in the world of every profile of types (docs/model.md, "The play
+    of a schedule"): who quits, when, and what everyone gets if those are the types."""
+    words = explain.Words(scenario)
+    interdependent = scenario.bargaining.protocol == "offers"
+    return [
+        ProfilePlay(types=w.types, probability=w.probability, play=play_info(w.game, play(w.game, masks), words))
+        for w in profile_worlds(scenario, b, interdependent)
+    ]
 
 
 def solve_against_types(scenario: Scenario, tau: float, at: BeliefsAt = "prior") -> RobustSolveResult:
