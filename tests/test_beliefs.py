@@ -111,3 +111,50 @@ def test_beliefs_cli_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(out.stdout)
     assert data["parties"][0]["party"] == "a"
     assert data["parties"][0]["final"]["resolute"] == pytest.approx(0.175 / 0.325)
+
+
+def _clustered(e: Event, cluster: str) -> Event:
+    return Event(e.id, e.date, e.actor, e.label, e.likelihood, e.source, cluster=cluster)
+
+
+def test_a_cluster_counts_once_with_its_most_informative_event() -> None:
+    """Two related events (ratios 2 and 4) count as the ratio-4 one alone: prior 0.5 → 0.8."""
+    first = _clustered(Event("a1", datetime.date(2019, 1, 1), "a", "x", {"r": 0.4, "p": 0.2}, "s"), "c")
+    second = _clustered(Event("a2", datetime.date(2019, 1, 2), "a", "y", {"r": 0.8, "p": 0.2}, "s"), "c")
+    third = _clustered(Event("a3", datetime.date(2019, 1, 3), "a", "z", {"r": 0.6, "p": 0.3}, "s"), "c")
+    steps = trajectory({"r": 0.5, "p": 0.5}, [first, second, third])
+    assert steps[0].posterior["r"] == pytest.approx(2 / 3)
+    assert steps[1].posterior["r"] == pytest.approx(0.8)  # replaced by the stronger member, not multiplied
+    assert steps[1].log_likelihood_ratio == pytest.approx(math.log(2.0))  # the update it added
+    assert steps[2].posterior["r"] == pytest.approx(0.8) and not steps[2].counted and steps[2].moved == 0.0
+    independent = trajectory({"r": 0.5, "p": 0.5}, [first, Event("b", datetime.date(2019, 1, 2), "a", "y", {"r": 0.8, "p": 0.2}, "s")])
+    assert independent[-1].posterior["r"] == pytest.approx(8 / 9)
+
+
+def test_a_declared_cluster_uses_its_own_likelihoods_once() -> None:
+    text = WORKED + TYPES.replace(b'source = "test"\n', b'source = "test"\ncluster = "summits"\n', 2) + b"""
+[[clusters]]
+id = "summits"
+actor = "a"
+likelihood = { resolute = 0.6, pushover = 0.4 }
+"""
+    scenario = detente.scenario.load_bytes(text, "clustered.toml")
+    (party,) = detente.beliefs(scenario).parties
+    by = {s.event: s for s in party.steps}
+    assert by["walkout"].cluster == "summits" and by["praise"].cluster == "summits"
+    # "earlier" (0.3 vs 0.6) and the cluster's 0.6 vs 0.4: odds 0.4/0.6 · 0.5 · 1.5 = 0.5
+    assert party.final["resolute"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "reason"),
+    [
+        (b'[[clusters]]\nid = "lonely"\nactor = "a"\nlikelihood = { resolute = 0.5, pushover = 0.5 }\n', "clusters[lonely]", "no event names this cluster"),
+        (b'[[clusters]]\nid = "c"\nactor = "b"\nlikelihood = { x = 0.5 }\n', "clusters[c].actor", "not a party with [[types]]"),
+    ],
+)
+def test_bad_clusters_are_one_line_errors(extra: bytes, key: str, reason: str) -> None:
+    text = WORKED + TYPES.replace(b'source = "test"\n', b'source = "test"\ncluster = "c"\n', 1) + extra
+    with pytest.raises(ScenarioError) as exc:
+        detente.scenario.load_bytes(text, "bad.toml")
+    assert exc.value.key == key and reason in exc.value.reason

@@ -207,7 +207,9 @@ class BeliefStep(BaseModel):
     label: str
     source: str
     likelihood: dict[str, float]
-    log_likelihood_ratio: float | None  # log P(e|first type) − log P(e|second); None if decisive
+    cluster: str | None = None  # the cluster of related events it belongs to, if any
+    counted: bool = True  # false: a weaker member of a cluster already counted (it adds nothing)
+    log_likelihood_ratio: float | None  # the update's log ratio, first type over second; None if decisive
     posterior: dict[str, float]
     moved: float  # total-variation distance between beliefs before and after
 
