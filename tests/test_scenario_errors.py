@@ -572,3 +572,90 @@ def test_size_limit_holds_for_a_pipe(tmp_path: Path) -> None:
             fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
             os.close(fd)
         writer.join(timeout=5)
+
+
+# --- version 2 of the format: reversal lags, parameter domains, [bargaining] ---
+
+A1 = 'reversal_cost = 0.5'
+
+
+@pytest.mark.parametrize(
+    ("lag", "word"),
+    [("-1", "whole number"), ("1.5", "whole number"), ('"-2"', "whole number"), ("100000", "at most")],
+)
+def test_bad_reversal_lags(lag: str, word: str) -> None:
+    fails(edit(A1, f"{A1}\nreversal_lag = {lag}"), "moves[a1].reversal_lag", word)
+
+
+def test_a_lag_on_an_irreversible_move() -> None:
+    fails(after('value = { a = 4 }', "reversal_lag = 2"), "moves[b1].reversal_lag", "not reversible")
+
+
+def test_a_lag_may_be_an_expression() -> None:
+    text = edit(A1, f"{A1}\nreversal_lag = \"2 * years\"") + "\n[parameters]\nyears = { value = 2 }\n"
+    sc = load_bytes(text.encode(), FILE)
+    assert sc.move("a1").reversal_lag == 4
+
+
+DOMAIN = '[scenario]\nid = "worked-example"\ntitle = "MODEL.md section 12"\n[parameters]\nshare = { value = 0.5, min = 0, max = 1 }\n'
+BODY = W.replace('[scenario]\nid = "worked-example"\ntitle = "MODEL.md section 12"\n', "").replace(
+    "cost = 2\n", 'cost = "2 * share"\n', 1
+)
+
+
+def test_parameter_domains() -> None:
+    sc = load_bytes((DOMAIN + BODY).encode(), FILE)
+    assert sc.domains["share"] == (0.0, 1.0)
+    fails(DOMAIN.replace("value = 0.5", "value = 1.5") + BODY, "parameters.share.value", "outside the parameter's domain")
+    fails(DOMAIN.replace("min = 0", "min = 2") + BODY, "parameters.share", "above max")
+    for bad in (1.5, -1.0):
+        with pytest.raises(ScenarioError) as info:
+            load_bytes((DOMAIN + BODY).encode(), FILE, {"share": bad})
+        check(info.value, "--set share", "outside the parameter's domain [0, 1]")
+
+
+def test_a_distribution_outside_the_domain() -> None:
+    extra = '\n[uncertainty]\nshare = { dist = "uniform", low = 0.2, high = 1.2 }\n'
+    fails(DOMAIN + BODY + extra, "uncertainty.share", "outside the parameter's domain")
+    extra = '\n[uncertainty]\nshare = { dist = "lognormal", median = 0.5, sigma = 0.2 }\n'
+    fails(DOMAIN + BODY + extra, "uncertainty.share", "outside the parameter's domain")
+
+
+def test_a_type_override_outside_the_domain() -> None:
+    types = (
+        '\n[[types]]\nparty = "b"\nid = "x"\nprior = 0.5\nparameters = { share = 2.0 }\n'
+        '[[types]]\nparty = "b"\nid = "y"\nprior = 0.5\n'
+    )
+    fails(DOMAIN + BODY + types, "types[b.x].parameters.share", "outside the parameter's domain")
+
+
+OFFERS = '\n[bargaining]\nprotocol = "offers"\nproposer = "a"\n'
+
+
+@pytest.mark.parametrize(
+    ("bargaining", "key", "word"),
+    [
+        ('protocol = "offers"', "bargaining.proposer", "required"),
+        ('protocol = "offers"\nproposer = "c"', "bargaining.proposer", "unknown party 'c'"),
+        ('protocol = "offers"\nproposer = "a"\nrounds = 0', "bargaining.rounds", "must lie in [1,"),
+        ('protocol = "offers"\nproposer = "a"\nround_length = 0', "bargaining.round_length", "must lie in [1,"),
+        ('protocol = "nash"\nrounds = 2', "bargaining.rounds", 'protocol "nash" does not take it'),
+        ('protocol = "nash"\nproposer = "a"', "bargaining.proposer", 'protocol "nash" does not take it'),
+        ('protocol = "offers"\nproposer = "a"\nrounds = 1.5', "bargaining.rounds", "integer"),
+        ('protocol = "haggle"', "bargaining.protocol", "'nash' or 'offers'"),
+        ('protocol = "offers"\nproposer = "a"\nwho = 1', "bargaining.who", "unknown key"),
+    ],
+)
+def test_bad_bargaining(bargaining: str, key: str, word: str) -> None:
+    fails(W + "\n[bargaining]\n" + bargaining + "\n", key, word)
+
+
+def test_offers_needs_two_parties() -> None:
+    third = '\n[[parties]]\nid = "c"\nname = "C"\ndiscount = 0.9\n'
+    fails(W + third + OFFERS, "bargaining.protocol", "exactly two parties")
+
+
+def test_offers_is_accepted() -> None:
+    sc = load_bytes((W + OFFERS).encode(), FILE)
+    assert sc.bargaining.protocol == "offers" and sc.bargaining.proposer == "a"
+    assert (sc.bargaining.rounds, sc.bargaining.round_length, sc.bargaining.candidates) == (3, 1, "solver")
