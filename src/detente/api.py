@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
+from detente.analysis.offers import offers as _offers
 from detente.analysis.signals import signals as _signals
 from detente.analysis.solve import analyse as _analyse
 from detente.analysis.solve import solve as _solve
@@ -25,6 +26,7 @@ from detente.results import (
     Analysis,
     AuditResult,
     BeliefsResult,
+    OffersResult,
     RobustSolveResult,
     SensitivityResult,
     SignalsResult,
@@ -246,6 +248,24 @@ def sensitivity(
     return _sensitivity(
         sc, parse_metrics(sc, metrics), samples, method, seed, histories, Execution(workers, dask), progress
     )
+
+
+def offers(
+    scenario: Scenario | str | Path,
+    proposer: str | None = None,
+    beliefs_at: BeliefsAt = "posterior",
+    rounds: int | None = None,
+    candidates: str | None = None,
+) -> OffersResult:
+    """The offers protocol (docs/model.md, "Offers"): the proposer's take-it-or-leave-it offers
+    to a responder whose type it does not know, learning from refusals; per proposer type, the
+    equilibrium path against each responder type, expected values and delay. ``proposer``,
+    ``rounds`` and ``candidates`` default to the scenario's [bargaining]."""
+    if beliefs_at not in ("prior", "posterior"):
+        raise ScenarioError("beliefs_at", "", f"must be 'prior' or 'posterior', not {beliefs_at!r}")
+    if candidates is not None and candidates not in ("solver", "all", "proposals"):
+        raise ScenarioError("candidates", "", f"must be 'solver', 'all' or 'proposals', not {candidates!r}")
+    return _offers(_scenario(scenario), beliefs_at, proposer, rounds, candidates)
 
 
 def signals(

@@ -199,6 +199,74 @@ class Analysis(BaseModel):
     robust: list[BeliefDeal] = Field(default_factory=list)  # with types: the deal safe against them, at the prior and the posterior
 
 
+class OfferMeeting(BaseModel):
+    """One meeting on the equilibrium path of the offers protocol (docs/model.md, "Offers")."""
+
+    meeting: int
+    period: int  # periods after the first meeting
+    belief: dict[str, float]  # the proposer's belief about the responder's type before it
+    offer: list[list[str]] | None  # null: the meeting passes with no offer
+    refusers: list[str]  # the types the proposer expects to refuse it
+    accepted: bool  # whether the true type accepts it
+    belief_after: dict[str, float] | None  # the proposer's belief after a refusal; null if accepted
+    sentence: str
+
+
+class OfferPath(BaseModel):
+    """The equilibrium path against one true type of the responder."""
+
+    responder_type: str | None  # null: the responder has no types
+    probability: float  # the proposer's belief in that type at the start
+    meetings: list[OfferMeeting]
+    deal: list[list[str]] | None  # the offer accepted; null: no deal
+    delay: int | None  # periods until it is accepted
+    values: dict[str, float]  # both parties' values, measured at the first meeting
+    play: PlayInfo | None  # how the accepted deal is played in that world (who quits, when)
+    sentence: str
+
+
+class ProposalOffer(BaseModel):
+    """A schedule on the table judged as the proposer's first offer."""
+
+    proposal: str
+    accepted_by: list[str]  # the responder's types that would take it at the first meeting
+    optimal_against: list[list[str]]  # the belief sets (prior restricted to them) it is the best first offer against
+    best_offer: list[list[str]] | None  # what the proposer offers first instead, under its actual belief
+    sentence: str
+
+
+class ProposerOffers(BaseModel):
+    """The offers game for one type of the proposer (its type is known to both sides)."""
+
+    proposer_type: str | None
+    probability: float
+    label: str  # "pure-strategy equilibrium", or which offers had to be removed
+    paths: list[OfferPath]
+    expected_values: dict[str, float]  # over the responder's types, under the proposer's belief
+    disagreement: dict[str, float]  # the same for no deal
+    expected_delay: float | None  # periods until a deal, given there is one
+    p_deal: float  # the probability of a deal
+    proposals: list[ProposalOffer]
+
+
+class OffersResult(BaseModel):
+    """The offers protocol: a proposer's take-it-or-leave-it offers to a responder of unknown
+    type, learning from refusals (docs/model.md, "Offers")."""
+
+    scenario: str
+    proposer: str
+    responder: str
+    beliefs_at: str
+    beliefs: dict[str, dict[str, float]]
+    rounds: int
+    round_length: int
+    candidates: str  # "solver", "all" or "proposals"
+    offers_considered: int
+    by_proposer_type: list[ProposerOffers]
+    expected_values: dict[str, float]  # over both sides' types
+    summary: str
+
+
 class BeliefStep(BaseModel):
     """Beliefs about the actor's type right after one event (MODEL.md section 9)."""
 
@@ -306,26 +374,41 @@ AuditResult.model_rebuild()
 Analysis.model_rebuild()
 
 
+class PoolingCheck(BaseModel):
+    """Whether the outcome where no type sends the signal survives the Intuitive Criterion
+    (Cho and Kreps 1987; docs/model.md, "Signals")."""
+
+    survives: bool
+    gains: dict[str, float]  # per type: the most it could gain by sending, over any belief (≤ 0: dominated)
+    could_gain: list[str]  # the types for which sending is not equilibrium-dominated
+    margins: dict[str, float]  # those types: gain from sending when believed to be one of them
+    breaker: str | None  # the type that would break the pooling outcome
+    sentence: str
+
+
 class SignalVerdict(BaseModel):
-    """Whether one costly signal separates the sender's good type (MODEL.md section 10)."""
+    """Whether one costly signal separates the sender's good type (docs/model.md, "Signals")."""
 
     signal: str
     label: str
     sender: str
     kind: Literal["sunk", "tied-hands"]
     good_type: str
-    benefit: dict[str, float]  # per type: value when believed good − value under current beliefs
+    assessed: bool = True  # false: the protocol cannot value this signal (see sentence)
+    benefit: dict[str, float]  # per type: value when believed good − value when believed not good
     cost: dict[str, float]
     backs_down: dict[str, bool]  # per type: whether it would quit the deal struck when believed good
     margins: dict[str, float]  # per type: how far its condition holds (> 0) or fails (< 0)
     separates: bool
-    deal_if_believed: list[list[str]]  # the deal struck when the sender is believed good
-    deal_now: list[list[str]]  # the deal under the current beliefs
+    deal_if_believed: list[list[str]]  # the deal (nash) or first offer (offers) when believed good
+    deal_now: list[list[str]]  # the same when believed not good
+    pooling: PoolingCheck | None = None  # when it does not separate: the Intuitive Criterion
     sentence: str
 
 
 class SignalsResult(BaseModel):
     scenario: str
+    protocol: str = "nash"
     tau: float
     beliefs_at: str
     beliefs: dict[str, dict[str, float]]

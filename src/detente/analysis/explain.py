@@ -19,6 +19,8 @@ class Words:
     def __init__(self, scenario: Scenario) -> None:
         self.party_names = {p.id: p.name for p in scenario.parties}
         self.labels = {m.id: m.label for m in scenario.moves}
+        self.owners = {m.id: m.owner for m in scenario.moves}
+        self.party_order = [p.id for p in scenario.parties]
 
     def party(self, pid: str) -> str:
         return self.party_names.get(pid, pid)
@@ -118,3 +120,18 @@ def play_sentence(w: Words, steps: list[PlayStepInfo], ends_at: int | None, k_co
     values = ", ".join(f"{w.party(p)} {v:.2f}" for p, v in first.values.items())
     verb = "quit" if len(st.quitters) > 1 else "quits"
     return f"{who[0].upper()}{who[1:]} {verb} {when}; in the end: {values}."
+
+
+def schedule_words(w: Words, schedule: list[list[str]]) -> str:
+    """A schedule in words, every move named: "(1) DPRK: Freeze Yongbyon; United States: Open
+    liaison offices, then (2) ..."."""
+    stages = []
+    for k, stage in enumerate(schedule, start=1):
+        parts = []
+        for party in w.party_order:
+            mine = [w.labels.get(m, m) for m in stage if w.owners.get(m) == party]
+            if mine:
+                parts.append(f"{w.party(party)}: " + ", ".join(mine))
+        text = "; ".join(parts)
+        stages.append(text if len(schedule) == 1 else f"({k}) {text}")
+    return ", then ".join(stages) if stages else "nothing"

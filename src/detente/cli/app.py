@@ -217,6 +217,40 @@ def signals(
     render.signals(_console(), sc, result)
 
 
+class CandidatesChoice(StrEnum):
+    solver = "solver"
+    all = "all"
+    proposals = "proposals"
+
+
+@app.command()
+def offers(
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    proposer: Annotated[
+        str | None, typer.Option("--proposer", metavar="PARTY", help="Who makes the offers (default: the scenario's [bargaining]).")
+    ] = None,
+    beliefs_at: Annotated[
+        BeliefsChoice,
+        typer.Option("--beliefs", help="The proposer's belief about the responder's type: the prior, or the posterior after the event timeline."),
+    ] = BeliefsChoice.posterior,
+    rounds: Annotated[int | None, typer.Option("--rounds", metavar="N", help="Meetings before the talks end without a deal.")] = None,
+    candidates: Annotated[
+        CandidatesChoice | None,
+        typer.Option("--candidates", help="The offers considered: solver (frontiers), all (every schedule; small cases) or proposals."),
+    ] = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Offers under incomplete information: what the proposer offers at each meeting, which
+    types take it, and what a refusal teaches it (docs/model.md, "Offers")."""
+    sc = api.load(scenario, parse_overrides(set_))
+    result = api.offers(sc, proposer, beliefs_at.value, rounds, None if candidates is None else candidates.value)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render.offers(_console(), sc, result)
+
+
 @app.command()
 def simulate(
     scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,

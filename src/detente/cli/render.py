@@ -23,6 +23,7 @@ from detente.results import (
     AuditResult,
     BeliefsResult,
     MetricSensitivity,
+    OffersResult,
     RobustSolveResult,
     ScreeningResult,
     SensitivityResult,
@@ -189,6 +190,7 @@ def audit_report(console: Console, scenario: Scenario, audit: AuditResult) -> No
     console.print(verdict)
     for f in audit.failures:
         console.print(f"  • {f.sentence}")
+    console.print(f"[bold]The play[/bold] (anyone quits where quitting pays): {audit.play.sentence}")
 
 
 def beliefs(console: Console, scenario: Scenario, result: BeliefsResult) -> None:
@@ -343,6 +345,62 @@ def screening(console: Console, scenario: Scenario, result: ScreeningResult, sen
         for t in result.types:
             if t.quits_at is not None:
                 console.print(f"  • {t.sentence}")
+    if result.profiles:
+        plays = Table(title="The play if these are the types (anyone may quit)", title_justify="left")
+        plays.add_column("types")
+        plays.add_column("P", justify="right")
+        plays.add_column("what happens")
+        for party in scenario.parties:
+            plays.add_column(names[party.id], justify="right")
+        k_count = len(result.schedule)
+        for prof in result.profiles:
+            pl = prof.play
+            if pl.ends_at is None:
+                what = Text("kept to the end", style="green")
+            else:
+                when = "at the end" if pl.ends_at > k_count else f"at stage {pl.ends_at}"
+                verb = "quit" if len(pl.quitters) > 1 else "quits"
+                what = Text(" and ".join(names[q] for q in pl.quitters) + f" {verb} {when}", style="yellow")
+            plays.add_row(
+                ", ".join(prof.types.values()) or "—",
+                f"{prof.probability:.2f}",
+                what,
+                *[_fmt(pl.values[party.id]) for party in scenario.parties],
+            )
+        console.print(plays)
+
+
+def offers(console: Console, scenario: Scenario, result: OffersResult) -> None:
+    """``detente offers``: per proposer type, the path against each responder type."""
+    names = _names(scenario)
+    p, r = result.proposer, result.responder
+    console.print(
+        f"[bold]Offers[/bold]: {names[p]} proposes, {names[r]} answers; {result.rounds} meeting"
+        f"{'s' if result.rounds != 1 else ''}, {result.round_length} period{'s' if result.round_length != 1 else ''} apart; "
+        f"beliefs: {result.beliefs_at} ({_beliefs_text(result.beliefs) or 'no types'}); "
+        f"over {result.offers_considered} candidate offers ({result.candidates})."
+    )
+    for view in result.by_proposer_type:
+        who = names[p] if view.proposer_type is None else f"{names[p]} as {view.proposer_type} (probability {view.probability:.2f})"
+        table = Table(title=f"{who}: {view.label}", title_justify="left", expand=True)
+        table.add_column(f"if {names[r]} is", no_wrap=True)
+        table.add_column("meeting", justify="right", no_wrap=True)
+        table.add_column("what happens", ratio=1)
+        for path in view.paths:
+            label = f"{path.responder_type or '—'} ({path.probability:.2f})"
+            for i, m in enumerate(path.meetings):
+                table.add_row(label if i == 0 else "", str(m.meeting), m.sentence, end_section=i == len(path.meetings) - 1)
+        console.print(table)
+        for path in view.paths:
+            console.print(f"  • {path.sentence} Values: " + ", ".join(f"{names[q]} {v:.2f}" for q, v in path.values.items()) + ".")
+        delay = "" if view.expected_delay is None else f", after {view.expected_delay:.1f} periods on average"
+        console.print(
+            f"  Expected: a deal with probability {view.p_deal:.2f}{delay}; "
+            + ", ".join(f"{names[q]} {v:.2f} (no deal {view.disagreement[q]:.2f})" for q, v in view.expected_values.items())
+            + "."
+        )
+        for prop in view.proposals:
+            console.print(f"  • {prop.sentence}")
 
 
 def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None:

@@ -1,0 +1,399 @@
+"""The offers protocol on a scenario (docs/model.md, "Offers"): the candidate offers, their
+play in every world, the screening recursion and its paths in words.
+
+The proposer P's type is known to both sides; the game is solved once per type of P and
+reported per type and in expectation. The responder R's types are what P does not know. A
+world (θ, t) is the scenario under P's type θ and R's type t together (interdependent values:
+a type may change what the other side gets). An offer accepted by t is valued by its play in
+world (θ, t), so a type that would pocket concessions and walk out accepts and then walks out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from detente.analysis import explain
+from detente.analysis.audit import play_info, schedule_masks
+from detente.analysis.types import BeliefsAt, beliefs_at
+from detente.errors import ScenarioError, SolverLimitError
+from detente.model.agents import Agent
+from detente.model.bargaining import disagreement, stage_key
+from detente.model.game import Game
+from detente.model.offers import (
+    OfferGame,
+    OffersSolution,
+    equilibrium_path,
+    responds,
+    solve_offers,
+)
+from detente.model.payoffs import flow_utility
+from detente.model.play import play
+from detente.model.schedules import all_schedules
+from detente.model.worlds import joint_world
+from detente.results import (
+    OfferMeeting,
+    OfferPath,
+    OffersResult,
+    ProposalOffer,
+    ProposerOffers,
+)
+from detente.scenario.model import PartyType, Scenario
+from detente.solvers.robust import solve_robust
+
+MAX_ALL_SCHEDULES = 20_000  # candidates = "all": beyond this, use the solver's frontiers
+NO_TYPE = "-"  # the single type of a party without [[types]]
+
+
+@dataclass(frozen=True, eq=False)
+class OfferSetup:
+    """One proposer type's game: its candidates, worlds and the recursion's inputs."""
+
+    proposer_type: PartyType | None
+    probability: float
+    responder_types: tuple[PartyType | None, ...]
+    worlds: tuple[Game, ...]  # world (θ, t), per responder type t
+    candidates: tuple[tuple[int, ...], ...]  # stage masks
+    game: OfferGame
+    solution: OffersSolution
+
+
+def _roles(scenario: Scenario, proposer: str | None) -> tuple[int, int]:
+    if len(scenario.parties) != 2:
+        raise ScenarioError(
+            scenario.origin, "bargaining.protocol", f'"offers" needs exactly two parties, this scenario has {len(scenario.parties)}'
+        )
+    ids = [p.id for p in scenario.parties]
+    who = proposer if proposer is not None else scenario.bargaining.proposer
+    if who is None:
+        raise ScenarioError(scenario.origin, "proposer", f"name the proposer (one of {', '.join(ids)})")
+    if who not in ids:
+        raise ScenarioError(scenario.origin, "proposer", f"unknown party {who!r} (one of {', '.join(ids)})")
+    p = ids.index(who)
+    return p, 1 - p
+
+
+def setups(
+    scenario: Scenario,
+    at: BeliefsAt = "posterior",
+    proposer: str | None = None,
+    rounds: int | None = None,
+    candidates: str | None = None,
+) -> list[OfferSetup]:
+    """The offers game of ``scenario`` for every type of the proposer."""
+    p, r = _roles(scenario, proposer)
+    n_rounds = scenario.bargaining.rounds if rounds is None else rounds
+    if not 1 <= n_rounds <= 12:
+        raise ScenarioError(scenario.origin, "rounds", f"must lie in [1, 12], got {n_rounds}")
+    kind = candidates or scenario.bargaining.candidates
+    b = beliefs_at(scenario, at)
+    pid, rid = scenario.parties[p].id, scenario.parties[r].id
+    p_types: list[PartyType | None] = list(scenario.types_of(pid)) or [None]
+    r_types: tuple[PartyType | None, ...] = tuple(scenario.types_of(rid)) or (None,)
+    r_names = tuple(NO_TYPE if t is None else t.id for t in r_types)
+    belief = np.array([1.0 if t is None else float(b.get(rid, {}).get(t.id, 0.0)) for t in r_types])
+    out = []
+    for theta in p_types:
+        worlds = tuple(joint_world(scenario, [t for t in (theta, rt) if t is not None]) for rt in r_types)
+        cands = _candidates(scenario, kind, p, r, theta, r_types, worlds)
+        game = _offer_game(r_names, belief, n_rounds, scenario.bargaining.round_length, worlds, cands, p, r)
+        prob = 1.0 if theta is None else float(b.get(pid, {}).get(theta.id, 0.0))
+        out.append(OfferSetup(theta, prob, r_types, worlds, cands, game, solve_offers(game)))
+    return out
+
+
+def _candidates(
+    scenario: Scenario,
+    kind: str,
+    p: int,
+    r: int,
+    theta: PartyType | None,
+    r_types: tuple[PartyType | None, ...],
+    worlds: tuple[Game, ...],
+) -> tuple[tuple[int, ...], ...]:
+    """The offers P considers, in §6's tie-break order (fewer stages, then the stages' ids)."""
+    base = worlds[0]
+    found: set[tuple[int, ...]] = set()
+    if kind == "all":
+        try:
+            found.update(tuple(s) for s in all_schedules(base, MAX_ALL_SCHEDULES))
+        except SolverLimitError as exc:
+            raise SolverLimitError(f"{scenario.origin}: bargaining.candidates: {exc}") from None
+    elif kind == "solver":
+        for size in range(1, len(worlds) + 1):
+            for subset in combinations(range(len(worlds)), size):
+                agents = []
+                for i in subset:
+                    agents.append(Agent(scenario.parties[p].id, p, None, 1.0, worlds[i]))
+                    agents.append(Agent(scenario.parties[r].id, r, None, 1.0, worlds[i]))
+                try:
+                    res = solve_robust(worlds[subset[0]], agents, 0.0, scenario.solver.max_transitions)
+                except SolverLimitError as exc:
+                    raise SolverLimitError(f"{scenario.origin}: solver: {exc}") from None
+                found.update(tuple(plan.stages) for plan in res.frontier if plan.stages)
+    for prop in scenario.proposals:
+        masks = schedule_masks(base, [list(s) for s in prop.stages], f"{scenario.origin}: proposals[{prop.id}]")
+        found.add(tuple(masks))
+    return tuple(sorted(found, key=lambda st: stage_key(base, list(st))))
+
+
+def _offer_game(
+    names: tuple[str, ...],
+    belief: np.ndarray,
+    rounds: int,
+    round_length: int,
+    worlds: tuple[Game, ...],
+    cands: tuple[tuple[int, ...], ...],
+    p: int,
+    r: int,
+) -> OfferGame:
+    n_x, n_t = len(cands), len(worlds)
+    p_value = np.empty((n_x, n_t))
+    r_value = np.empty((n_x, n_t))
+    for i, g in enumerate(worlds):
+        for x, stages in enumerate(cands):
+            v = play(g, list(stages)).values
+            p_value[x, i], r_value[x, i] = v[p], v[r]
+    dis = [disagreement(g).values for g in worlds]
+    return OfferGame(
+        types=names,
+        belief=belief,
+        rounds=rounds,
+        round_length=round_length,
+        stages=np.array([len(c) for c in cands], dtype=np.int64),
+        rank=np.arange(n_x, dtype=np.int64),
+        p_delta=np.array([g.delta[p] for g in worlds]),
+        p_flow=np.array([flow_utility(g, g.initial, p) for g in worlds]),
+        p_disagreement=np.array([d[p] for d in dis]),
+        p_value=p_value,
+        r_delta=np.array([g.delta[r] for g in worlds]),
+        r_flow=np.array([flow_utility(g, g.initial, r) for g in worlds]),
+        r_disagreement=np.array([d[r] for d in dis]),
+        r_value=r_value,
+    )
+
+
+def offers(
+    scenario: Scenario,
+    at: BeliefsAt = "posterior",
+    proposer: str | None = None,
+    rounds: int | None = None,
+    candidates: str | None = None,
+) -> OffersResult:
+    """The equilibrium of the offers protocol, per proposer type, with its paths in words."""
+    p, r = _roles(scenario, proposer)
+    all_setups = setups(scenario, at, proposer, rounds, candidates)
+    words = explain.Words(scenario)
+    pid, rid = scenario.parties[p].id, scenario.parties[r].id
+    views = [_view(scenario, words, s, pid, rid) for s in all_setups]
+    total = sum(v.probability for v in views) or 1.0
+    expected = {
+        party: sum(v.probability * v.expected_values[party] for v in views) / total for party in (pid, rid)
+    }
+    first = all_setups[0]
+    return OffersResult(
+        scenario=scenario.id,
+        proposer=pid,
+        responder=rid,
+        beliefs_at=at,
+        beliefs=beliefs_at(scenario, at),
+        rounds=first.game.rounds,
+        round_length=first.game.round_length,
+        candidates=candidates or scenario.bargaining.candidates,
+        offers_considered=max(len(s.candidates) for s in all_setups),
+        by_proposer_type=views,
+        expected_values=expected,
+        summary=_summary(words, views, pid, rid),
+    )
+
+
+def _schedule(g: Game, stages: tuple[int, ...]) -> list[list[str]]:
+    return [g.ids(s) for s in stages]
+
+
+def _view(scenario: Scenario, words: explain.Words, setup: OfferSetup, pid: str, rid: str) -> ProposerOffers:
+    g = setup.game
+    sol = setup.solution
+    base = setup.worlds[0]
+    paths = []
+    for i, rt in enumerate(setup.responder_types):
+        path = equilibrium_path(sol, g.types[i])
+        meetings = []
+        for m in path.meetings:
+            node = sol.nodes[(m.meeting, g.mask(list(m.belief)))]
+            offer = None if m.offer is None else _schedule(base, setup.candidates[m.offer])
+            refusers = list(g.names(node.refusers)) if m.offer is not None and node.refusers else []
+            after = None
+            if not m.accepted and m.belief_after is not None:
+                w = g.weights(g.mask(list(m.belief_after)))
+                after = {g.types[j]: float(w[j]) for j in range(g.n_types) if w[j] > 0 or g.types[j] in m.belief_after}
+            meetings.append(
+                OfferMeeting(
+                    meeting=m.meeting,
+                    period=m.period,
+                    belief=m.belief,
+                    offer=offer,
+                    refusers=refusers,
+                    accepted=m.accepted,
+                    belief_after=after,
+                    sentence=_meeting_sentence(words, pid, rid, rt, offer, m.accepted, refusers, after, g.types),
+                )
+            )
+        deal = None if path.deal is None else _schedule(base, setup.candidates[path.deal])
+        played = None
+        if path.deal is not None:
+            world = setup.worlds[i]
+            played = play_info(world, play(world, list(setup.candidates[path.deal])), words)
+        paths.append(
+            OfferPath(
+                responder_type=None if rt is None else rt.id,
+                probability=float(g.belief[i]),
+                meetings=meetings,
+                deal=deal,
+                delay=path.delay,
+                values={pid: path.proposer_value, rid: path.responder_value},
+                play=played,
+                sentence=_path_sentence(words, pid, rid, rt, path.delay, deal, played),
+            )
+        )
+    weights = g.belief
+    ev = {
+        pid: float(sum(w * pa.values[pid] for w, pa in zip(weights, paths, strict=True))),
+        rid: float(sum(w * pa.values[rid] for w, pa in zip(weights, paths, strict=True))),
+    }
+    dis = {pid: float(weights @ g.p_disagreement), rid: float(weights @ g.r_disagreement)}
+    dealt = [(w, pa) for w, pa in zip(weights, paths, strict=True) if pa.deal is not None]
+    p_deal = float(sum(w for w, _ in dealt))
+    delay = float(sum(w * (pa.delay or 0) for w, pa in dealt) / p_deal) if p_deal > 0 else None
+    return ProposerOffers(
+        proposer_type=None if setup.proposer_type is None else setup.proposer_type.id,
+        probability=setup.probability,
+        label=sol.label,
+        paths=paths,
+        expected_values=ev,
+        disagreement=dis,
+        expected_delay=delay,
+        p_deal=p_deal,
+        proposals=_proposals(scenario, words, setup, pid, rid),
+    )
+
+
+def _proposals(scenario: Scenario, words: explain.Words, setup: OfferSetup, pid: str, rid: str) -> list[ProposalOffer]:
+    """Each proposal on the table as P's first offer: who takes it, against which beliefs it
+    is P's best first offer, and what P offers first instead."""
+    g = setup.game
+    sol = setup.solution
+    base = setup.worlds[0]
+    index = {c: x for x, c in enumerate(setup.candidates)}
+    root = sol.nodes[(1, g.all)]
+    best = None if root.offer is None else _schedule(base, setup.candidates[root.offer])
+    out = []
+    for prop in scenario.proposals:
+        masks = tuple(schedule_masks(base, [list(s) for s in prop.stages], prop.id))
+        x = index[masks]
+        if int(root.offer_refusers[x]) < 0:
+            takers: list[str] = []
+        else:
+            takers = [t for t, ok in responds(sol, 1, g.all, x).items() if ok]
+        optimal = [list(g.names(s)) for s in range(1, g.all + 1) if sol.nodes[(1, s)].offer == x]
+        out.append(
+            ProposalOffer(
+                proposal=prop.id,
+                accepted_by=takers,
+                optimal_against=optimal,
+                best_offer=best,
+                sentence=_proposal_sentence(words, scenario, prop.id, pid, rid, takers, optimal, g.types),
+            )
+        )
+    return out
+
+
+def _who(words: explain.Words, rid: str, t: str) -> str:
+    return words.party(rid) if t == NO_TYPE else f"the {t} {words.party(rid)}"
+
+
+def _meeting_sentence(
+    words: explain.Words,
+    pid: str,
+    rid: str,
+    rt: PartyType | None,
+    offer: list[list[str]] | None,
+    accepted: bool,
+    refusers: list[str],
+    after: dict[str, float] | None,
+    types: tuple[str, ...],
+) -> str:
+    who = words.party(pid)
+    if offer is None:
+        return f"{who} makes no offer; the meeting passes."
+    text = f"{who} offers {explain.schedule_words(words, offer)}"
+    if refusers:
+        text += "; it expects " + " and ".join(_who(words, rid, t) for t in refusers) + " to refuse"
+    true = NO_TYPE if rt is None else rt.id
+    if accepted:
+        return text + f"; {_who(words, rid, true)} accepts."
+    text += f"; {_who(words, rid, true)} refuses"
+    if after:
+        text += ", after which " + who + " believes " + ", ".join(f"{t} {p:.2f}" for t, p in after.items())
+    return text + "."
+
+
+def _path_sentence(
+    words: explain.Words,
+    pid: str,
+    rid: str,
+    rt: PartyType | None,
+    delay: int | None,
+    deal: list[list[str]] | None,
+    played: object,
+) -> str:
+    who = _who(words, rid, NO_TYPE if rt is None else rt.id)
+    if deal is None:
+        return f"Against {who} the talks end without a deal."
+    when = "at the first meeting" if not delay else f"after {delay} period{'s' if delay != 1 else ''}"
+    text = f"Against {who} a deal is struck {when}: {explain.schedule_words(words, deal)}."
+    sentence = getattr(played, "sentence", "")
+    if sentence and not sentence.startswith("Nobody quits"):
+        text += " Then: " + sentence
+    return text
+
+
+def _proposal_sentence(
+    words: explain.Words,
+    scenario: Scenario,
+    proposal: str,
+    pid: str,
+    rid: str,
+    takers: list[str],
+    optimal: list[list[str]],
+    types: tuple[str, ...],
+) -> str:
+    prop = scenario.proposal(proposal)
+    name = prop.label or proposal
+    if takers:
+        who = " and ".join(_who(words, rid, t) for t in takers)
+        took = f"as {words.party(pid)}'s first offer, only {who} would take it" if len(takers) < len(types) else f"as {words.party(pid)}'s first offer, every type of {words.party(rid)} would take it"
+    else:
+        took = f"as {words.party(pid)}'s first offer, no type of {words.party(rid)} would take it"
+    if optimal:
+        against = "; ".join(" or ".join(s) for s in optimal)
+        best = f"it is {words.party(pid)}'s best first offer only if it believes {words.party(rid)} is {against}"
+    else:
+        best = f"it is {words.party(pid)}'s best first offer under no belief about {words.party(rid)}'s type"
+    return f"{name}: {took}; {best}."
+
+
+def _summary(words: explain.Words, views: list[ProposerOffers], pid: str, rid: str) -> str:
+    parts = []
+    for v in views:
+        who = words.party(pid) if v.proposer_type is None else f"{words.party(pid)} as {v.proposer_type}"
+        deal = "a deal" if v.p_deal > 0 else "no deal"
+        parts.append(
+            f"{who}: {deal} with probability {v.p_deal:.2f}"
+            + ("" if v.expected_delay is None else f", after {v.expected_delay:.1f} periods on average")
+            + f"; expected values {words.party(pid)} {v.expected_values[pid]:.2f}, {words.party(rid)} {v.expected_values[rid]:.2f}"
+            + f" (no deal {v.disagreement[pid]:.2f}, {v.disagreement[rid]:.2f})."
+        )
+    return " ".join(parts)
