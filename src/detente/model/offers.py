@@ -269,6 +269,19 @@ class Path:
     responder_value: float  # the true type's value
 
 
+def responds(solution: OffersSolution, meeting: int, beliefs: Iterable[str] | int, offer: int) -> dict[str, bool]:
+    """Whether each type, in S or not, accepts ``offer`` at (meeting, S): A_t(r, x) ≥
+    W_t(r + 1, J_x⁺) − 1e−9, J_x the refusal set P expects for x (None if x was removed)."""
+    g = solution.game
+    s = g.mask(beliefs)
+    j = int(solution.nodes[(meeting, s)].offer_refusers[offer])
+    if j < 0:
+        raise ValueError(f"offers: offer {offer} was removed at meeting {meeting}, {g.names(s)}")
+    refusal = solution.nodes[(meeting + 1, j or s)].responder_values if meeting < g.rounds else g.end_values()[1]
+    accept = g.accept_values(meeting)[1][offer]
+    return {t: bool(accept[i] >= refusal[i] - TOLERANCE) for i, t in enumerate(g.types)}
+
+
 def equilibrium_path(solution: OffersSolution, true_type: str, beliefs: Iterable[str] | int | None = None) -> Path:
     """The play when the responder is ``true_type`` and P starts believing ``beliefs``
     (default all types): the type best-responds at each meeting (indifference accepts),
@@ -281,13 +294,11 @@ def equilibrium_path(solution: OffersSolution, true_type: str, beliefs: Iterable
         node = solution.nodes[(r, s)]
         weights = g.weights(s)
         belief = {g.types[i]: float(weights[i]) for i in _bits(s)}
-        if node.offer is not None:
+        if node.offer is not None and responds(solution, r, s, node.offer)[true_type]:
+            meetings.append(Meeting(r, g.period(r), belief, node.offer, True, None))
             a_p, a_r = g.accept_values(r)
-            refusal = solution.nodes[(r + 1, node.after_refusal)].responder_values[t] if r < g.rounds else g.end_values()[1][t]
-            if a_r[node.offer, t] >= refusal - TOLERANCE:
-                meetings.append(Meeting(r, g.period(r), belief, node.offer, True, None))
-                value_p, value_r = float(a_p[node.offer, t]), float(a_r[node.offer, t])
-                return Path(true_type, tuple(meetings), node.offer, g.period(r), value_p, value_r)
+            value_p, value_r = float(a_p[node.offer, t]), float(a_r[node.offer, t])
+            return Path(true_type, tuple(meetings), node.offer, g.period(r), value_p, value_r)
         meetings.append(Meeting(r, g.period(r), belief, node.offer, False, g.names(node.after_refusal)))
         s = node.after_refusal
     end_p, end_r = g.end_values()
