@@ -193,58 +193,62 @@ def solve_offers(game: OfferGame) -> OffersSolution:
     lexicographically first), then the best offer (ties: more types accepting, fewer stages,
     lower rank; "no offer" counts as 0 types, 0 stages, rank −1), all ties within 1e−9."""
     game.check()
-    nx, nt, tol = game.n_offers, game.n_types, TOLERANCE
     end_p, end_r = game.end_values()
-    w_p = {s: end_p.copy() for s in range(1, game.all + 1)}  # W_P(r + 1, S, t)
-    w_r = {s: end_r.copy() for s in range(1, game.all + 1)}  # W_t(r + 1, S)
+    w_p = {s: end_p for s in range(1, game.all + 1)}  # W_P(r + 1, S, t), per world t
+    w_r = {s: end_r for s in range(1, game.all + 1)}  # W_t(r + 1, S)
     nodes: dict[tuple[int, int], Node] = {}
     for r in range(game.rounds, 0, -1):
         a_p, a_r = game.accept_values(r)
-        new_p, new_r = {}, {}
         for s in range(1, game.all + 1):
-            weights = game.weights(s)
-            members = _bits(s)
-            sets = _refusal_sets(s)
-            vals = np.full((len(sets), nx), -np.inf)
-            per_p = np.empty((len(sets), nx, nt))
-            per_r = np.empty((len(sets), nx, nt))
-            for k, j in enumerate(sets):
-                after = j or s
-                refuse = w_r[after][None, :] > a_r + tol
-                in_j = np.array([j >> i & 1 for i in members], dtype=bool)
-                ok = np.all(refuse[:, members] == in_j[None, :], axis=1)
-                per_p[k] = np.where(refuse, w_p[after][None, :], a_p)
-                per_r[k] = np.where(refuse, w_r[after][None, :], a_r)
-                vals[k] = np.where(ok, per_p[k] @ weights, -np.inf)
-            best = vals.max(axis=0)
-            kept = np.isfinite(best)
-            pick = np.argmax(vals >= best[None, :] - tol, axis=0)
-            offer_j = np.array([sets[k] for k in pick], dtype=np.int64).reshape(nx)
-            offer_values = np.where(kept, best, np.nan)
-            wait = float(w_p[s] @ weights)
-            top = max([wait, *best[kept].tolist()])
-            candidates: list[tuple[tuple[int, int, int, int], int | None]] = [
-                ((-(s & ~int(offer_j[x])).bit_count(), int(game.stages[x]), int(game.rank[x]), x), x)
-                for x in np.flatnonzero(kept & (best >= top - tol)).tolist()
-            ]
-            if wait >= top - tol:
-                candidates.append(((0, 0, -1, -1), None))
-            choice = min(candidates, key=lambda c: c[0])[1]
-            if choice is None:
-                j_star, after, pv, rv = 0, s, w_p[s], w_r[s]
-            else:
-                j_star = int(offer_j[choice])
-                after = j_star or s
-                pv, rv = per_p[pick[choice], choice], per_r[pick[choice], choice]
-            new_p[s], new_r[s] = pv.copy(), rv.copy()
-            nodes[(r, s)] = Node(
-                meeting=r, beliefs=s, offer=choice, refusers=j_star, after_refusal=after,
-                proposer_value=float(pv @ weights), proposer_values=new_p[s], responder_values=new_r[s],
-                offer_values=offer_values, offer_refusers=np.where(kept, offer_j, -1),
-                removed=tuple(np.flatnonzero(~kept).tolist()),
-            )
-        w_p, w_r = new_p, new_r
+            nodes[(r, s)] = _node(game, r, s, a_p, a_r, w_p, w_r)
+        w_p = {s: nodes[(r, s)].proposer_values for s in w_p}
+        w_r = {s: nodes[(r, s)].responder_values for s in w_r}
     return OffersSolution(game=game, nodes=nodes)
+
+
+def _node(
+    game: OfferGame, r: int, s: int, a_p: FloatArray, a_r: FloatArray, w_p: dict[int, FloatArray], w_r: dict[int, FloatArray]
+) -> Node:
+    """P's choice at (r, S), every offer at once: for each J ⊆ S in selection order, which
+    offers J fits and what each side gets in every world (a type refuses iff W_t(r + 1, J⁺)
+    > A_t(r, x) + 1e−9, whether in S or not)."""
+    tol, weights, members = TOLERANCE, game.weights(s), _bits(s)
+    sets = _refusal_sets(s)
+    vals = np.full((len(sets), game.n_offers), -np.inf)
+    per_p = np.empty((len(sets), game.n_offers, game.n_types))
+    per_r = np.empty_like(per_p)
+    for k, j in enumerate(sets):
+        after = j or s
+        refuse = w_r[after][None, :] > a_r + tol
+        in_j = np.array([j >> i & 1 for i in members], dtype=bool)
+        fits = np.all(refuse[:, members] == in_j[None, :], axis=1)
+        per_p[k] = np.where(refuse, w_p[after][None, :], a_p)
+        per_r[k] = np.where(refuse, w_r[after][None, :], a_r)
+        vals[k] = np.where(fits, per_p[k] @ weights, -np.inf)
+    best = vals.max(axis=0)
+    kept = np.isfinite(best)
+    pick = np.argmax(vals >= best[None, :] - tol, axis=0)  # the first J within 1e−9 of the best
+    offer_j = np.array([sets[k] for k in pick], dtype=np.int64).reshape(game.n_offers)
+    wait = float(w_p[s] @ weights)
+    top = max([wait, *best[kept].tolist()])
+    candidates: list[tuple[tuple[int, int, int, int], int | None]] = [
+        ((-(s & ~int(offer_j[x])).bit_count(), int(game.stages[x]), int(game.rank[x]), x), x)
+        for x in np.flatnonzero(kept & (best >= top - tol)).tolist()
+    ]
+    if wait >= top - tol:
+        candidates.append(((0, 0, -1, -1), None))
+    choice = min(candidates, key=lambda c: c[0])[1]
+    if choice is None:
+        j_star, pv, rv = 0, w_p[s], w_r[s]
+    else:
+        j_star = int(offer_j[choice])
+        pv, rv = per_p[pick[choice], choice], per_r[pick[choice], choice]
+    return Node(
+        meeting=r, beliefs=s, offer=choice, refusers=j_star, after_refusal=j_star or s,
+        proposer_value=float(pv @ weights), proposer_values=pv.copy(), responder_values=rv.copy(),
+        offer_values=np.where(kept, best, np.nan), offer_refusers=np.where(kept, offer_j, -1),
+        removed=tuple(np.flatnonzero(~kept).tolist()),
+    )
 
 
 @dataclass(frozen=True)
