@@ -216,7 +216,7 @@ def games(draw: st.DrawFn, zeros: bool = False, max_types: int = 3, indifferent:
     )
 
 
-ORACLE = settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+ORACLE = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @ORACLE
@@ -225,13 +225,13 @@ def test_solver_equals_the_game_tree_search(g: OfferGame) -> None:
     assert_matches_oracle(g)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(games(zeros=True))
 def test_solver_equals_the_game_tree_search_with_zero_priors(g: OfferGame) -> None:
     assert_matches_oracle(g)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(games(indifferent=True))
 def test_solver_equals_the_game_tree_search_when_every_choice_is_a_tie(g: OfferGame) -> None:
     assert_matches_oracle(g)
