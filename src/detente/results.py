@@ -195,8 +195,11 @@ class Analysis(BaseModel):
     status_quo: list[str]
     no_deal_reversals: list[str]
     proposals: list[ProposalVerdict]
-    solve: SolveResult
-    robust: list[BeliefDeal] = Field(default_factory=list)  # with types: the deal safe against them, at the prior and the posterior
+    solve: SolveResult  # the complete-information benchmark: the Nash deal at the base numbers
+    beliefs: dict[str, dict[str, float]] = Field(default_factory=dict)  # with types: after the event timeline
+    offers: OffersResult | None = None  # under protocol "offers": the proposer's offers and what refusals teach
+    signals: SignalsResult | None = None  # with signals: which are the right ones (at the posterior)
+    robust: list[BeliefDeal] = Field(default_factory=list)  # protocol "nash" with types: the deal safe against them, at the prior and the posterior
 
 
 class OfferMeeting(BaseModel):
@@ -235,12 +238,25 @@ class ProposalOffer(BaseModel):
     sentence: str
 
 
+class BeliefInterval(BaseModel):
+    """The proposer's beliefs (the probability of one responder type) under which it makes the
+    same first offer as in equilibrium."""
+
+    type: str
+    low: float
+    high: float
+
+
 class ProposerOffers(BaseModel):
     """The offers game for one type of the proposer (its type is known to both sides)."""
 
     proposer_type: str | None
     probability: float
-    label: str  # "pure-strategy equilibrium", or which offers had to be removed
+    label: str  # "pure-strategy equilibrium", or how many offers had to be removed
+    removed: int  # offers with no pure-strategy response at some meeting, left out there
+    opening: list[list[str]] | None  # the first offer under the proposer's belief
+    opening_takers: list[str]  # the responder's types that take it
+    opening_against: list[BeliefInterval]  # two responder types: the beliefs under which it opens so
     paths: list[OfferPath]
     expected_values: dict[str, float]  # over the responder's types, under the proposer's belief
     disagreement: dict[str, float]  # the same for no deal
@@ -371,7 +387,6 @@ class BeliefDeal(BaseModel):
 
 
 AuditResult.model_rebuild()
-Analysis.model_rebuild()
 
 
 class PoolingCheck(BaseModel):
@@ -509,3 +524,6 @@ class SensitivityResult(BaseModel):
     executor: str
     workers: int | None
     seconds: float
+
+
+Analysis.model_rebuild()

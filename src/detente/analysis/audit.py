@@ -199,8 +199,7 @@ def audit_schedule(
             first = next(f.sentence for f in failures if f.kind == "path-covert")
             reason += " Mid-way, though: " + first
     else:
-        hard = [f for f in failures if f.kind != "path-covert"]
-        reason = hard[0].sentence if hard else "Not self-enforcing."
+        reason = _first_reason(failures)
     return AuditResult(
         scenario=scenario.id,
         proposal=proposal,
@@ -219,6 +218,20 @@ def audit_schedule(
         reason=reason,
         play=played,
     )
+
+
+def _first_reason(failures: list[Failure]) -> str:
+    """The reason a schedule is not a self-enforcing deal: an invalid stage, else the earliest
+    failing stage's largest shortfall, else the final agreement's, else no gain."""
+    hard = [f for f in failures if f.kind != "path-covert"]
+    if not hard:
+        return "Not self-enforcing."
+    invalid = [f for f in hard if f.kind == "invalid"]
+    if invalid:
+        return invalid[0].sentence
+    order = {"stage": 0, "final-overt": 1, "final-covert": 1, "no-gain": 2}
+    best = min(hard, key=lambda f: (order[f.kind], f.stage or 0, -(f.shortfall or 0.0)))
+    return best.sentence
 
 
 def play_info(g: Game, pl: Play, words: explain.Words) -> PlayInfo:

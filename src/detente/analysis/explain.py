@@ -60,7 +60,13 @@ class Words:
 
 def stage_failure(w: Words, party: str, stage: int, moves: list[str], comply: float, deviate: float, dev: DeviationInfo) -> str:
     who = w.party(party)
-    what = f"its part of stage {stage} ({w.moves(moves)})" if moves else f"stage {stage}"
+    if not moves:  # it gives nothing at this stage: it walks out by undoing something
+        return (
+            f"{who} would walk out at stage {stage}, before its own part comes due: "
+            f"{w.deviation(dev, moves)} is worth {deviate:.2f} against {comply:.2f} for staying, "
+            f"short by {deviate - comply:.2f}{w.aftermath(dev)}."
+        )
+    what = f"its part of stage {stage} ({w.moves(moves)})"
     return (
         f"{who} would not go through with {what}: {w.deviation(dev, moves)} is worth {deviate:.2f} "
         f"against {comply:.2f} for complying, short by {deviate - comply:.2f}{w.aftermath(dev)}."

@@ -10,7 +10,7 @@ world (θ, t), so a type that would pocket concessions and walk out accepts and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
@@ -34,6 +34,7 @@ from detente.model.play import play
 from detente.model.schedules import all_schedules
 from detente.model.worlds import joint_world
 from detente.results import (
+    BeliefInterval,
     OfferMeeting,
     OfferPath,
     OffersResult,
@@ -181,10 +182,12 @@ def offers(
     proposer: str | None = None,
     rounds: int | None = None,
     candidates: str | None = None,
+    solved: list[OfferSetup] | None = None,
 ) -> OffersResult:
-    """The equilibrium of the offers protocol, per proposer type, with its paths in words."""
+    """The equilibrium of the offers protocol, per proposer type, with its paths in words
+    (``solved``: the setups already built with these arguments)."""
     p, r = _roles(scenario, proposer)
-    all_setups = setups(scenario, at, proposer, rounds, candidates)
+    all_setups = solved if solved is not None else setups(scenario, at, proposer, rounds, candidates)
     words = explain.Words(scenario)
     pid, rid = scenario.parties[p].id, scenario.parties[r].id
     views = [_view(scenario, words, s, pid, rid) for s in all_setups]
@@ -267,10 +270,18 @@ def _view(scenario: Scenario, words: explain.Words, setup: OfferSetup, pid: str,
     dealt = [(w, pa) for w, pa in zip(weights, paths, strict=True) if pa.deal is not None]
     p_deal = float(sum(w for w, _ in dealt))
     delay = float(sum(w * (pa.delay or 0) for w, pa in dealt) / p_deal) if p_deal > 0 else None
+    root = sol.nodes[(1, g.all)]
+    opening = None if root.offer is None else _schedule(base, setup.candidates[root.offer])
+    takers = [] if root.offer is None else [t for t, ok in responds(sol, 1, g.all, root.offer).items() if ok]
+    n_removed = len(sol.removed)
     return ProposerOffers(
         proposer_type=None if setup.proposer_type is None else setup.proposer_type.id,
         probability=setup.probability,
-        label=sol.label,
+        label="pure-strategy equilibrium" if not n_removed else f"pure-strategy equilibrium, {n_removed} of {g.n_offers} offers removed where no pure-strategy response exists",
+        removed=n_removed,
+        opening=opening,
+        opening_takers=takers,
+        opening_against=opening_against(setup),
         paths=paths,
         expected_values=ev,
         disagreement=dis,
@@ -278,6 +289,46 @@ def _view(scenario: Scenario, words: explain.Words, setup: OfferSetup, pid: str,
         p_deal=p_deal,
         proposals=_proposals(scenario, words, setup, pid, rid),
     )
+
+
+def opening_against(setup: OfferSetup, steps: int = 40, precision: float = 1e-3) -> list[BeliefInterval]:
+    """With two responder types: the interval of P's belief in each type over which P's first
+    offer is the equilibrium's (a grid, its ends refined by bisection)."""
+    g = setup.game
+    if g.n_types != 2:
+        return []
+    target = setup.solution.nodes[(1, g.all)].offer
+
+    def opens(q: float) -> bool:
+        game = replace(g, belief=np.array([1.0 - q, q]))
+        return solve_offers(game).nodes[(1, g.all)].offer == target
+
+    q0 = float(g.belief[1])
+    grid = [i / steps for i in range(steps + 1)]
+    inside = [opens(q) for q in grid]
+    lo_i = hi_i = min(range(len(grid)), key=lambda i: abs(grid[i] - q0))
+    if not inside[lo_i]:
+        return []
+    while lo_i > 0 and inside[lo_i - 1]:
+        lo_i -= 1
+    while hi_i < steps and inside[hi_i + 1]:
+        hi_i += 1
+
+    def edge(good: float, bad: float) -> float:
+        while abs(good - bad) > precision:
+            mid = (good + bad) / 2
+            if opens(mid):
+                good = mid
+            else:
+                bad = mid
+        return good
+
+    low = grid[lo_i] if lo_i == 0 else edge(grid[lo_i], grid[lo_i - 1])
+    high = grid[hi_i] if hi_i == steps else edge(grid[hi_i], grid[hi_i + 1])
+    return [
+        BeliefInterval(type=g.types[1], low=round(low, 3), high=round(high, 3)),
+        BeliefInterval(type=g.types[0], low=round(1.0 - high, 3), high=round(1.0 - low, 3)),
+    ]
 
 
 def _proposals(scenario: Scenario, words: explain.Words, setup: OfferSetup, pid: str, rid: str) -> list[ProposalOffer]:

@@ -10,8 +10,9 @@ belief restricted to the other types): what separation is worth.
 - Under protocol "offers", with the sender the responder, it is W_θ(1, {good}) − W_θ(1, others)
   of the offers recursion: the proposer offers what its belief makes best, so being believed
   firm changes what one is offered; a mimic meets those offers and best-responds. Values are
-  expected over the proposer's types. A signal of the proposer changes nothing (its type is
-  known), and tied hands are not assessed (the protocol has no "backing down").
+  expected over the proposer's types. The proposer's type is known, so a signal of the
+  scenario's proposer is valued with the other party proposing; tied hands are not assessed
+  (the protocol has no "backing down").
 
 - A sunk-cost signal separates iff cost[good] ≤ B_good and cost[θ] > B_θ for every other θ.
 - A tied-hands signal costs only a type that later backs down: it separates iff the good type
@@ -30,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from detente.analysis import explain
-from detente.analysis.offers import setups
+from detente.analysis.offers import OfferSetup, setups
 from detente.analysis.types import DEFAULT_TAU, BeliefsAt, beliefs_at, solve_with_beliefs
 from detente.model.agents import agents
 from detente.model.bargaining import disagreement
@@ -119,7 +120,6 @@ def _sentence(
 
 def _pooling(types: list[str], values: Values, cost: dict[str, float], sig: Signal, w: explain.Words) -> PoolingCheck:
     verdict = intuitive_criterion(types, values, cost)
-    name = sig.label or sig.id
     if verdict.survives:
         if verdict.undominated:
             why = (
@@ -128,11 +128,11 @@ def _pooling(types: list[str], values: Values, cost: dict[str, float], sig: Sign
             )
         else:
             why = "no type of the sender could gain from sending it, whatever the receiver then believed"
-        sentence = f"Nobody sending {name} survives the Intuitive Criterion: {why}."
+        sentence = f"Not sending it survives the Intuitive Criterion: {why}."
     else:
         b = verdict.breaker
         sentence = (
-            f"Nobody sending {name} fails the Intuitive Criterion: only {' or '.join(verdict.undominated)} "
+            f"Not sending it fails the Intuitive Criterion: only {' or '.join(verdict.undominated)} "
             f"could gain from sending it, and believed so, as {b} {w.party(sig.sender)} would gain "
             f"{verdict.margins[str(b)]:.2f} by sending it."
         )
@@ -146,10 +146,13 @@ def _pooling(types: list[str], values: Values, cost: dict[str, float], sig: Sign
     )
 
 
-def signals(scenario: Scenario, tau: float = DEFAULT_TAU, at: BeliefsAt = "prior") -> SignalsResult:
-    """Every ``[[signals]]`` entry of the scenario, judged under the beliefs ``at``."""
+def signals(
+    scenario: Scenario, tau: float = DEFAULT_TAU, at: BeliefsAt = "prior", solved: list[OfferSetup] | None = None
+) -> SignalsResult:
+    """Every ``[[signals]]`` entry of the scenario, judged under the beliefs ``at``
+    (``solved``: the offers setups already built under those beliefs)."""
     if scenario.bargaining.protocol == "offers":
-        verdicts = _offers_signals(scenario, at)
+        verdicts = _offers_signals(scenario, at, solved)
     else:
         verdicts = _nash_signals(scenario, tau, at)
     return SignalsResult(
@@ -219,35 +222,38 @@ def _nash_signals(scenario: Scenario, tau: float, at: BeliefsAt) -> list[SignalV
     return verdicts
 
 
-def _offers_signals(scenario: Scenario, at: BeliefsAt) -> list[SignalVerdict]:
+def _offers_signals(scenario: Scenario, at: BeliefsAt, solved: list[OfferSetup] | None = None) -> list[SignalVerdict]:
+    """Signals valued through offers. A signal's sender must be the responder (the proposer's
+    type is known to both sides): a signal of the scenario's proposer is valued in the game
+    where the other party proposes, as the protocol is run once with each party as proposer."""
     w = explain.Words(scenario)
     proposer = scenario.bargaining.proposer
-    games = None
+    cache: dict[str, list[OfferSetup]] = {}
+    if solved is not None and proposer is not None:
+        cache[proposer] = solved
     verdicts = []
     for sig in scenario.signals:
         types = [t.id for t in scenario.types_of(sig.sender)]
         cost = {t: float(sig.cost[t]) for t in types}
-        if sig.sender == proposer or sig.kind == "tied-hands":
-            why = (
-                f"sent by the proposer, it changes nothing: under the offers protocol {w.party(sig.sender)}'s type is known to both sides"
-                if sig.sender == proposer
-                else "tied hands are not assessed under the offers protocol, which has no backing down from a deal"
-            )
+        if sig.kind == "tied-hands":
             verdicts.append(
                 SignalVerdict(
                     signal=sig.id, label=sig.label, sender=sig.sender, kind=sig.kind, good_type=sig.good_type,
                     assessed=False, benefit={}, cost=cost, backs_down={}, margins={}, separates=False,
-                    deal_if_believed=[], deal_now=[], sentence=f"{sig.label or sig.id}: {why}.",
+                    deal_if_believed=[], deal_now=[],
+                    sentence=f"{sig.label or sig.id}: tied hands are not assessed under the offers protocol, which has no backing down from a deal.",
                 )
             )
             continue
-        if games is None:
-            games = setups(scenario, at)
+        other = next(p.id for p in scenario.parties if p.id != sig.sender)
+        if other not in cache:
+            cache[other] = setups(scenario, at, proposer=other)
+        games = cache[other]
         total = sum(s.probability for s in games) or 1.0
 
-        def values(keep: frozenset[str]) -> dict[str, float]:
+        def values(keep: frozenset[str], games: list[OfferSetup] = games) -> dict[str, float]:
             out = dict.fromkeys(types, 0.0)
-            for s in games or []:
+            for s in games:
                 rv = root_values(s.solution, sorted(keep, key=s.game.types.index))
                 for t in types:
                     out[t] += s.probability / total * rv.responder[t]
@@ -259,6 +265,9 @@ def _offers_signals(scenario: Scenario, at: BeliefsAt) -> list[SignalVerdict]:
         benefit = {t: v_good[t] - v_not[t] for t in types}
         ok, margins = separation("sunk", sig.good_type, benefit, cost, {})
         first = games[0]
+        sentence = _sentence(w, sig, ok, benefit, margins, {})
+        if sig.sender == proposer:
+            sentence += f" (Valued with {w.party(other)} proposing: {w.party(sig.sender)}'s own offers reveal its type.)"
         verdicts.append(
             SignalVerdict(
                 signal=sig.id,
@@ -274,7 +283,7 @@ def _offers_signals(scenario: Scenario, at: BeliefsAt) -> list[SignalVerdict]:
                 deal_if_believed=_first_offer(first.worlds[0], first, good),
                 deal_now=_first_offer(first.worlds[0], first, others),
                 pooling=None if ok else _pooling(types, values, cost, sig, w),
-                sentence=_sentence(w, sig, ok, benefit, margins, {}),
+                sentence=sentence,
             )
         )
     return verdicts

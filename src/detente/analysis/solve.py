@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from detente.analysis import explain
 from detente.analysis.audit import audit_proposal, audit_schedule
-from detente.analysis.types import DEFAULT_TAU, robust_views
+from detente.analysis.offers import offers, setups
+from detente.analysis.signals import signals
+from detente.analysis.types import DEFAULT_TAU, beliefs_at, robust_views
 from detente.errors import SolverLimitError
 from detente.model.bargaining import is_individually_rational, nash_score
 from detente.model.game import Game, compile_game
@@ -185,8 +187,10 @@ def _no_deal_sentence(bench: Benchmark | None) -> str:
 
 
 def analyse(scenario: Scenario, tau: float = DEFAULT_TAU) -> Analysis:
-    """Everything ``detente run`` shows: status quo, proposals' verdicts, the solver's deal,
-    and with types the deal safe against every type at least ``tau`` likely (section 9)."""
+    """Everything ``detente run`` shows: status quo, proposals' verdicts (with their play),
+    under protocol "offers" the proposer's offers at the posterior and what refusals teach,
+    the signals' verdicts, and the complete-information Nash deal as a benchmark; under
+    protocol "nash" with types, the deal safe against every type at least ``tau`` likely."""
     g = compile_game(scenario)
     verdicts = [
         ProposalVerdict(
@@ -198,6 +202,14 @@ def analyse(scenario: Scenario, tau: float = DEFAULT_TAU) -> Analysis:
         for p in scenario.proposals
     ]
     solved = solve(scenario, g)
+    posterior = beliefs_at(scenario, "posterior") if scenario.types else {}
+    offer_view = None
+    built = None
+    if scenario.bargaining.protocol == "offers":
+        built = setups(scenario, "posterior")
+        offer_view = offers(scenario, "posterior", solved=built)
+    signal_view = signals(scenario, tau, "posterior", solved=built) if scenario.signals and scenario.types else None
+    robust = robust_views(scenario, tau) if scenario.bargaining.protocol == "nash" else []
     return Analysis(
         scenario=scenario.id,
         title=scenario.title,
@@ -207,5 +219,8 @@ def analyse(scenario: Scenario, tau: float = DEFAULT_TAU) -> Analysis:
         no_deal_reversals=solved.no_deal_reversals,
         proposals=verdicts,
         solve=solved,
-        robust=robust_views(scenario, tau),
+        beliefs=posterior,
+        offers=offer_view,
+        signals=signal_view,
+        robust=robust,
     )

@@ -55,7 +55,7 @@ def _slack(x: float | None) -> Text:
 
 
 def analysis(console: Console, scenario: Scenario, result: Analysis) -> None:
-    """``detente run``: the status quo, proposals, the deal, values and what binds."""
+    """``detente run``: the seed's questions in order, the complete-information deal last."""
     names = _names(scenario)
     labels = _labels(scenario)
     period = "" if result.period == "period" else f"; one period = one {result.period}"
@@ -70,21 +70,188 @@ def analysis(console: Console, scenario: Scenario, result: Analysis) -> None:
         else "Without a deal, these would not survive: " + ", ".join(labels[m] for m in lost)
     )
     console.print(f"  {survive}; no-deal values: " + ", ".join(f"{names[p]} {v:.2f}" for p, v in dis.items()) + ".")
-
-    if result.proposals:
-        table = Table(title="Proposals on the table", title_justify="left", show_lines=False, expand=True)
-        table.add_column("proposal", no_wrap=True)
-        table.add_column("by")
-        table.add_column("verdict", no_wrap=True)
-        table.add_column("why", ratio=1)
-        for v in result.proposals:
-            ok = v.audit.self_enforcing_deal
-            verdict = Text("self-enforcing", style="green") if ok else Text("fails", style="red")
-            table.add_row(v.proposal, names.get(v.by or "", v.by or ""), verdict, v.audit.reason)
-        console.print(table)
+    if result.beliefs:
+        console.print(
+            "[bold]Beliefs after the timeline[/bold] (detente beliefs): "
+            + "; ".join(f"{names[p]}: " + ", ".join(f"{t} {q:.2f}" for t, q in b.items()) for p, b in result.beliefs.items())
+            + "."
+        )
+    if result.offers is None:
+        _proposals_table(console, scenario, result, "Proposals on the table")
+        solution(console, scenario, result.solve)
+        if result.robust:
+            against_types(console, scenario, result)
+        if result.signals is not None:
+            _signals_table(console, scenario, result)
+        return
+    _proposals_table(console, scenario, result, "1 · Why the offers on the table failed")
+    _openings(console, scenario, result)
+    _offers_paths(console, scenario, result)
+    if result.signals is not None:
+        _signals_table(console, scenario, result)
+    console.print(
+        "[bold]5 · Benchmark: the deal with complete information[/bold] (the Nash product at the base numbers; "
+        "no side's beliefs change it)"
+    )
     solution(console, scenario, result.solve)
-    if result.robust:
-        against_types(console, scenario, result)
+
+
+def _proposals_table(console: Console, scenario: Scenario, result: Analysis, title: str) -> None:
+    names = _names(scenario)
+    if not result.proposals:
+        return
+    table = Table(title=title, title_justify="left", show_lines=True, expand=True)
+    table.add_column("proposal", ratio=1)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("why", ratio=3)
+    for v in result.proposals:
+        ok = v.audit.self_enforcing_deal
+        verdict = Text("self-enforcing", style="green") if ok else Text("fails", style="red")
+        who = f" ({names.get(v.by, v.by)})" if v.by else ""
+        why = v.audit.reason
+        play = v.audit.play
+        if not ok and play.ends_at is not None:
+            when = "after the last stage" if play.ends_at > len(v.audit.schedule) else f"at stage {play.ends_at}"
+            quitters = " and ".join(names[q] for q in play.quitters)
+            why += f" Played out, {quitters} {'quit' if len(play.quitters) > 1 else 'quits'} {when}."
+        table.add_row(f"{v.proposal}{who}", verdict, why)
+    console.print(table)
+
+
+def _openings(console: Console, scenario: Scenario, result: Analysis) -> None:
+    """What the proposer's opening was optimal against, and what a refusal teaches it."""
+    assert result.offers is not None
+    names = _names(scenario)
+    off = result.offers
+    p, r = names[off.proposer], names[off.responder]
+    console.print(f"[bold]2 · What {p}'s opening was optimal against, and what a refusal teaches it[/bold]")
+    views = sorted(off.by_proposer_type, key=lambda v: -v.probability)
+    main = views[0]
+    for prop in main.proposals:
+        if scenario.proposal(prop.proposal).by == off.proposer:
+            console.print(f"  • {prop.sentence}")
+    for view in views:
+        who = p if view.proposer_type is None else f"{p} as {view.proposer_type} ({view.probability:.2f})"
+        if view.opening is None:
+            console.print(f"  • {who} makes no opening offer.")
+            continue
+        takers = " and ".join(f"the {t}" for t in view.opening_takers) or "no type of"
+        text = f"  • {who} opens with {_schedule_words(scenario, view.opening)}; {takers} {r} would take it"
+        b = next((x for x in view.opening_against if x.type in view.opening_takers and len(view.opening_takers) == 1), None)
+        if b is not None:
+            text += f". It opens so while it puts between {b.low:.2f} and {b.high:.2f} on {r} being {b.type}"
+        refusal = _first_refusal(view)
+        if refusal:
+            text += f". {refusal}"
+        console.print(text + ".")
+
+
+def _first_refusal(view: object) -> str:
+    for path in getattr(view, "paths", []):
+        m = path.meetings[0]
+        if not m.accepted and m.belief_after:
+            after = ", ".join(f"{t} {q:.2f}" for t, q in m.belief_after.items())
+            return f"A refusal teaches it that it faces {' or '.join(f'the {t}' for t in m.belief_after)} {''} type ({after})".replace("  ", " ")
+    return ""
+
+
+def _schedule_words(scenario: Scenario, schedule: list[list[str]]) -> str:
+    names = _names(scenario)
+    labels = _labels(scenario)
+    stages = []
+    for k, stage in enumerate(schedule, start=1):
+        parts = []
+        for party in scenario.parties:
+            mine = [labels[m] for m in stage if scenario.move(m).owner == party.id]
+            if mine:
+                parts.append(f"{names[party.id]}: " + ", ".join(mine))
+        stages.append(("" if len(schedule) == 1 else f"({k}) ") + "; ".join(parts))
+    return " → ".join(stages) or "nothing"
+
+
+def _offers_paths(console: Console, scenario: Scenario, result: Analysis) -> None:
+    assert result.offers is not None
+    names = _names(scenario)
+    off = result.offers
+    p, r = off.proposer, off.responder
+    console.print(
+        f"[bold]3 · The deal that follows[/bold] (offers: {names[p]} proposes, {off.rounds} meetings "
+        f"{off.round_length} period{'s' if off.round_length != 1 else ''} apart, over {off.offers_considered} candidate schedules; "
+        "`detente offers` shows every meeting)"
+    )
+    table = Table(title_justify="left", expand=True)
+    table.add_column(f"{names[p]} / {names[r]}", no_wrap=True)
+    table.add_column("P", justify="right", no_wrap=True)
+    table.add_column("what happens", ratio=1)
+    table.add_column(p, justify="right", no_wrap=True)
+    table.add_column(r, justify="right", no_wrap=True)
+    for view in sorted(off.by_proposer_type, key=lambda v: -v.probability):
+        for path in view.paths:
+            table.add_row(
+                f"{view.proposer_type or '—'} / {path.responder_type or '—'}",
+                f"{view.probability * path.probability:.2f}",
+                _path_words(scenario, view, path),
+                f"{path.values[p]:.2f}",
+                f"{path.values[r]:.2f}",
+            )
+    console.print(table)
+    for view in sorted(off.by_proposer_type, key=lambda v: -v.probability):
+        who = names[p] if view.proposer_type is None else f"{names[p]} as {view.proposer_type}"
+        delay = "" if view.expected_delay is None else f", after {view.expected_delay:.1f} periods on average"
+        console.print(
+            f"  {who}: a deal with probability {view.p_deal:.2f}{delay}; expected "
+            + ", ".join(f"{names[q]} {v:.2f} (no deal {view.disagreement[q]:.2f})" for q, v in view.expected_values.items())
+            + f". [dim]{view.label[0].upper()}{view.label[1:]}.[/dim]"
+        )
+
+
+def _path_words(scenario: Scenario, view: object, path: object) -> str:
+    """One path in a line: which offer the true type takes, and when."""
+    meetings = getattr(path, "meetings", [])
+    opening = getattr(view, "opening", None)
+    parts = []
+    for m in meetings:
+        if m.offer is None:
+            parts.append(f"meeting {m.meeting}: no offer")
+        elif m.offer == opening and m.meeting == 1:
+            parts.append("takes the opening" if m.accepted else "refuses the opening")
+        else:
+            verb = "takes" if m.accepted else "refuses"
+            parts.append(f"meeting {m.meeting} ({m.period} periods on): {verb} {_schedule_words(scenario, m.offer)}")
+    text = "; ".join(parts)
+    if getattr(path, "deal", None) is None:
+        text += "; no deal"
+    play = getattr(path, "play", None)
+    if play is not None and play.ends_at is not None:
+        text += f"; then {' and '.join(_names(scenario)[q] for q in play.quitters)} quits at stage {play.ends_at}"
+    return text
+
+
+def _signals_table(console: Console, scenario: Scenario, result: Analysis) -> None:
+    assert result.signals is not None
+    names = _names(scenario)
+    table = Table(
+        title=f"{'4 · ' if result.offers is not None else ''}Which signals are the right ones (at the posterior; detente signals)",
+        title_justify="left",
+        show_lines=True,
+        expand=True,
+    )
+    table.add_column("signal", ratio=2)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("why", ratio=4)
+    for v in result.signals.signals:
+        if not v.assessed:
+            verdict = Text("not assessed", style="dim")
+        elif v.separates:
+            verdict = Text("separates", style="green")
+        else:
+            verdict = Text("does not", style="yellow")
+        why = v.sentence.split(") ", 1)[1] if ") " in v.sentence and v.assessed else v.sentence.split(": ", 1)[-1]
+        why = why[0].upper() + why[1:]
+        if v.pooling is not None:
+            why += " " + v.pooling.sentence
+        table.add_row(f"{v.label or v.signal} ({names[v.sender]})", verdict, why)
+    console.print(table)
 
 
 def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:

@@ -33,20 +33,12 @@ class Deviation:
 
 def reverses(g: Game, p: int, candidates: int) -> int:
     """The moves of ``candidates`` (p's own, reversible) whose reversal pays p."""
-    out = 0
-    for m in bits(candidates):
-        if g.reversal_pays(m):
-            out |= 1 << m
-    return out
+    return candidates & g.paying
 
 
 def snapback(g: Game, x: int, p: int) -> int:
     """Moves of x owned by others than p that their owner would reverse once p defects."""
-    out = 0
-    for m in bits(x):
-        if g.owner[m] != p and g.reversal_pays(m):
-            out |= 1 << m
-    return out
+    return x & g.paying & ~g.owned(p)
 
 
 def reversal_total(g: Game, mask: int) -> float:
@@ -89,9 +81,19 @@ def overt_deviation(g: Game, s_prev: int, stage: int, p: int, absent: int = 0) -
     ``absent``: other moves of the stage that do not happen either (other parties quitting at
     the same stage, in the play of a schedule).
     """
+    key = (s_prev, stage, p, absent)
+    cache = g.__dict__.setdefault("_deviations", {})
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    dev = _overt_deviation(g, s_prev, stage, p, absent)
+    cache[key] = dev
+    return dev
+
+
+def _overt_deviation(g: Game, s_prev: int, stage: int, p: int, absent: int) -> Deviation | None:
     own = g.owned(p)
     skipped = stage & own
-    own_reversible = s_prev & own & _reversible_mask(g)
+    own_reversible = s_prev & own & g.reversible_mask
     reversed_ = reverses(g, p, own_reversible)
     if not skipped:
         if not own_reversible:
@@ -102,14 +104,6 @@ def overt_deviation(g: Game, s_prev: int, stage: int, p: int, absent: int = 0) -
     snapped = snapback(g, x & ~reversed_, p)
     value = lagged_value(g, x, p, reversed_, snapped) - reversal_total(g, reversed_) - penalty_value(g, p)
     return Deviation(float(value), skipped, reversed_, snapped)
-
-
-def _reversible_mask(g: Game) -> int:
-    out = 0
-    for m in range(g.n_moves):
-        if g.reversible[m]:
-            out |= 1 << m
-    return out
 
 
 def _least_costly(g: Game, p: int, candidates: int) -> int:

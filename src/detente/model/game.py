@@ -59,7 +59,28 @@ class Game:
 
     def owned(self, p: int) -> int:
         """Mask of the moves party ``p`` owns."""
-        return _mask(int(i) for i in np.flatnonzero(self.owner == p))
+        masks = self.__dict__.get("_owned")
+        if masks is None:
+            masks = tuple(_mask(int(i) for i in np.flatnonzero(self.owner == q)) for q in range(self.n_parties))
+            object.__setattr__(self, "_owned", masks)
+        return masks[p]  # type: ignore[no-any-return]
+
+    @property
+    def paying(self) -> int:
+        """Mask of the moves whose owner would undo them (:meth:`reversal_pays`)."""
+        mask = self.__dict__.get("_paying")
+        if mask is None:
+            mask = _mask(m for m in range(self.n_moves) if self.reversal_pays(m))
+            object.__setattr__(self, "_paying", mask)
+        return mask  # type: ignore[no-any-return]
+
+    @property
+    def reversible_mask(self) -> int:
+        mask = self.__dict__.get("_reversible")
+        if mask is None:
+            mask = _mask(int(i) for i in np.flatnonzero(self.reversible))
+            object.__setattr__(self, "_reversible", mask)
+        return mask  # type: ignore[no-any-return]
 
     def reversal_pays(self, m: int) -> bool:
         """docs/model.md, "Deviations": the owner o undoes m iff what it saves once the move is
