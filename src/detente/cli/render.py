@@ -575,10 +575,12 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
     if not result.signals:
         console.print("This scenario has no \\[[signals]].")
         return
-    console.print(
-        f"[bold]Beliefs ({result.beliefs_at}):[/bold] {_beliefs_text(result.beliefs) or 'no types'}; "
-        f"deals safe against every type at least {result.tau:.2f} likely"
+    how = (
+        "values through the offers protocol (what the proposer offers under each belief)"
+        if result.protocol == "offers"
+        else f"deals safe against every type at least {result.tau:.2f} likely"
     )
+    console.print(f"[bold]Beliefs ({result.beliefs_at}):[/bold] {_beliefs_text(result.beliefs) or 'no types'}; {how}")
     table = Table(title="Signals", title_justify="left")
     table.add_column("signal", no_wrap=True)
     table.add_column("by", no_wrap=True)
@@ -608,11 +610,13 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
             )
     console.print(table)
     console.print(
-        "  * the good type. benefit: its value of the deal struck if believed good, less its value "
-        "now; margin > 0: the condition holds."
+        "  * the good type. benefit: its value if believed good, less its value if believed not "
+        "good; margin > 0: the condition holds."
     )
     for v in result.signals:
         console.print(f"  • {v.sentence}")
+        if v.pooling is not None:
+            console.print(f"    {v.pooling.sentence}")
 
 
 @contextmanager

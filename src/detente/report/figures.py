@@ -300,10 +300,16 @@ def signal_margins(signals: SignalsResult, names: dict[str, str] | None = None) 
     fig.update_xaxes(title="margin (value units of the type's party; > 0: its condition holds)",
                      zeroline=True, zerolinecolor="black", zerolinewidth=2)
     fig.update_yaxes(autorange="reversed")
+    skipped = [v.label or v.signal for v in signals.signals if not v.assessed]
+    subtitle = (
+        "blue: the condition holds, vermillion: it fails; solid: the good type, hatched: the others; "
+        f"beliefs at the {signals.beliefs_at}"
+    )
+    if skipped:
+        subtitle += "; not assessed under this protocol: " + "; ".join(wrap(x, 40) for x in skipped)
     return layout(fig, "Costly signals: does each separate the sender's good type?",
                   height=160 + 30 * sum(len(v.margins) for v in signals.signals),
-                  subtitle=f"blue: the condition holds, vermillion: it fails; solid: the good type, hatched: the others; "
-                  f"beliefs at the {signals.beliefs_at}")
+                  subtitle=subtitle)
 
 
 def analysis_figures(
