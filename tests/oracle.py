@@ -1,4 +1,4 @@
-"""The brute-force oracle: every schedule, audited one by one (MODEL.md section 7's test oracle).
+"""The brute-force oracle: every schedule, audited one by one (docs/model.md, "The solver"'s test oracle).
 
 Obviously correct rather than fast: it enumerates every sequence of valid, disjoint, non-empty
 stages up to ``max_stages``, checks each stage's IC and the final agreement with the Python

@@ -1,4 +1,4 @@
-"""The audit's failures in plain words (MODEL.md section 8), on the worked example."""
+"""The audit's failures in plain words (docs/model.md, "The audit"), on the worked example."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bayes updates over the timeline (MODEL.md section 9), against hand computation."""
+"""Bayes updates over the timeline (docs/model.md, "Types and beliefs"), against hand computation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The safe expression evaluator (MODEL.md section 2): what it computes and what it refuses.
+"""The safe expression evaluator (docs/model.md, "Scenario files"): what it computes and what it refuses.
 
 Expressions come from scenario files, i.e. from untrusted input: nothing but numbers, parameter
 names, ``+ - * / **``, unary minus/plus, parentheses, ``min()`` and ``max()`` may be evaluated, and

@@ -1,4 +1,4 @@
-"""`detente forecast` (issue 6): the SMP run of tests/test_smp.py through the CLI and the API,
+"""`detente forecast`: the SMP run of tests/test_smp.py through the CLI and the API,
 its explanations, its record in the run store, and bad input."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A bilateral parameter from a multi-actor forecast (issue 6): hanoi-2019's leakage from where
+"""A bilateral parameter from a multi-actor forecast: hanoi-2019's leakage from where
 China and Russia end up on the enforcement of sanctions."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The TOML form of a forecast scenario (issue 6): the same run as the KTAB CSV, one-line errors,
+"""The TOML form of a forecast scenario: the same run as the KTAB CSV, one-line errors,
 and the built-in cases' notes and sources."""
 
 from __future__ import annotations

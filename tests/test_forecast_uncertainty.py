@@ -1,4 +1,4 @@
-"""Forecast uncertainty (issue 6, item 6): the stochastic transition, [uncertainty] in the
+"""Forecast uncertainty: the stochastic transition, [uncertainty] in the
 forecast TOML and --vary, the Monte Carlo (seeds, workers, the store) and the sensitivity."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""simulate, sensitivity and solve record their runs in the store (issue 4, item 5): what is
+"""simulate, sensitivity and solve record their runs in the store: what is
 recorded, --no-store, a store that cannot be written fails before any work, a failed run is
 never shown complete, and --set pins an uncertain parameter."""
 

@@ -1,4 +1,4 @@
-"""The type-robust solver (MODEL.md section 9) against a brute-force oracle, and its invariants.
+"""The type-robust solver (docs/model.md, "Types and beliefs") against a brute-force oracle, and its invariants.
 
 Types are drawn directly as perturbed games (each agent's payoffs, costs and discount), so
 the kernel is tested on agents far more varied than any scenario file would give.

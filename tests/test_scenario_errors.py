@@ -1,4 +1,4 @@
-"""Bad scenario input (MODEL.md section 2): one ScenarioError per problem, on one line, naming
+"""Bad scenario input (docs/model.md, "Scenario files"): one ScenarioError per problem, on one line, naming
 the file, the key path and the reason.
 
 Every case starts from the valid worked example (WORKED) and breaks one thing.
@@ -65,7 +65,7 @@ def test_the_base_scenario_is_valid() -> None:
 @pytest.mark.parametrize(
     ("data", "key"),
     [
-        pytest.param(after('title = "MODEL.md section 12"', "colour = 1"), "scenario.colour", id="scenario"),
+        pytest.param(after('title = "docs/model.md, "Worked examples""', "colour = 1"), "scenario.colour", id="scenario"),
         pytest.param(after('name = "A"', "colour = 1"), "parties[a].colour", id="parties"),
         pytest.param(after('name = "B"', "dicsount = 0.5"), "parties[b].dicsount", id="parties-typo"),
         pytest.param(after('label = "a1"', "colour = 1"), "moves[a1].colour", id="moves"),
@@ -84,9 +84,9 @@ def test_unknown_key(data: str, key: str) -> None:
 @pytest.mark.parametrize(
     ("data", "key"),
     [
-        pytest.param(edit('title = "MODEL.md section 12"\n', ""), "scenario.title", id="scenario.title"),
+        pytest.param(edit('title = "docs/model.md, "Worked examples""\n', ""), "scenario.title", id="scenario.title"),
         pytest.param(edit('id = "worked-example"\n', ""), "scenario.id", id="scenario.id"),
-        pytest.param(edit('[scenario]\nid = "worked-example"\ntitle = "MODEL.md section 12"\n', ""), "scenario", id="scenario"),
+        pytest.param(edit('[scenario]\nid = "worked-example"\ntitle = "docs/model.md, "Worked examples""\n', ""), "scenario", id="scenario"),
         pytest.param(edit('name = "A"\n', ""), "parties[a].name", id="party.name"),
         pytest.param(edit("discount = 0.8\n", ""), "parties[b].discount", id="party.discount"),
         pytest.param(edit('id = "a1"\nowner = "a"\n', 'id = "a1"\n'), "moves[a1].owner", id="move.owner"),
@@ -133,7 +133,7 @@ def test_wrong_type(data: str, key: str, word: str) -> None:
 
 
 def test_several_shape_errors_are_counted_on_one_line() -> None:
-    data = edit('title = "MODEL.md section 12"', 'title = 5\ncolour = 1\nperiod = 3')
+    data = edit('title = "docs/model.md, "Worked examples""', 'title = 5\ncolour = 1\nperiod = 3')
     message = fails(data, "scenario.title", "string")
     assert "2 more errors" in message
 
@@ -463,7 +463,7 @@ def test_non_finite_parameter_value(value: str, expression: str) -> None:
     ("data", "key"),
     [
         pytest.param('"col\\nour" = 1\n' + W, "col", id="unknown-top-level-key"),
-        pytest.param(after('title = "MODEL.md section 12"', '"col\\nour" = 1'), "scenario.col", id="unknown-scenario-key"),
+        pytest.param(after('title = "docs/model.md, "Worked examples""', '"col\\nour" = 1'), "scenario.col", id="unknown-scenario-key"),
         pytest.param(edit('id = "a"\nname', 'id = "a\\nb"\nname'), "parties[a", id="bad-id"),
         pytest.param(after('label = "a1"', 'notes = { "co\\nst" = "why" }'), "moves[a1].notes", id="notes-key"),
     ],
@@ -597,8 +597,8 @@ def test_a_lag_may_be_an_expression() -> None:
     assert sc.move("a1").reversal_lag == 4
 
 
-DOMAIN = '[scenario]\nid = "worked-example"\ntitle = "MODEL.md section 12"\n[parameters]\nshare = { value = 0.5, min = 0, max = 1 }\n'
-BODY = W.replace('[scenario]\nid = "worked-example"\ntitle = "MODEL.md section 12"\n', "").replace(
+DOMAIN = '[scenario]\nid = "worked-example"\ntitle = "docs/model.md, "Worked examples""\n[parameters]\nshare = { value = 0.5, min = 0, max = 1 }\n'
+BODY = W.replace('[scenario]\nid = "worked-example"\ntitle = "docs/model.md, "Worked examples""\n', "").replace(
     "cost = 2\n", 'cost = "2 * share"\n', 1
 )
 

@@ -12,7 +12,7 @@ from detente.cli.app import app
 from detente.scenario.loader import load_bytes
 from test_worked_example import WORKED
 
-# The worked example of MODEL.md section 12, with b1's cost a parameter and two types of B:
+# The worked example of docs/model.md, "Worked examples", with b1's cost a parameter and two types of B:
 # "keen" keeps the section's numbers, "reluctant" finds b1 twice as costly.
 TYPED = (
     WORKED.replace(b'cost = 2\nvalue = { a = 4 }', b'cost = "b1_cost"\nvalue = { a = 4 }')

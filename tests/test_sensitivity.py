@@ -1,4 +1,4 @@
-"""Sensitivity indices (issue 4): a scenario where only one parameter matters, the inverse CDFs
+"""Sensitivity indices: a scenario where only one parameter matters, the inverse CDFs
 against scipy and against the sampler, determinism across executors, bad input."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Costly signals (MODEL.md section 10): a textbook case worked by hand, its thresholds, and
+"""Costly signals (docs/model.md, "Signals"): a textbook case worked by hand, its thresholds, and
 the verdicts against pygambit's equilibria of the same signalling game."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Monte Carlo histories (MODEL.md section 11): a case with a known answer, determinism across
+"""Monte Carlo histories (docs/model.md, "Summit versus working level"): a case with a known answer, determinism across
 executors, a seeded golden result, and bad distributions."""
 
 from __future__ import annotations

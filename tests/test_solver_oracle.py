@@ -1,4 +1,4 @@
-"""The DP against the brute-force oracle on random scenarios (MODEL.md section 7)."""
+"""The DP against the brute-force oracle on random scenarios (docs/model.md, "The solver")."""
 
 from __future__ import annotations
 

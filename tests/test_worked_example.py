@@ -1,4 +1,4 @@
-"""MODEL.md section 12's hand-worked numbers, held by the reference functions, the audit and the DP."""
+"""docs/model.md, "Worked examples"'s hand-worked numbers, held by the reference functions, the audit and the DP."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from detente.solvers.dp import solve_game
 WORKED = b"""
 [scenario]
 id = "worked-example"
-title = "MODEL.md section 12"
+title = "docs/model.md, "Worked examples""
 [[parties]]
 id = "a"
 name = "A"

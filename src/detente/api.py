@@ -66,14 +66,14 @@ def _scenario(scenario: Scenario | str | Path) -> Scenario:
 
 
 def solve(scenario: Scenario | str | Path) -> SolveResult:
-    """The self-enforcing deal that maximises the Nash product (MODEL.md sections 6–7)."""
+    """The self-enforcing deal that maximises the Nash product (docs/model.md, "Which deal" and "The solver")."""
     return _solve(_scenario(scenario))
 
 
 def solve_robust(
     scenario: Scenario | str | Path, tau: float, beliefs_at: BeliefsAt = "prior"
 ) -> RobustSolveResult:
-    """The best deal every type at least ``tau`` likely goes through with (MODEL.md section 9).
+    """The best deal every type at least ``tau`` likely goes through with (docs/model.md, "Types and beliefs").
 
     ``beliefs_at``: the types' priors, or the posteriors after the scenario's event timeline.
     """
@@ -130,7 +130,7 @@ def overview(
 
 
 def beliefs(scenario: Scenario | str | Path) -> BeliefsResult:
-    """Each party's type posterior over the event timeline (MODEL.md section 9)."""
+    """Each party's type posterior over the event timeline (docs/model.md, "Types and beliefs")."""
     return _beliefs(_scenario(scenario))
 
 
@@ -144,7 +144,7 @@ def simulate(
     dask: str | None = None,
 ) -> SimulationResult:
     """Monte Carlo histories of the talks under each strategy, on common random numbers
-    (MODEL.md section 11); ``workers`` local processes (default: every core), or a Dask
+    (docs/model.md, "Summit versus working level"); ``workers`` local processes (default: every core), or a Dask
     cluster: ``dask="local"`` (a LocalCluster of ``workers``) or a scheduler's address."""
     return _simulate(
         _scenario(scenario), samples, seed, tuple(strategies), Execution(workers, dask), progress
@@ -272,5 +272,5 @@ def signals(
     scenario: Scenario | str | Path, tau: float = DEFAULT_TAU, beliefs_at: BeliefsAt = "prior"
 ) -> SignalsResult:
     """For each of the scenario's signals: the benefit of being believed per type, whether it
-    separates, and the margins (MODEL.md section 10)."""
+    separates, and the margins (docs/model.md, "Signals")."""
     return _signals(_scenario(scenario), tau, beliefs_at)

@@ -284,7 +284,7 @@ class OffersResult(BaseModel):
 
 
 class BeliefStep(BaseModel):
-    """Beliefs about the actor's type right after one event (MODEL.md section 9)."""
+    """Beliefs about the actor's type right after one event (docs/model.md, "Types and beliefs")."""
 
     event: str
     date: str
@@ -314,7 +314,7 @@ class BeliefsResult(BaseModel):
 
 
 class TypeChoice(BaseModel):
-    """One type at one stage of a schedule (MODEL.md section 9): comply, or walk out."""
+    """One type at one stage of a schedule (docs/model.md, "Types and beliefs"): comply, or walk out."""
 
     stage: int  # K + 1 is the final agreement
     comply: float  # complying now, keeping the option to quit later (W of the next stage)
@@ -439,7 +439,7 @@ class Estimate(BaseModel):
 
 
 class StrategyStats(BaseModel):
-    """One strategy over all simulated histories (MODEL.md section 11)."""
+    """One strategy over all simulated histories (docs/model.md, "Summit versus working level")."""
 
     strategy: str
     working_rounds: int  # before each summit

@@ -1,4 +1,4 @@
-"""Plain-words sentences for failed constraints (MODEL.md section 8).
+"""Plain-words sentences for failed constraints (docs/model.md, "The audit").
 
 Sentences name at most ``LIST_LIMIT`` moves and count the rest ("and 4 more"): they are read
 on one screen; the full lists are in the JSON output (``deviation.skip``, ``reverse``,

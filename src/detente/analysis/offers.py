@@ -114,7 +114,7 @@ def _candidates(
     r_types: tuple[PartyType | None, ...],
     worlds: tuple[Game, ...],
 ) -> tuple[tuple[int, ...], ...]:
-    """The offers P considers, in §6's tie-break order (fewer stages, then the stages' ids)."""
+    """The offers P considers, in "Which deal"'s tie-break order (fewer stages, then the stages' ids)."""
     base = worlds[0]
     found: set[tuple[int, ...]] = set()
     if kind == "all":

@@ -1,4 +1,4 @@
-"""Solve a scenario and explain the answer (MODEL.md sections 6–8)."""
+"""Solve a scenario and explain the answer (docs/model.md, "Which deal" and "The audit")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deals against the wrong type: screening audits and the type-robust solve (MODEL.md section 9).
+"""Deals against the wrong type: screening audits and the type-robust solve (docs/model.md, "Types and beliefs").
 
 Beliefs are the types' priors, or the posteriors after the scenario's whole event timeline
 (``beliefs_at="posterior"``). A party without types is one agent of probability 1.

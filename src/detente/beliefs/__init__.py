@@ -1,1 +1,1 @@
-"""Types, events and beliefs (MODEL.md section 9)."""
+"""Types, events and beliefs (docs/model.md, "Types and beliefs")."""

@@ -1,4 +1,4 @@
-"""Agents: one per (party, type), each with the game its type plays (MODEL.md section 9).
+"""Agents: one per (party, type), each with the game its type plays (docs/model.md, "Types and beliefs").
 
 A type's ``parameters`` override the scenario's when that type holds. An agent's payoffs,
 discount, costs and reversal decisions are its party's in the scenario resolved with those

@@ -2,7 +2,7 @@
 
 Moves are indexed free moves first, then the initial ones, each group sorted by id. A set of
 moves is an ``int`` bit mask over these indices. Because free moves are sorted by id, comparing
-stages as sorted id lists (MODEL.md section 6's tie-break) is comparing their bit masks from the
+stages as sorted id lists (docs/model.md, "Which deal"'s tie-break) is comparing their bit masks from the
 lowest bit up.
 """
 
@@ -18,7 +18,7 @@ from detente.scenario.model import Scenario
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-TOLERANCE = 1e-9  # MODEL.md section 4: IC holds within this tolerance
+TOLERANCE = 1e-9  # docs/model.md, "Deviations": IC holds within this tolerance
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,7 +165,7 @@ def _mask(indices: object) -> int:
 
 
 def compile_game(scenario: Scenario) -> Game:
-    """Build the :class:`Game` of a resolved scenario (MODEL.md sections 3 and 6)."""
+    """Build the :class:`Game` of a resolved scenario (docs/model.md, "Flows and values" and "Which deal")."""
     initial = set(scenario.initial)
     free = sorted(m.id for m in scenario.moves if m.id not in initial)
     fixed = sorted(initial)

@@ -1,4 +1,4 @@
-"""Flows and continuation values of a schedule (MODEL.md section 3).
+"""Flows and continuation values of a schedule (docs/model.md, "Flows and values").
 
 Sums run over moves in index order, the same order the compiled solver uses, so that the
 solver's values equal these bit for bit and ties are decided identically.

@@ -1,4 +1,4 @@
-"""What a type does inside a deal it may walk out of (MODEL.md section 9).
+"""What a type does inside a deal it may walk out of (docs/model.md, "Types and beliefs").
 
 A type's value of a schedule when it may quit is the best of "comply to the end" and
 "comply up to stage k − 1, then deviate optimally at k". Computed backwards, that is an

@@ -1,4 +1,4 @@
-"""Scenario files: format, expressions, loading and the built-in library (MODEL.md section 2)."""
+"""Scenario files: format, expressions, loading and the built-in library (docs/model.md, "Scenario files")."""
 
 from detente.scenario.loader import load, load_bytes, parse_overrides
 from detente.scenario.model import Move, Party, Proposal, Scenario

@@ -1,4 +1,4 @@
-"""A small, safe evaluator for number expressions in scenario files (MODEL.md section 2).
+"""A small, safe evaluator for number expressions in scenario files (docs/model.md, "Scenario files").
 
 Grammar: numbers, parameter names, ``+ - * / **``, unary minus/plus, parentheses,
 ``min(...)`` and ``max(...)``. The text is parsed with :mod:`ast` and walked over a whitelist;

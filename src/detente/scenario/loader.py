@@ -1,7 +1,7 @@
 """Read scenario files (or library ids) into :class:`Scenario` objects.
 
 All I/O for scenarios lives here; every failure becomes one :class:`ScenarioError` naming the
-file, the key path and the reason (MODEL.md section 2).
+file, the key path and the reason (docs/model.md, "Scenario files").
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _key_path(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
                 parts[-1] = f"{parts[-1]}[{label}]"
             node = element
         elif isinstance(node, dict) and isinstance(item, str) and node.get("dist") == item:
-            continue  # a distribution's tag (MODEL.md section 11), not a key of the file
+            continue  # a distribution's tag (docs/model.md, "Summit versus working level"), not a key of the file
         elif isinstance(node, dict) and isinstance(item, str):
             parts.append(item)  # a missing or unknown key
             node = None

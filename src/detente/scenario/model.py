@@ -1,4 +1,4 @@
-"""Resolved scenarios: every expression evaluated, every reference checked (MODEL.md section 2).
+"""Resolved scenarios: every expression evaluated, every reference checked (docs/model.md, "Scenario files").
 
 Plain frozen dataclasses, so the maths never sees an expression or a pydantic model.
 """
@@ -105,7 +105,7 @@ class Signal:
 
 @dataclass(frozen=True)
 class Distribution:
-    """One uncertain parameter (MODEL.md section 11): ``kind`` and its numbers, checked."""
+    """One uncertain parameter (docs/model.md, "Summit versus working level"): ``kind`` and its numbers, checked."""
 
     parameter: str
     kind: str  # "triangular", "uniform", "beta" or "lognormal"

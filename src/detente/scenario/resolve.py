@@ -1,4 +1,4 @@
-"""Turn a checked-for-shape :class:`ScenarioSpec` into a :class:`Scenario` (MODEL.md section 2).
+"""Turn a checked-for-shape :class:`ScenarioSpec` into a :class:`Scenario` (docs/model.md, "Scenario files").
 
 Evaluates expressions, applies ``--set`` overrides, and rejects unknown ids, duplicate ids,
 cycles in ``requires``, probabilities outside [0, 1] and discounts outside (0, 1), each with

@@ -1,4 +1,4 @@
-"""The scenario file format (MODEL.md section 2) as pydantic models.
+"""The scenario file format (docs/model.md, "Scenario files") as pydantic models.
 
 These models check structure and types only: every key known, every field of the right kind.
 Numbers may be expressions; they are resolved, and cross-references checked, in
@@ -146,7 +146,7 @@ class SolverSpec(_Strict):
 
 
 class TypeSpec(_Strict):
-    """A possible type of a party (MODEL.md section 9): a prior and parameter overrides."""
+    """A possible type of a party (docs/model.md, "Types and beliefs"): a prior and parameter overrides."""
 
     party: Id
     id: Id
@@ -256,7 +256,7 @@ DistSpec = Annotated[
 
 
 class UncertaintySpec(BaseModel):
-    """MODEL.md section 11: distributions for named parameters (any key that is not one of the
+    """docs/model.md, "Summit versus working level": distributions for named parameters (any key that is not one of the
     fields below names a parameter), misperception and the talks' clock."""
 
     model_config = ConfigDict(extra="allow", frozen=True, strict=True, use_attribute_docstrings=True)

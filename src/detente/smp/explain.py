@@ -1,4 +1,4 @@
-"""Why each actor moved (issue 6): KTAB's users asked for it, and its log only lists the
+"""Why each actor moved: KTAB's users asked for it, and its log only lists the
 challenges. For each actor, its largest move and the bargain it took, in words."""
 
 from __future__ import annotations

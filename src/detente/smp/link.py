@@ -1,4 +1,4 @@
-"""A bilateral scenario's parameter taken from a multi-actor forecast (issue 6): for example
+"""A bilateral scenario's parameter taken from a multi-actor forecast: for example
 hanoi-2019's ``leakage`` from where China and Russia end up on the enforcement of sanctions.
 
 The mapping (docs/model.md, "The multi-actor forecast"): x is the capability-weighted mean of

@@ -1,4 +1,4 @@
-"""Monte Carlo over a forecast (issue 6): N draws of the uncertain inputs, and of the queue
+"""Monte Carlo over a forecast: N draws of the uncertain inputs, and of the queue
 elections with the stochastic transition, each run to the stopping rule.
 
 Draw i has its own seed, SeedSequence(seed, spawn_key=(i,)) (as the bilateral histories), split

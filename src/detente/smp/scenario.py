@@ -1,4 +1,4 @@
-"""The TOML form of a forecast scenario (issue 6): the KTAB CSV's numbers, with names, the
+"""The TOML form of a forecast scenario: the KTAB CSV's numbers, with names, the
 meaning of each dimension's ends, and a note and sources for every number, like detente's
 bilateral scenarios. Parsed by pydantic (unknown keys refused), checked, and turned into the
 same ``SmpInput`` a KTAB CSV gives; errors are one line naming the file and the key.

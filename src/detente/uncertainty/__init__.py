@@ -1,1 +1,1 @@
-"""Uncertainty at scale: distributions, simulated histories of the talks (MODEL.md section 11)."""
+"""Uncertainty at scale: distributions, simulated histories of the talks (docs/model.md, "Summit versus working level")."""

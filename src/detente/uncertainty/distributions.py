@@ -1,4 +1,4 @@
-"""Drawing the uncertain parameters of MODEL.md section 11 (numpy's Generator, no state of its own)."""
+"""Drawing the uncertain parameters of docs/model.md, "Summit versus working level" (numpy's Generator, no state of its own)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One simulated history of the talks (MODEL.md section 11), as pure functions.
+"""One simulated history of the talks (docs/model.md, "Summit versus working level"), as pure functions.
 
 A history draws the true parameters and each party's misreading of the parameters it does not
 own, then follows one strategy (``n`` working-level rounds before each summit) until a deal is

@@ -1,5 +1,5 @@
 """Which uncertain numbers matter: global sensitivity indices over the [uncertainty] ranges
-(issue 4; MODEL.md section 11 gives the ranges).
+(docs/model.md, "Sensitivity").
 
 The design is built by SALib on the unit cube, one axis per parameter with a distribution,
 and mapped to each parameter through its inverse CDF (``distributions.quantile``); Sobol

@@ -1,4 +1,4 @@
-"""Run many histories on every core and summarise them (MODEL.md section 11).
+"""Run many histories on every core and summarise them (docs/model.md, "Summit versus working level").
 
 Histories are cut into chunks of consecutive indices; each worker (a local process or a Dask
 worker, see ``detente.parallel``) gets the scenario once, simulates its chunks under every
