@@ -19,7 +19,6 @@ from detente.errors import ScheduleError
 from detente.model.bargaining import disagreement
 from detente.model.deviation import Deviation, overt_deviation
 from detente.model.game import TOLERANCE, FloatArray, Game, bits, compile_game
-from detente.model.play import Play, play
 from detente.model.payoffs import (
     flow_utility,
     missing_requirements,
@@ -27,15 +26,10 @@ from detente.model.payoffs import (
     schedule_values,
     states_of,
 )
+from detente.model.play import Play, play
 from detente.model.stability import (
-    cheat_gain,
     covert_final,
-    covert_value,
-    detection_probability,
-    hideable,
     overt_final,
-    punishment,
-    verifiability_in,
 )
 from detente.results import (
     AuditResult,
@@ -444,7 +438,7 @@ def _path_cheats(hidden: list[int]) -> list[tuple[int, ...]]:
     count = sum(comb(len(hidden), r) for r in range(1, min(MAX_PATH_CHEAT_SIZE, len(hidden)) + 1))
     if count > MAX_PATH_CHEAT_SETS:
         return [(m,) for m in hidden] + [tuple(hidden)]
-    out = []
+    out: list[tuple[int, ...]] = []
     for size in range(1, min(MAX_PATH_CHEAT_SIZE, len(hidden)) + 1):
         out.extend(combinations(hidden, size))
     return out

@@ -251,7 +251,9 @@ def _offers_signals(scenario: Scenario, at: BeliefsAt, solved: list[OfferSetup] 
         games = cache[other]
         total = sum(s.probability for s in games) or 1.0
 
-        def values(keep: frozenset[str], games: list[OfferSetup] = games) -> dict[str, float]:
+        def values(
+            keep: frozenset[str], games: list[OfferSetup] = games, types: list[str] = types, total: float = total
+        ) -> dict[str, float]:
             out = dict.fromkeys(types, 0.0)
             for s in games:
                 rv = root_values(s.solution, sorted(keep, key=s.game.types.index))

@@ -72,7 +72,7 @@ class Game:
         if mask is None:
             mask = _mask(m for m in range(self.n_moves) if self.reversal_pays(m))
             object.__setattr__(self, "_paying", mask)
-        return mask  # type: ignore[no-any-return]
+        return mask
 
     @property
     def reversible_mask(self) -> int:
@@ -80,7 +80,7 @@ class Game:
         if mask is None:
             mask = _mask(int(i) for i in np.flatnonzero(self.reversible))
             object.__setattr__(self, "_reversible", mask)
-        return mask  # type: ignore[no-any-return]
+        return mask
 
     def reversal_pays(self, m: int) -> bool:
         """docs/model.md, "Deviations": the owner o undoes m iff what it saves once the move is
@@ -128,7 +128,7 @@ def _tables(g: Game) -> tuple[FloatArray, FloatArray, FloatArray]:
     if cached is None:
         cached = presence_weights(g.delta, g.lag)
         object.__setattr__(g, "_weights", cached)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def presence_weights(delta: FloatArray, lag: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
