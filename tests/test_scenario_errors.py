@@ -65,7 +65,7 @@ def test_the_base_scenario_is_valid() -> None:
 @pytest.mark.parametrize(
     ("data", "key"),
     [
-        pytest.param(after('title = "docs/model.md, "Worked examples""', "colour = 1"), "scenario.colour", id="scenario"),
+        pytest.param(after('title = "The worked example"', "colour = 1"), "scenario.colour", id="scenario"),
         pytest.param(after('name = "A"', "colour = 1"), "parties[a].colour", id="parties"),
         pytest.param(after('name = "B"', "dicsount = 0.5"), "parties[b].dicsount", id="parties-typo"),
         pytest.param(after('label = "a1"', "colour = 1"), "moves[a1].colour", id="moves"),
@@ -84,9 +84,9 @@ def test_unknown_key(data: str, key: str) -> None:
 @pytest.mark.parametrize(
     ("data", "key"),
     [
-        pytest.param(edit('title = "docs/model.md, "Worked examples""\n', ""), "scenario.title", id="scenario.title"),
+        pytest.param(edit('title = "The worked example"\n', ""), "scenario.title", id="scenario.title"),
         pytest.param(edit('id = "worked-example"\n', ""), "scenario.id", id="scenario.id"),
-        pytest.param(edit('[scenario]\nid = "worked-example"\ntitle = "docs/model.md, "Worked examples""\n', ""), "scenario", id="scenario"),
+        pytest.param(edit('[scenario]\nid = "worked-example"\ntitle = "The worked example"\n', ""), "scenario", id="scenario"),
         pytest.param(edit('name = "A"\n', ""), "parties[a].name", id="party.name"),
         pytest.param(edit("discount = 0.8\n", ""), "parties[b].discount", id="party.discount"),
         pytest.param(edit('id = "a1"\nowner = "a"\n', 'id = "a1"\n'), "moves[a1].owner", id="move.owner"),
@@ -133,7 +133,7 @@ def test_wrong_type(data: str, key: str, word: str) -> None:
 
 
 def test_several_shape_errors_are_counted_on_one_line() -> None:
-    data = edit('title = "docs/model.md, "Worked examples""', 'title = 5\ncolour = 1\nperiod = 3')
+    data = edit('title = "The worked example"', 'title = 5\ncolour = 1\nperiod = 3')
     message = fails(data, "scenario.title", "string")
     assert "2 more errors" in message
 
@@ -463,7 +463,7 @@ def test_non_finite_parameter_value(value: str, expression: str) -> None:
     ("data", "key"),
     [
         pytest.param('"col\\nour" = 1\n' + W, "col", id="unknown-top-level-key"),
-        pytest.param(after('title = "docs/model.md, "Worked examples""', '"col\\nour" = 1'), "scenario.col", id="unknown-scenario-key"),
+        pytest.param(after('title = "The worked example"', '"col\\nour" = 1'), "scenario.col", id="unknown-scenario-key"),
         pytest.param(edit('id = "a"\nname', 'id = "a\\nb"\nname'), "parties[a", id="bad-id"),
         pytest.param(after('label = "a1"', 'notes = { "co\\nst" = "why" }'), "moves[a1].notes", id="notes-key"),
     ],
@@ -597,8 +597,8 @@ def test_a_lag_may_be_an_expression() -> None:
     assert sc.move("a1").reversal_lag == 4
 
 
-DOMAIN = '[scenario]\nid = "worked-example"\ntitle = "docs/model.md, "Worked examples""\n[parameters]\nshare = { value = 0.5, min = 0, max = 1 }\n'
-BODY = W.replace('[scenario]\nid = "worked-example"\ntitle = "docs/model.md, "Worked examples""\n', "").replace(
+DOMAIN = '[scenario]\nid = "worked-example"\ntitle = "The worked example"\n[parameters]\nshare = { value = 0.5, min = 0, max = 1 }\n'
+BODY = W.replace('[scenario]\nid = "worked-example"\ntitle = "The worked example"\n', "").replace(
     "cost = 2\n", 'cost = "2 * share"\n', 1
 )
 
@@ -659,3 +659,30 @@ def test_offers_is_accepted() -> None:
     sc = load_bytes((W + OFFERS).encode(), FILE)
     assert sc.bargaining.protocol == "offers" and sc.bargaining.proposer == "a"
     assert (sc.bargaining.rounds, sc.bargaining.round_length, sc.bargaining.candidates) == (3, 1, "solver")
+
+
+OUT = '\n[[outcomes]]\nstage = 1\nmoves = ["a1"]\nstatus = "taken"\ndate = 2019-01-01\nsource = "s"\n'
+OUT2 = '\n[[outcomes]]\nstage = 2\nmoves = ["b1", "b2"]\nstatus = "refused"\nby = ["b"]\ndate = 2019-04-01\nsource = "s"\n'
+
+
+def test_outcomes_are_accepted() -> None:
+    sc = load_bytes((W + OUT + OUT2).encode(), FILE)
+    assert [(o.stage, o.status, o.by) for o in sc.outcomes] == [(1, "taken", ()), (2, "refused", ("b",))]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "word"),
+    [
+        (OUT.replace("stage = 1", "stage = 2"), "outcomes[1].stage", "numbered 1, 2"),
+        (OUT.replace('["a1"]', '["zz"]'), "outcomes[1].moves", "unknown move 'zz'"),
+        (OUT + OUT2.replace('"b1", "b2"', '"a1"'), "outcomes[2].moves", "appears in two stages"),
+        (OUT.replace('"taken"', '"quit"'), "outcomes[1].by", "name who quit"),
+        (OUT + 'by = ["a"]\n', "outcomes[1].by", "taken has nobody"),
+        (OUT2.replace("stage = 2", "stage = 1").replace('"b1", "b2"', '"a1"') + OUT.replace("stage = 1", "stage = 2").replace('["a1"]', '["b1"]'), "outcomes[2]", "ended there"),
+        (OUT + OUT2.replace("2019-04-01", "2018-01-01"), "outcomes[2].date", "before the previous"),
+        (OUT.replace('"taken"', '"lost"'), "outcomes[1].status", "taken"),
+        (OUT + "covert_detected = 2018-01-01\n", "outcomes[1].covert_detected", "before the stage"),
+    ],
+)
+def test_bad_outcomes(text: str, key: str, word: str) -> None:
+    fails(W + text, key, word)

@@ -15,7 +15,7 @@ from detente.solvers.dp import solve_game
 WORKED = b"""
 [scenario]
 id = "worked-example"
-title = "docs/model.md, "Worked examples""
+title = "The worked example"
 [[parties]]
 id = "a"
 name = "A"

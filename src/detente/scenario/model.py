@@ -82,6 +82,20 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """One stage of the schedule as it happened."""
+
+    stage: int
+    moves: tuple[str, ...]
+    status: str  # "taken", "refused" or "quit"
+    by: tuple[str, ...]
+    date: datetime.date
+    source: str
+    covert_detected: datetime.date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Bargaining:
     """Which deal is struck: "nash" (the Nash product) or "offers" (a proposer's offers)."""
 
@@ -140,6 +154,7 @@ class Scenario:
     domains: dict[str, tuple[float, float]] = field(default_factory=dict)
     solver: SolverSpec = field(default_factory=SolverSpec)
     bargaining: Bargaining = field(default_factory=Bargaining)
+    outcomes: tuple[Outcome, ...] = ()
     period: str = "period"
     sources: tuple[str, ...] = ()
     origin: str = "<memory>"

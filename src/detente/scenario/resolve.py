@@ -18,6 +18,7 @@ from detente.scenario.model import (
     Distribution,
     Event,
     Move,
+    Outcome,
     Party,
     PartyType,
     Proposal,
@@ -106,6 +107,7 @@ def resolve(
     signals: tuple[Signal, ...] = ()
     uncertainty: Uncertainty | None = None
     bargaining = _bargaining(origin, spec, parties)
+    outcomes = _outcomes(origin, spec, party_ids, move_ids, set(initial))
     if not game_only:
         types = _types(origin, spec, party_ids, params, domains)
         clusters = _clusters(origin, spec, types)
@@ -558,6 +560,44 @@ def _bargaining(origin: str, spec: ScenarioSpec, parties: tuple[Party, ...]) -> 
     if not 1 <= length <= MAX_ROUND_LENGTH:
         raise ScenarioError(origin, f"{key}.round_length", f"must lie in [1, {MAX_ROUND_LENGTH}], got {length}")
     return Bargaining("offers", b.proposer, rounds, length, b.candidates or "solver")
+
+
+def _outcomes(
+    origin: str, spec: ScenarioSpec, party_ids: set[str], move_ids: set[str], initial: set[str]
+) -> tuple[Outcome, ...]:
+    """[[outcomes]]: stages numbered 1..K in order, known free moves each used once, ``by``
+    given exactly when a stage was refused or quit, nothing after a refusal or a quit."""
+    out: list[Outcome] = []
+    seen: set[str] = set()
+    ended = False
+    for i, o in enumerate(spec.outcomes, start=1):
+        key = f"outcomes[{i}]"
+        if o.stage != i:
+            raise ScenarioError(origin, f"{key}.stage", f"stages must be numbered 1, 2, ... in order; expected {i}, got {o.stage}")
+        if ended:
+            raise ScenarioError(origin, key, "comes after a stage that was refused or quit: the schedule ended there")
+        for mid in o.moves:
+            if mid not in move_ids:
+                raise ScenarioError(origin, f"{key}.moves", f"unknown move {mid!r}")
+            if mid in initial:
+                raise ScenarioError(origin, f"{key}.moves", f"move {mid!r} is already in effect (initial)")
+            if mid in seen:
+                raise ScenarioError(origin, f"{key}.moves", f"move {mid!r} appears in two stages")
+            seen.add(mid)
+        for pid in o.by:
+            if pid not in party_ids:
+                raise ScenarioError(origin, f"{key}.by", f"unknown party {pid!r}")
+        if o.status == "taken" and o.by:
+            raise ScenarioError(origin, f"{key}.by", "a stage that was taken has nobody who refused or quit")
+        if o.status != "taken" and not o.by:
+            raise ScenarioError(origin, f"{key}.by", f"name who {o.status} (a list of party ids)")
+        if o.covert_detected is not None and o.covert_detected < o.date:
+            raise ScenarioError(origin, f"{key}.covert_detected", "is before the stage's date")
+        if out and o.date < out[-1].date:
+            raise ScenarioError(origin, f"{key}.date", "is before the previous stage's date")
+        ended = o.status != "taken"
+        out.append(Outcome(o.stage, tuple(o.moves), o.status, tuple(o.by), o.date, o.source, o.covert_detected, o.note))
+    return tuple(out)
 
 
 MAX_ROUNDS = 12  # the offers recursion is over (meeting, set of types): keep it small

@@ -182,6 +182,25 @@ class ClusterSpec(_Strict):
     sources: list[Text] = Field(default_factory=list)
 
 
+class OutcomeSpec(_Strict):
+    """One stage of the schedule as it happened (docs/model.md, "Validation")."""
+
+    stage: Annotated[int, Field(ge=1, le=256)]
+    """The stage's number in the schedule as it happened, from 1."""
+    moves: list[Id] = Field(min_length=1)
+    """The moves due at that stage (what was agreed or offered for it)."""
+    status: Literal["taken", "refused", "quit"]
+    """taken: every party did its part; refused: a party would not agree to the stage (an offer
+    turned down); quit: a party went back on the stage or walked out of the deal there."""
+    by: list[Id] = Field(default_factory=list)
+    """refused or quit: the parties that did."""
+    date: datetime.date
+    covert_detected: datetime.date | None = None
+    """The date covert non-compliance with this stage's moves was exposed, if it was."""
+    source: Text
+    note: Text = ""
+
+
 class BargainingSpec(_Strict):
     """Which deal is struck (docs/model.md, "Which deal" and "Offers")."""
 
@@ -290,4 +309,6 @@ class ScenarioSpec(_Strict):
     uncertainty: UncertaintySpec | None = None
     solver: SolverSpec = Field(default_factory=SolverSpec)
     bargaining: BargainingSpec | None = None
+    outcomes: list[OutcomeSpec] = Field(default_factory=list)
+    """The schedule as it happened, one entry per stage (case files of the case bank)."""
     format: Literal[1] = 1
