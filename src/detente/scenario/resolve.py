@@ -131,6 +131,7 @@ def resolve(
         domains=domains,
         solver=spec.solver,
         bargaining=bargaining,
+        outcomes=outcomes,
         period=spec.scenario.period,
         sources=tuple(spec.scenario.sources),
         origin=origin,
