@@ -126,7 +126,9 @@ def overview(
     """What the report and the web page show: the analysis, the beliefs (with types) and the
     signals' verdicts (with signals)."""
     sc = _scenario(scenario)
-    return analyse(sc, tau), beliefs(sc) if sc.types else None, signals(sc, tau) if sc.signals else None
+    a = analyse(sc, tau)
+    sig = a.signals if a.signals is not None else (signals(sc, tau) if sc.signals else None)
+    return a, beliefs(sc) if sc.types else None, sig
 
 
 def beliefs(scenario: Scenario | str | Path) -> BeliefsResult:

@@ -118,6 +118,45 @@ def _verdict(ok: bool, yes: str, no: str) -> str:
     return f'<span class="ok">{yes}</span>' if ok else f'<span class="fails">{no}</span>'
 
 
+def _schedule_text(schedule: list[list[str]] | None, labels: Mapping[str, str]) -> str:
+    if not schedule:
+        return "no offer"
+    return " → ".join(" + ".join(labels.get(m, m) for m in stage) for stage in schedule)
+
+
+def _offers_section(analysis: Analysis, names: Mapping[str, str]) -> list[str]:
+    """The offers game: each proposer type's opening, what a refusal teaches, and the path
+    against each responder type, meeting by meeting."""
+    off = analysis.offers
+    assert off is not None
+    p, r = names.get(off.proposer, off.proposer), names.get(off.responder, off.responder)
+    out = [
+        f"<h2>Offers: {_e(p)} proposes, {_e(r)} answers</h2>",
+        f'<p class="note">{off.rounds} meetings, {off.round_length} period(s) apart; beliefs at the '
+        f"{_e(off.beliefs_at)}; over {off.offers_considered} candidate schedules ({_e(off.candidates)}).</p>",
+    ]
+    rows = []
+    for view in sorted(off.by_proposer_type, key=lambda v: -v.probability):
+        for prop in view.proposals:
+            out.append(f"<p>{_e(prop.sentence)}</p>")
+            break
+        for path in view.paths:
+            for m in path.meetings:
+                rows.append([
+                    _e(f"{view.proposer_type or '—'} / {path.responder_type or '—'}"),
+                    f"{view.probability * path.probability:.2f}",
+                    str(m.meeting),
+                    _e(m.sentence),
+                ])
+            rows.append(["", "", "", f"<i>{_e(path.sentence)}</i> "
+                         + _e(", ".join(f"{names.get(q, q)} {v:.2f}" for q, v in path.values.items()))])
+        delay = "" if view.expected_delay is None else f", after {view.expected_delay:.1f} periods on average"
+        who = p if view.proposer_type is None else f"{p} as {view.proposer_type}"
+        out.append(f"<p>{_e(who)}: a deal with probability {view.p_deal:.2f}{_e(delay)}. {_e(view.label)}.</p>")
+    out.append(_table([f"{_e(p)} / {_e(r)}", "P", "meeting", "what happens"], rows, {1, 2}))
+    return out
+
+
 def analysis_report(
     scenario: Scenario,
     analysis: Analysis,
@@ -134,14 +173,25 @@ def analysis_report(
         figs = analysis_figures(analysis, scenario, beliefs, signals, simulation, sensitivity)
     solve = analysis.solve
     body = _summary(scenario, analysis)
+    if analysis.beliefs:
+        body.append(
+            "<p><b>Beliefs after the timeline</b>: "
+            + _e("; ".join(f"{names.get(p, p)}: " + ", ".join(f"{t} {q:.2f}" for t, q in b.items()) for p, b in analysis.beliefs.items()))
+            + ".</p>"
+        )
     if analysis.proposals:
         rows = [
             [_e(v.label or v.proposal), _e(names.get(v.by or "", v.by or "")),
-             _verdict(v.audit.self_enforcing_deal, "self-enforcing", "fails"), _e(v.audit.reason)]
+             _verdict(v.audit.self_enforcing_deal, "self-enforcing", "fails"), _e(v.audit.reason),
+             _e(v.audit.play.sentence)]
             for v in analysis.proposals
         ]
-        body += ["<h2>Proposals on the table</h2>", _table(["proposal", "by", "verdict", "why"], rows)]
-    body += ["<h2>The solver's deal</h2>", f"<p>{_e(solve.explanation)}</p>"]
+        body += ["<h2>Proposals on the table</h2>",
+                 _table(["proposal", "by", "verdict", "why", "played out (anyone quits where quitting pays)"], rows)]
+    if analysis.offers is not None:
+        body += _offers_section(analysis, names)
+    title = "The deal with complete information (benchmark)" if analysis.offers is not None else "The solver's deal"
+    body += [f"<h2>{title}</h2>", f"<p>{_e(solve.explanation)}</p>"]
     if solve.binding:
         body.append("<p><b>What binds</b> (the tightest constraints):</p><ul>")
         body += [f"<li>{_e(b.sentence)}</li>" for b in solve.binding]
@@ -169,7 +219,10 @@ def analysis_report(
         body.append(_table(["about", "prior", "after the events", "the events that moved it most"], rows))
     if "signals" in figs and signals is not None:
         body += ["<h2>Which signals are the right ones</h2>", _figure("signals", figs["signals"]), "<ul>"]
-        body += [f"<li>{_e(v.sentence)}</li>" for v in signals.signals]
+        body += [
+            f"<li>{_e(v.sentence)}" + (f" {_e(v.pooling.sentence)}" if v.pooling is not None else "") + "</li>"
+            for v in signals.signals
+        ]
         body.append("</ul>")
     if simulation is not None:
         body += ["<h2>Summit first, or working level first?</h2>", _figure("simulation", figs["simulation"])]

@@ -141,9 +141,10 @@ function showAnalysis(answer) {
   for (const v of a.proposals) {
     const li = document.createElement("li");
     li.className = v.audit.self_enforcing_deal ? "holds" : "fails";
-    li.textContent = `${v.label || v.proposal}: ${v.audit.reason}`;
+    li.textContent = `${v.label || v.proposal}: ${v.audit.reason} Played out: ${v.audit.play.sentence}`;
     list.appendChild(li);
   }
+  showOffers(a.offers);
   const figs = answer.figures;
   for (const name of ["schedule", "slack", "values", "beliefs", "signals"]) {
     draw(`fig-${name}`, figs[name]);
@@ -160,9 +161,37 @@ function showAnalysis(answer) {
   }
 }
 
+// The offers game: each proposer type's opening and its path against each responder type.
+function showOffers(offers) {
+  const section = $("offers-section");
+  section.hidden = !offers;
+  $("offers-openings").replaceChildren();
+  $("offers-paths").replaceChildren();
+  if (!offers) return;
+  $("offers-title").textContent =
+    `Offers: ${offers.proposer} proposes, ${offers.responder} answers (${offers.rounds} meetings, ` +
+    `${offers.round_length} period(s) apart; beliefs at the ${offers.beliefs_at})`;
+  const views = [...offers.by_proposer_type].sort((x, y) => y.probability - x.probability);
+  for (const view of views) {
+    const who = view.proposer_type ? `${offers.proposer} as ${view.proposer_type} (${view.probability.toFixed(2)})` : offers.proposer;
+    const li = document.createElement("li");
+    const takers = view.opening_takers.length ? view.opening_takers.join(" and ") : "no type";
+    li.textContent = `${who} opens with ${scheduleText(view.opening || [])}; ${takers} would take it. ` +
+      `A deal with probability ${view.p_deal.toFixed(2)}.`;
+    $("offers-openings").appendChild(li);
+    for (const path of view.paths) {
+      const item = document.createElement("li");
+      const values = Object.entries(path.values).map(([p, v]) => `${p} ${v.toFixed(2)}`).join(", ");
+      item.textContent = `${view.proposer_type || "—"} / ${path.responder_type || "—"}: ${path.sentence} (${values})`;
+      $("offers-paths").appendChild(item);
+    }
+  }
+}
+
 function showForecast(answer) {
   const f = answer.forecast;
   $("bilateral-figures").hidden = true;
+  showOffers(null);
   $("title").textContent = f.scenario;
   $("explanation").textContent = `${f.description} ${f.turns_run} turns of KTAB's spatial model of politics`
     + (f.converged ? ", until the positions settled." : " (the turn limit; the positions had not settled).");
