@@ -70,7 +70,9 @@ def test_a_library_scenario_comes_with_its_text_and_sliders(client: TestClient) 
     # leakage has a triangular distribution from 0.15 to 0.6: the slider spans it
     assert (sliders["leakage"]["low"], sliders["leakage"]["value"], sliders["leakage"]["high"]) == (0.15, 0.35, 0.6)
     # icbm_force has none: 0 to twice its value
-    assert (sliders["icbm_force"]["low"], sliders["icbm_force"]["high"]) == (0.0, 6.0)
+    assert (sliders["icbm_force"]["low"], sliders["icbm_force"]["high"]) == (0.0, 10.0)
+    # yongbyon_share has a distribution within its domain [0, 1]; a domain caps the range
+    assert 0.0 <= sliders["yongbyon_share"]["low"] and sliders["yongbyon_share"]["high"] <= 1.0
     assert [p["id"] for p in info["proposals"]] == [p.id for p in load("hanoi-2019").proposals]
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 
 from detente.analysis import explain
 from detente.analysis.offers import OfferSetup, setups
-from detente.analysis.types import DEFAULT_TAU, BeliefsAt, beliefs_at, solve_with_beliefs
+from detente.analysis.types import DEFAULT_TAU, BeliefsAt, beliefs_at, check_tau, solve_with_beliefs
 from detente.model.agents import agents
 from detente.model.bargaining import disagreement
 from detente.model.game import Game
@@ -151,6 +151,7 @@ def signals(
 ) -> SignalsResult:
     """Every ``[[signals]]`` entry of the scenario, judged under the beliefs ``at``
     (``solved``: the offers setups already built under those beliefs)."""
+    check_tau(scenario, tau)
     if scenario.bargaining.protocol == "offers":
         verdicts = _offers_signals(scenario, at, solved)
     else:

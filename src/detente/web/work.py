@@ -142,7 +142,8 @@ def report(req: AnalyseRequest, limits: Limits) -> str:
 
 def slider(name: str, value: float, sc: Scenario) -> JSON:
     """A parameter's slider: the range of its [uncertainty] distribution (a lognormal's
-    0.1%–99.9% quantiles) if it has one, else 0 to twice its value; always holding the value."""
+    0.1%–99.9% quantiles) if it has one, else 0 to twice its value; always holding the value,
+    and within the parameter's domain."""
     dist = next((d for d in sc.uncertainty.distributions if d.parameter == name), None) if sc.uncertainty else None
     if dist is not None:
         low, high = bounds(dist)
@@ -151,6 +152,9 @@ def slider(name: str, value: float, sc: Scenario) -> JSON:
     else:
         low, high = sorted((0.0, 2.0 * value))
     low, high = min(low, value), max(high, value)
+    domain = sc.domains.get(name)
+    if domain is not None:  # never offer a value the parameter cannot take
+        low, high = max(low, domain[0]), min(high, domain[1])
     step = 10 ** math.floor(math.log10((high - low) / 100)) if high > low else 0.01
     note = sc.spec.parameters[name].note if sc.spec and name in sc.spec.parameters else ""
     return {"name": name, "value": value, "low": low, "high": high, "step": step, "note": note}
