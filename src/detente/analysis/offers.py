@@ -114,7 +114,8 @@ def _candidates(
     r_types: tuple[PartyType | None, ...],
     worlds: tuple[Game, ...],
 ) -> tuple[tuple[int, ...], ...]:
-    """The offers P considers, in "Which deal"'s tie-break order (fewer stages, then the stages' ids)."""
+    """The offers P considers, in the Nash deal's tie-break order (fewer stages, then the
+    stages' ids): every schedule, the proposals, or the solver's frontiers plus the proposals."""
     base = worlds[0]
     found: set[tuple[int, ...]] = set()
     if kind == "all":
@@ -123,21 +124,34 @@ def _candidates(
         except SolverLimitError as exc:
             raise SolverLimitError(f"{scenario.origin}: bargaining.candidates: {exc}") from None
     elif kind == "solver":
-        for size in range(1, len(worlds) + 1):
-            for subset in combinations(range(len(worlds)), size):
-                agents = []
-                for i in subset:
-                    agents.append(Agent(scenario.parties[p].id, p, None, 1.0, worlds[i]))
-                    agents.append(Agent(scenario.parties[r].id, r, None, 1.0, worlds[i]))
-                try:
-                    res = solve_robust(worlds[subset[0]], agents, 0.0, scenario.solver.max_transitions)
-                except SolverLimitError as exc:
-                    raise SolverLimitError(f"{scenario.origin}: solver: {exc}") from None
-                found.update(tuple(plan.stages) for plan in res.frontier if plan.stages)
+        for frontier in frontiers(scenario, p, r, worlds).values():
+            found.update(frontier)
     for prop in scenario.proposals:
         masks = schedule_masks(base, [list(s) for s in prop.stages], f"{scenario.origin}: proposals[{prop.id}]")
         found.add(tuple(masks))
     return tuple(sorted(found, key=lambda st: stage_key(base, list(st))))
+
+
+def frontiers(
+    scenario: Scenario, p: int, r: int, worlds: tuple[Game, ...]
+) -> dict[tuple[int, ...], list[tuple[int, ...]]]:
+    """For every non-empty set A of the responder's types (indices into ``worlds``), the Pareto
+    frontier — in P's value in each world of A, the values of A's types and the number of
+    stages — of the schedules self-enforcing in the world of every type in A: the exact
+    type-robust DP with every agent enforced (docs/model.md, "Offers")."""
+    out: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+    for size in range(1, len(worlds) + 1):
+        for subset in combinations(range(len(worlds)), size):
+            agents = []
+            for i in subset:
+                agents.append(Agent(scenario.parties[p].id, p, None, 1.0, worlds[i]))
+                agents.append(Agent(scenario.parties[r].id, r, None, 1.0, worlds[i]))
+            try:
+                res = solve_robust(worlds[subset[0]], agents, 0.0, scenario.solver.max_transitions)
+            except SolverLimitError as exc:
+                raise SolverLimitError(f"{scenario.origin}: solver: {exc}") from None
+            out[subset] = [tuple(plan.stages) for plan in res.frontier if plan.stages]
+    return out
 
 
 def _offer_game(
