@@ -91,7 +91,7 @@ def perception(
 ) -> dict[str, float]:
     """What party p believes the parameters are when the misreading has scale σ. A reading of
     an uncertain parameter stays within its distribution's support (a probability read as 1.1
-    is read as 1)."""
+    is read as 1), and every reading within its parameter's domain."""
     pid = scenario.parties[p].id
     out = {}
     for j, name in enumerate(sorted(scenario.parameters)):
@@ -100,6 +100,9 @@ def perception(
             value *= math.exp(sigma * d.misreading[p, j])
             if name in supports:
                 lo, hi = supports[name]
+                value = min(max(value, lo), hi)
+            if name in scenario.domains:  # nobody reads a number the parameter cannot take
+                lo, hi = scenario.domains[name]
                 value = min(max(value, lo), hi)
         out[name] = value
     return out
