@@ -364,7 +364,7 @@ def beliefs(console: Console, scenario: Scenario, result: BeliefsResult) -> None
     """Per party: the posterior after each event, how informative it was, what moved most."""
     names = _names(scenario)
     if not result.parties:
-        console.print("This scenario has no \\[[types]], so there are no beliefs to update.")
+        console.print("This scenario has no [[types]], so there are no beliefs to update.", markup=False)
         return
     for pb in result.parties:
         table = Table(title=f"Beliefs about {names[pb.party]}", title_justify="left", expand=True)
@@ -573,7 +573,7 @@ def offers(console: Console, scenario: Scenario, result: OffersResult) -> None:
 def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None:
     """``detente signals``: per signal and type, benefit of being believed, cost, margin."""
     if not result.signals:
-        console.print("This scenario has no \\[[signals]].")
+        console.print("This scenario has no [[signals]].", markup=False)
         return
     how = (
         "values through the offers protocol (what the proposer offers under each belief)"
