@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
+from detente.analysis.backtest import backtest as _backtest
 from detente.analysis.offers import offers as _offers
 from detente.analysis.signals import signals as _signals
 from detente.analysis.solve import analyse as _analyse
@@ -25,6 +26,7 @@ from detente.parallel import Execution
 from detente.results import (
     Analysis,
     AuditResult,
+    BacktestResult,
     BeliefsResult,
     OffersResult,
     RobustSolveResult,
@@ -268,6 +270,41 @@ def offers(
     if candidates is not None and candidates not in ("solver", "all", "proposals"):
         raise ScenarioError("candidates", "", f"must be 'solver', 'all' or 'proposals', not {candidates!r}")
     return _offers(_scenario(scenario), beliefs_at, proposer, rounds, candidates)
+
+
+def case_files(sources: Sequence[str | Path] = ()) -> list[Scenario]:
+    """The cases to backtest: the case bank by default; else each source is a case id, a file,
+    or a folder of case files (every ``*.toml`` in it, sorted)."""
+    from detente.scenario import library
+
+    if not sources:
+        return [_load(cid) for cid in library.case_ids()]
+    out: list[Scenario] = []
+    for src in sources:
+        path = Path(src)
+        if not isinstance(src, Path) and library.has_case(str(src)):
+            out.append(_load(str(src)))
+        elif path.is_dir():
+            files = sorted(path.glob("*.toml"))
+            if not files:
+                raise ScenarioError(str(src), "", "a folder with no case file (*.toml)")
+            out += [_load(f) for f in files]
+        else:
+            out.append(_load(src))
+    return out
+
+
+def backtest(cases: Sequence[Scenario | str | Path] = ()) -> BacktestResult:
+    """detente's verdicts on case files against what happened (docs/model.md, "Validation"):
+    per case and stage, the verdict of the play against the record; a confusion matrix,
+    accuracy by stage, Brier and log scores with a calibration table, beside baselines. ``cases``:
+    scenarios, case ids, files or folders (default: the case bank)."""
+    loaded = [c for c in cases if isinstance(c, Scenario)]
+    loaded += case_files([c for c in cases if not isinstance(c, Scenario)]) if any(not isinstance(c, Scenario) for c in cases) or not cases else []
+    without = [sc.origin for sc in loaded if not sc.outcomes]
+    if without:
+        raise ScenarioError(without[0], "outcomes", "a case file needs [[outcomes]], the schedule as it happened")
+    return _backtest(loaded)
 
 
 def signals(

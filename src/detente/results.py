@@ -526,4 +526,69 @@ class SensitivityResult(BaseModel):
     seconds: float
 
 
+class StageVerdict(BaseModel):
+    """detente's verdict on one recorded stage of a case, against the record."""
+
+    stage: int
+    moves: list[str]
+    recorded: Literal["taken", "refused", "quit"]
+    recorded_by: list[str]
+    predicted_taken: bool  # nobody quits at this stage in the play (the scenario's numbers)
+    predicted_by: list[str]  # who would not go through, by detente
+    p_taken: float  # the share of type profiles (posterior) in which nobody quits here; 0 or 1 without types
+    agrees: bool  # taken against not taken
+    right_party: bool | None  # both say not taken: whether detente names one who did refuse or quit
+    sentence: str
+
+
+class EventForecast(BaseModel):
+    """The posterior predictive probability of an event before it happened."""
+
+    event: str
+    party: str
+    probability: float
+
+
+class CaseVerdict(BaseModel):
+    case: str
+    title: str
+    outcome: str  # held, collapsed, never struck, went along then refused
+    stages: list[StageVerdict]
+    agrees: bool  # on every recorded stage
+    limits: str  # what the case file says the model cannot express ("LIMITS:" in its description)
+    events: list[EventForecast] = Field(default_factory=list)
+
+
+class ScoreRow(BaseModel):
+    """A forecaster's scores over the recorded stages (or events)."""
+
+    forecaster: str
+    brier: float
+    log_loss: float  # probabilities clipped to [clip, 1 − clip]
+    accuracy: float  # the probability on the right side of 0.5
+    n: int
+
+
+class CalibrationBin(BaseModel):
+    low: float
+    high: float
+    n: int
+    mean_probability: float | None
+    frequency: float | None  # how often the stages of this bin were taken
+
+
+class BacktestResult(BaseModel):
+    """detente held to the record (docs/model.md, "Validation")."""
+
+    cases: list[CaseVerdict]
+    confusion: dict[str, dict[str, int]]  # detente's verdict -> the record -> count
+    accuracy_by_stage: dict[int, float]  # stage number -> share of cases where detente agrees
+    scores: list[ScoreRow]  # detente first, then the baselines
+    event_scores: list[ScoreRow]  # the events' predictive probabilities, against a coin
+    calibration: list[CalibrationBin]
+    base_rate: float  # the share of recorded stages taken, over the bank
+    clip: float
+    summary: str
+
+
 Analysis.model_rebuild()

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from detente import api
 from detente.cli import render
+from detente.cli.backtest import backtest as backtest_command
 from detente.cli.common import (
     DaskOpt,
     JsonOpt,
@@ -342,6 +343,7 @@ app.command()(forecast)
 
 
 app.command("report")(report_command)
+app.command("backtest")(backtest_command)
 
 
 @scenarios_app.command("list")

@@ -29,6 +29,8 @@ def read_source(source: str | Path) -> tuple[str, bytes]:
     text = str(source)
     if not isinstance(source, Path) and library.has(text):
         return text, library.read_bytes(text)
+    if not isinstance(source, Path) and library.has_case(text):
+        return text, library.read_case(text)
     path = Path(text)
     if not path.exists():
         known = ", ".join(library.ids())

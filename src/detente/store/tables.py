@@ -3,7 +3,13 @@ per strategy, per index or per stage, with plain columns a spreadsheet or DuckDB
 
 from __future__ import annotations
 
-from detente.results import RobustSolveResult, SensitivityResult, SimulationResult, SolveResult
+from detente.results import (
+    BacktestResult,
+    RobustSolveResult,
+    SensitivityResult,
+    SimulationResult,
+    SolveResult,
+)
 from detente.smp import ForecastResult
 from detente.smp.results import ForecastMonteCarloResult, Spread
 from detente.smp.sensitivity import ForecastSensitivityResult
@@ -117,3 +123,27 @@ __all__ = [
     "simulation_tables",
     "solve_tables",
 ]
+
+
+def backtest_tables(r: BacktestResult) -> dict[str, list[Row]]:
+    """One row per case and recorded stage, and one per forecaster's scores."""
+    stages: list[Row] = [
+        {
+            "case": c.case,
+            "outcome": c.outcome,
+            "stage": s.stage,
+            "recorded": s.recorded,
+            "recorded_by": ",".join(s.recorded_by),
+            "predicted_taken": s.predicted_taken,
+            "predicted_by": ",".join(s.predicted_by),
+            "p_taken": s.p_taken,
+            "agrees": s.agrees,
+        }
+        for c in r.cases
+        for s in c.stages
+    ]
+    scores: list[Row] = [
+        {"forecaster": s.forecaster, "brier": s.brier, "log_loss": s.log_loss, "accuracy": s.accuracy, "n": s.n}
+        for s in r.scores
+    ]
+    return {"stages": stages, "scores": scores}

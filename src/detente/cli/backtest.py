@@ -1,0 +1,93 @@
+"""`detente backtest`: detente's verdicts on case files against what happened."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from detente import api
+from detente.cli.common import JsonOpt, NoStoreOpt, StoreOpt, _console, _print_json, _Recording
+from detente.results import BacktestResult
+
+
+def backtest(
+    cases: Annotated[
+        list[str] | None,
+        typer.Argument(help="Case ids, case files or folders of case files (default: the case bank)."),
+    ] = None,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """Held to the record: per case and stage, detente's verdict against what happened; a
+    confusion matrix, accuracy by stage, Brier and log scores beside simple baselines."""
+    scenarios = api.case_files(cases or [])
+    text = "\n".join(sc.content_hash for sc in scenarios).encode()
+    digest = hashlib.sha256(text).hexdigest()
+    options: dict[str, object] = {"cases": [sc.id for sc in scenarios]}
+    with _Recording(store, no_store, "backtest", "case-bank" if not cases else ",".join(cases), digest, text, {}, {}, None, options) as record:
+        result = api.backtest(scenarios)
+        from detente.store.tables import backtest_tables
+
+        record.save(result, backtest_tables(result))
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    render_backtest(result)
+
+
+def render_backtest(result: BacktestResult) -> None:
+    console = _console()
+    table = Table(title="Each case, stage by stage: detente's verdict against the record", title_justify="left", expand=True)
+    table.add_column("case", ratio=2)
+    table.add_column("stage", justify="right", no_wrap=True)
+    table.add_column("record", ratio=2)
+    table.add_column("detente", ratio=2)
+    table.add_column("P taken", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for c in result.cases:
+        for i, s in enumerate(c.stages):
+            record = "taken" if s.recorded == "taken" else f"{s.recorded} by {', '.join(s.recorded_by)}"
+            said = "taken" if s.predicted_taken else f"not taken: {', '.join(s.predicted_by)}"
+            mark = Text("agrees", style="green") if s.agrees else Text("differs", style="red")
+            table.add_row(f"{c.case} ({c.outcome})" if i == 0 else "", str(s.stage), record, said, f"{s.p_taken:.2f}", mark,
+                          end_section=i == len(c.stages) - 1)
+    console.print(table)
+    cm = result.confusion
+    console.print(
+        "[bold]Confusion[/bold] (detente → record): taken → taken "
+        f"{cm['taken']['taken']}, taken → not taken {cm['taken']['not taken']}, not taken → taken "
+        f"{cm['not taken']['taken']}, not taken → not taken {cm['not taken']['not taken']}."
+    )
+    console.print(
+        "[bold]Agreement by stage[/bold]: " + ", ".join(f"stage {k} {v:.0%}" for k, v in result.accuracy_by_stage.items()) + "."
+    )
+    scores = Table(title=f"Scores over the recorded stages (log loss with probabilities clipped to [{result.clip}, {1 - result.clip}])", title_justify="left")
+    scores.add_column("forecaster")
+    scores.add_column("Brier", justify="right", no_wrap=True)
+    scores.add_column("log loss", justify="right", no_wrap=True)
+    scores.add_column("accuracy", justify="right", no_wrap=True)
+    scores.add_column("n", justify="right", no_wrap=True)
+    for row in result.scores + result.event_scores:
+        scores.add_row(row.forecaster, f"{row.brier:.3f}", f"{row.log_loss:.3f}", f"{row.accuracy:.0%}", str(row.n))
+    console.print(scores)
+    cal = Table(title="Calibration of detente's P taken", title_justify="left")
+    for col in ("bin", "stages", "mean P", "taken"):
+        cal.add_column(col, justify="right", no_wrap=True)
+    for b in result.calibration:
+        cal.add_row(
+            f"{b.low:.1f}-{b.high:.1f}", str(b.n),
+            "—" if b.mean_probability is None else f"{b.mean_probability:.2f}",
+            "—" if b.frequency is None else f"{b.frequency:.2f}",
+        )
+    console.print(cal)
+    limits = [c for c in result.cases if c.limits]
+    if limits:
+        console.print("[bold]What the model cannot express[/bold] (from the case files):")
+        for c in limits:
+            console.print(f"  • {c.case}: {c.limits}")
+    console.print(f"[bold]In short:[/bold] {result.summary}")
