@@ -9,6 +9,7 @@ CI runs `python3 dev.py test`, exactly as a developer does.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -27,14 +28,28 @@ def _sh(*args: str | Path) -> None:
         sys.exit(result.returncode)
 
 
+def _stamp(extra: str) -> str:
+    """What the install depends on: the project's metadata and the extras asked for. The install
+    is editable, so the sources themselves never need it again."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    digest.update(extra.encode())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
 def _ensure_venv(extra: str = "") -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be run by an older python3)
         sys.exit("detente needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp_file = VENV / f"detente-installed{extra.replace('[', '-').replace(']', '')}.sha256"
+    stamp = _stamp(extra)
+    if stamp_file.exists() and stamp_file.read_text().strip() == stamp and (BIN / "detente").exists():
+        return  # installed from this very pyproject.toml: nothing to do
     target = f".{extra}" if extra else "."
     _sh(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", target)
+    stamp_file.write_text(stamp + "\n")
 
 
 def run(args: list[str]) -> None:
