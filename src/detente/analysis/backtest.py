@@ -136,7 +136,9 @@ def _scores(name: str, p: Sequence[float], y: Sequence[int]) -> ScoreRow:
     clipped = np.clip(pa, CLIP, 1.0 - CLIP)
     brier = float(np.mean((pa - ya) ** 2)) if len(pa) else math.nan
     log_loss = float(-np.mean(ya * np.log(clipped) + (1 - ya) * np.log(1 - clipped))) if len(pa) else math.nan
-    accuracy = float(np.mean((pa >= 0.5) == (ya == 1))) if len(pa) else math.nan
+    # the probability on the right side of 0.5; exactly 0.5 is half right
+    right = np.where(pa == 0.5, 0.5, ((pa > 0.5) == (ya == 1)).astype(float))
+    accuracy = float(np.mean(right)) if len(pa) else math.nan
     return ScoreRow(forecaster=name, brier=brier, log_loss=log_loss, accuracy=accuracy, n=len(pa))
 
 
