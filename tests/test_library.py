@@ -11,13 +11,14 @@ from detente.scenario import library
 from detente.scenario.schema import MOVE_NUMBER_FIELDS, PARTY_NUMBER_FIELDS
 
 IDS = library.ids()
+CASES = library.case_ids()
 
 
 def test_the_library_has_the_promised_scenarios() -> None:
     assert {"hanoi-2019", "singapore-2018", "jcpoa-2015"} <= set(IDS)
 
 
-@pytest.mark.parametrize("scenario_id", IDS)
+@pytest.mark.parametrize("scenario_id", IDS + CASES)
 def test_every_number_has_a_note_and_a_source(scenario_id: str) -> None:
     spec = detente.load(scenario_id).spec
     assert spec is not None
@@ -120,3 +121,17 @@ def test_hanoi_likelihoods_are_not_extreme_and_beliefs_stay_open() -> None:
     for party in result.parties:
         for t, p in party.final.items():
             assert 0.01 < p < 0.99, f"final belief that {party.party} is {t}: {p:.3f}, too extreme"
+
+
+def test_the_case_bank_spans_domains_and_outcomes() -> None:
+    """At least 8 cases; every kind of ending; every case has a dated, sourced record."""
+    from detente.analysis.backtest import outcome_kind
+
+    assert len(CASES) >= 8
+    kinds = set()
+    for cid in CASES:
+        sc = detente.load(cid)
+        assert sc.outcomes, f"{cid} has no [[outcomes]]"
+        assert all(o.source.strip() for o in sc.outcomes), f"{cid}: every outcome needs a source"
+        kinds.add(outcome_kind(sc))
+    assert {"held", "collapsed", "never struck", "went along then refused"} <= kinds
