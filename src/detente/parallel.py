@@ -101,8 +101,14 @@ def ordered_results(
     if execution.dask is not None:
         yield from _dask(fn, shared, tasks, execution)
     elif execution.n_workers == 1 and stop is None:
-        for task in tasks:
-            yield fn(shared, *task)
+        _GATHERING.serial, _GATHERING.stop = True, False
+        try:
+            for task in tasks:
+                yield fn(shared, *task)
+                if _GATHERING.stop:  # a signal arrived while compiled code ran: stop here
+                    raise KeyboardInterrupt
+        finally:
+            _GATHERING.serial = False
     else:
         yield from _processes(fn, shared, tasks, execution.n_workers, stop)
 
@@ -117,14 +123,40 @@ def run_in_order(
     """Hand each result to ``take(index, result)`` in task order. Returns False when Ctrl-C
     stopped the run (what was taken is kept; what still ran is cancelled)."""
     results = ordered_results(fn, shared, tasks, execution)
+    outer = _GATHERING.active
+    _GATHERING.active = True
     try:
         for i, result in enumerate(results):
             take(i, result)
     except KeyboardInterrupt:
         return False
     finally:
+        _GATHERING.active = outer
         results.close()
     return True
+
+
+class _Gathering(threading.local):
+    active = False  # in run_in_order
+    serial = False  # running the tasks itself (not waiting for workers)
+    stop = False  # asked to stop after the task it runs
+
+
+_GATHERING = _Gathering()
+
+
+def gathering() -> str | None:
+    """How this thread gathers results, if it is in ``run_in_order`` (which turns Ctrl-C into
+    a partial result): ``"wait"`` for workers (KeyboardInterrupt may be raised at any
+    point), or ``"serial"``, running compiled code that an exception raised from a signal
+    handler would corrupt: then ``stop_serial()`` stops it after the task it runs."""
+    if not _GATHERING.active:
+        return None
+    return "serial" if _GATHERING.serial else "wait"
+
+
+def stop_serial() -> None:
+    _GATHERING.stop = True
 
 
 _SHARED: dict[str, object] = {}
@@ -257,4 +289,5 @@ def _dask(fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution
             cluster.close()
 
 
-__all__ = ["Execution", "ExecutionError", "Stopped", "ordered_results", "run_in_order", "supervised"]
+__all__ = ["Execution", "ExecutionError", "Stopped", "gathering", "ordered_results", "run_in_order", "stop_serial",
+           "supervised"]
