@@ -75,6 +75,7 @@ class Stopped(KeyboardInterrupt):
 
 class _Supervision(threading.local):
     stop: Callable[[], str | None] | None = None
+    memory: int | None = None
 
 
 _SUPERVISION = _Supervision()
@@ -82,15 +83,15 @@ _POLL = 0.2  # seconds between two questions to a supervisor's stop()
 
 
 @contextlib.contextmanager
-def supervised(stop: Callable[[], str | None]) -> Iterator[None]:
+def supervised(stop: Callable[[], str | None], memory: int | None = None) -> Iterator[None]:
     """Runs started in this thread inside the block use worker processes (even for one
     worker, so that they can be killed) and stop, killing their workers, as soon as
-    ``stop()`` returns a reason."""
-    _SUPERVISION.stop = stop
+    ``stop()`` returns a reason; ``memory``: each worker's limit (None: the default)."""
+    _SUPERVISION.stop, _SUPERVISION.memory = stop, memory
     try:
         yield
     finally:
-        _SUPERVISION.stop = None
+        _SUPERVISION.stop, _SUPERVISION.memory = None, None
 
 
 def ordered_results(
@@ -197,7 +198,7 @@ def _in_order(
 def _processes(
     fn: Callable[..., R], shared: object, tasks: Sequence[Task], n: int, stop: Callable[[], str | None] | None
 ) -> Iterator[R]:
-    limit = _workers.memory_limit(n)
+    limit = _SUPERVISION.memory if _SUPERVISION.memory is not None else _workers.memory_limit(n)
     pool = ProcessPool(max_workers=n, initializer=_start_worker, initargs=(shared, limit))
     clean = False
     try:
