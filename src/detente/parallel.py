@@ -198,7 +198,10 @@ def _in_order(
 def _processes(
     fn: Callable[..., R], shared: object, tasks: Sequence[Task], n: int, stop: Callable[[], str | None] | None
 ) -> Iterator[R]:
-    limit = _SUPERVISION.memory if _SUPERVISION.memory is not None else _workers.memory_limit(n)
+    try:
+        limit = _SUPERVISION.memory if _SUPERVISION.memory is not None else _workers.memory_limit(n)
+    except _workers.MemorySettingError as exc:
+        raise ExecutionError(f"{_workers.ENV}: {exc}") from None
     pool = ProcessPool(max_workers=n, initializer=_start_worker, initargs=(shared, limit))
     clean = False
     try:
@@ -248,7 +251,10 @@ def _dask(fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution
     cluster = None
     try:
         if execution.dask == "local":
-            limit = _workers.memory_limit(execution.n_workers)
+            try:
+                limit = _workers.memory_limit(execution.n_workers)
+            except _workers.MemorySettingError as exc:
+                raise ExecutionError(f"{_workers.ENV}: {exc}") from None
             cluster = LocalCluster(
                 n_workers=execution.n_workers,
                 threads_per_worker=1,  # the solver is compiled code holding one core

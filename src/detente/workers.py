@@ -13,6 +13,8 @@ processes) starts by
   caller reports in one line;
 - asking Linux to kill it when its parent dies (``PR_SET_PDEATHSIG``), with a thread polling
   its parent's pid as a fallback on systems without it;
+- sending its standard error to /dev/null (unless ``DETENTE_DEBUG`` is set): the parent
+  reports a worker's failure in one line;
 - ignoring Ctrl-C: the terminal sends SIGINT to the whole process group, and it is the
   parent's to handle (it stops its workers itself), so no worker prints a traceback.
 """
@@ -73,7 +75,7 @@ def memory_limit(workers: int, setting: str | None = None) -> int:
 
 
 def describe(limit: int) -> str:
-    """A limit as people write it: ``6 GB``, ``1.5 GB``, ``800 MB``."""
+    """A limit as people write it: ``6 GiB``, ``1.5 GiB``, ``800 MiB``."""
     if limit >= GIB:
         return f"{limit / GIB:.3g} GiB"
     return f"{limit / (1 << 20):.0f} MiB"
@@ -123,11 +125,26 @@ def limit_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def _quiet() -> None:
+    """Send this worker's standard error to /dev/null unless ``DETENTE_DEBUG`` is set: its
+    failures reach the parent, which reports them in one line, while a C++ runtime that runs
+    out of memory would print its own (``std::bad_alloc``) to the terminal."""
+    if os.environ.get("DETENTE_DEBUG"):
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    os.dup2(null, 2)
+    os.close(null)
+
+
 def init_worker(limit: int) -> None:
     """The first thing a worker does (see the module)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent()
+    _quiet()
     limit_memory(limit)
 
 
