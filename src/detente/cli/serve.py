@@ -37,12 +37,7 @@ def serve(
     import uvicorn
 
     from detente.web.app import create_app
-    from detente.web.guard import (
-        KEEP_ALIVE_SECONDS,
-        MAX_HEAD_BYTES,
-        GuardedH11Protocol,
-        allowed_hosts,
-    )
+    from detente.web.guard import allowed_hosts, server_config
     from detente.web.limits import Limits
     from detente.workers import MemorySettingError, memory_limit
 
@@ -65,13 +60,4 @@ def serve(
     app = create_app(limits, None if no_store else (store or default_store_path()), hosts=hosts)
     shown = f"[{host}]" if ":" in host else host
     sys.stderr.write(f"detente serve: http://{shown}:{port}/ (API docs at /docs; Ctrl-C stops)\n")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=5,
-        http=GuardedH11Protocol,  # a deadline on each request's head (slow clients)
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-    )
+    uvicorn.Server(server_config(app, host, port)).run()

@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 import h11
+import uvicorn
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -118,6 +119,20 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's configuration for ``detente serve``, with this module's bounds."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+        http=GuardedH11Protocol,  # a deadline on each request's head (slow clients)
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+    )
+
+
 __all__ = [
     "BODY_SECONDS",
     "HEAD_SECONDS",
@@ -128,4 +143,5 @@ __all__ = [
     "SafeJSONResponse",
     "allowed_hosts",
     "problem",
+    "server_config",
 ]
