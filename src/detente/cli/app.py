@@ -415,9 +415,13 @@ def main() -> None:
 def check_arguments(argv: list[str]) -> None:
     """Refuse an argument typed with lookalike characters (``ｈanoi-2019``, ``--set ｌeakage=1``)
     unless it names an existing file: Python would read some of them as their ASCII twins."""
+    option = ""
     for arg in argv:
+        where, option = (option or "argument"), (arg.split("=")[0] if arg.startswith("--") and "=" not in arg else "")
+        if where == "--set" or arg.startswith("--set="):
+            continue  # --set NAME=VALUE says itself which part is wrong
         if not Path(arg).exists():
-            screen.plain_argument(arg.split("=")[0] if arg.startswith("-") else "argument", arg)
+            screen.plain_argument(where, arg)
 
 
 if __name__ == "__main__":
