@@ -18,27 +18,66 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DETENTE = [sys.executable, "-m", "detente"]
 
-# Runs COMMAND, optionally sends SIGNAL after DELAY seconds, and writes its exit code, wall
-# time from start (and from the signal) and the peak RSS of it and every process it reaped.
+# Runs COMMAND, optionally sends SIGNAL once it is under way (WHEN: "cpu:S", its own CPU time
+# reached S seconds; "children:N:S", it has N live children, then S seconds more), and writes
+# its exit code, wall time from start (and from the signal) and the peak RSS of it and every
+# process it reaped.
 _WRAPPER = r"""
-import json, resource, signal, subprocess, sys, time
-out, delay, signum, timeout = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+import json, os, resource, signal, subprocess, sys, threading, time
+out, when, signum, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 cmd = sys.argv[5:]
 start = time.monotonic()
 p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+captured = {}
+def drain(name, stream):
+    captured[name] = stream.read()
+readers = [threading.Thread(target=drain, args=(n, s)) for n, s in (("out", p.stdout), ("err", p.stderr))]
+[t.start() for t in readers]
+
+def stat(pid):
+    text = open(f"/proc/{pid}/stat").read()
+    return text[text.rfind(")") + 2:].split()
+
+def cpu(pid):
+    fields = stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def kids(pid):
+    n = 0
+    for e in os.listdir("/proc"):
+        if e.isdigit():
+            try:
+                f = stat(int(e))
+            except OSError:
+                continue
+            n += int(f[1]) == pid and f[0] != "Z"
+    return n
+
 sent = None
 if signum:
-    time.sleep(delay)
+    kind, *args = when.split(":")
+    try:
+        while p.poll() is None and time.monotonic() < start + timeout:
+            if kind == "cpu" and cpu(p.pid) >= float(args[0]):
+                break
+            if kind == "children" and kids(p.pid) >= int(args[0]):
+                time.sleep(float(args[1]))
+                break
+            time.sleep(0.05)
+    except OSError:
+        pass
     sent = time.monotonic()
     p.send_signal(signum)
 try:
-    stdout, stderr = p.communicate(timeout=timeout)
+    p.wait(timeout=max(1.0, start + timeout - time.monotonic()))
     timed_out = False
 except subprocess.TimeoutExpired:
     p.kill()
-    stdout, stderr = p.communicate()
+    p.wait()
     timed_out = True
 end = time.monotonic()
+[t.join() for t in readers]
+stdout, stderr = captured["out"], captured["err"]
 json.dump({
     "code": p.returncode, "seconds": end - start, "after_signal": (end - sent) if sent else None,
     "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "timed_out": timed_out,
@@ -62,14 +101,15 @@ class Outcome:
 
 
 def measured(
-    cmd: list[str], timeout: float, signal_after: float = 0.0, signum: int = 0, env: dict[str, str] | None = None,
+    cmd: list[str], timeout: float, when: str = "", signum: int = 0, env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Outcome:
-    """Run ``cmd`` (killed at ``timeout`` s), measuring its wall time and peak memory."""
+    """Run ``cmd`` (killed at ``timeout`` s), measuring its wall time and peak memory; with
+    ``signum``, send it once ``when`` says the work is under way (see ``_WRAPPER``)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "outcome.json"
         subprocess.run(
-            [sys.executable, "-c", _WRAPPER, str(out), str(signal_after), str(signum), str(timeout), *cmd],
+            [sys.executable, "-c", _WRAPPER, str(out), when, str(signum), str(timeout), *cmd],
             env=env if env is not None else os.environ.copy(), cwd=cwd, check=True, timeout=timeout + 60,
         )
         return Outcome(**json.loads(out.read_text()))
