@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from hostile_tools import DETENTE, measured, one_error_line
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detente.errors import ScenarioError
 from detente.scenario import screen
@@ -82,3 +84,12 @@ def test_a_device_or_an_endless_file_is_not_read_whole(tmp_path: Path) -> None:
     assert out.code == 2
     assert "not a regular file" in one_error_line(out)
     assert out.peak_mb < 1000
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from(list("\"'[]{}=.,#\n\r\t a1\\_-") + ["\x85", "\u2028", "\u3000", "ａ", "ﬁ", "\ud800"]), max_size=60))
+def test_the_screen_answers_any_text_with_at_most_a_scenario_error(text: str) -> None:
+    try:
+        screen.screen(text, "f")
+    except ScenarioError as exc:
+        assert "\n" not in str(exc)

@@ -291,9 +291,8 @@ def screen(text: str, origin: str) -> None:
             continue
         if (expect_key or header) and not c.isascii():
             m = _WORD.match(text, i)
-            assert m is not None
-            plain = lookalike(m.group())
-            if plain is not None:
+            plain = lookalike(m.group()) if m is not None else None  # (None: Unicode white space)
+            if m is not None and plain is not None:
                 raise ScenarioError(origin, "", f"line {line}: the key {lookalike_reason(m.group(), plain)}")
         i += 1  # anything else: the parser judges it
 
