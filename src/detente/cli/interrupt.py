@@ -140,6 +140,8 @@ def _watch(fd: int) -> None:
 def install(what: str) -> None:
     """Handle SIGINT and SIGTERM for this command (``what``: named in the line)."""
     _STATE.what = what
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach the main thread only: a command run from another is not the CLI
     read, write = os.pipe()
     os.set_blocking(write, False)
     signal.signal(signal.SIGINT, _handler)
