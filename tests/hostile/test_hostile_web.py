@@ -197,15 +197,17 @@ def _vm_size() -> int:
 
 
 def test_an_analysis_past_the_memory_limit_is_one_sentence_and_the_slot_comes_back() -> None:
-    room = _vm_size() + 700 * 2**20  # enough for hanoi-2019, far from enough for the hungry solve
-    app = create_app(Limits(workers=1, seconds=60, worker_memory=str(room)), None)
+    # the workers start with this process's address space: 300 MB more is plenty for
+    # hanoi-2019 (about 50 MB) and far from enough for the hungry solve (gigabytes)
+    room = _vm_size() + 300 * 2**20
+    app = create_app(Limits(workers=1, seconds=120, worker_memory=str(room)), None)
     with TestClient(app, base_url=LOCAL) as c:
         started = time.monotonic()
         r = c.post("/api/solve", json={"toml": bilateral()})
         assert r.status_code == 422, r.text
         detail = _one_sentence(r)
-        assert "memory" in detail, detail
-        assert time.monotonic() - started < 60
+        assert "memory" in detail, detail  # not the time budget: the limit stopped it
+        assert time.monotonic() - started < 120
         assert c.post("/api/solve", json={"scenario": "hanoi-2019"}).status_code == 200  # the slot is back
 
 
@@ -260,7 +262,12 @@ def test_a_slow_head_is_cut_off(slow_server: int) -> None:
 def test_a_slow_body_is_a_408(slow_server: int) -> None:
     with socket.create_connection(("127.0.0.1", slow_server)) as sock:
         sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        got = b""
         sock.settimeout(5.0)
-        got = sock.recv(4096)
+        while b"did not arrive within" not in got:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            got += chunk
         assert got.startswith(b"HTTP/1.1 408"), got
         assert b"did not arrive within" in got
