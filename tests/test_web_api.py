@@ -43,7 +43,7 @@ SLOW = "\n".join(
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     store = tmp_path_factory.mktemp("serve") / "runs.duckdb"
     limits = Limits(max_samples=50, max_jobs=2, workers=1, max_transitions=50_000_000)
-    with TestClient(create_app(limits, store)) as c:
+    with TestClient(create_app(limits, store), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -175,7 +175,7 @@ def test_too_many_moves_are_refused_before_solving(client: TestClient) -> None:
 
 def test_a_request_over_its_time_budget_is_stopped_and_the_server_goes_on(tmp_path: Path) -> None:
     limits = Limits(seconds=5.0, workers=1, max_transitions=50_000_000)
-    with TestClient(create_app(limits, None)) as c:
+    with TestClient(create_app(limits, None), base_url="http://127.0.0.1") as c:
         started = time.perf_counter()
         answer = c.post("/api/solve", json={"toml": SLOW})
         assert answer.status_code == 422, answer.text
@@ -186,7 +186,7 @@ def test_a_request_over_its_time_budget_is_stopped_and_the_server_goes_on(tmp_pa
 
 
 def test_too_many_pending_requests_get_429() -> None:
-    with TestClient(create_app(Limits(max_pending=0, workers=1), None, warm=False)) as c:
+    with TestClient(create_app(Limits(max_pending=0, workers=1), None, warm=False), base_url="http://127.0.0.1") as c:
         answer = c.post("/api/solve", json=HANOI)
         assert answer.status_code == 429
         assert "this server's limit" in answer.json()["detail"]

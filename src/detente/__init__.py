@@ -3,6 +3,8 @@
 The public API; see docs/reference/api.md.
 """
 
+# first: it picks the kernels' cache before numba is imported (a read-only install must run)
+from detente import _numba_cache  # noqa: F401
 from detente.api import (
     analyse,
     audit,

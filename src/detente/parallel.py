@@ -1,6 +1,11 @@
 """Where the tasks of a simulation or a sensitivity analysis run: here, on local worker
 processes, or on a Dask cluster (a LocalCluster or a running scheduler).
 
+Local workers run under a memory limit and die with their parent (``detente.workers``); when
+a run stops early (Ctrl-C, a server job cancelled or past its budget) they are killed at once,
+not waited for. A server job runs its tasks under ``supervised(stop)``: ``stop()`` is asked
+a few times a second while tasks run, and a reason from it stops the run as Ctrl-C does.
+
 Every executor hands back the tasks' results **in task order**, whatever order they finish
 in, so the caller's running sums add up the same way and the same seed gives the same
 answer with 1 worker, 2 workers or Dask (a test). The shared input (the scenario) is sent to
@@ -11,12 +16,18 @@ keeps the results already delivered.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pebble import ProcessExpired, ProcessPool
+
+from detente import workers as _workers
 from detente.errors import DetenteError
 
 R = TypeVar("R")
@@ -53,17 +64,54 @@ class Execution:
         return f"Dask cluster at {self.dask}"
 
 
+class Stopped(KeyboardInterrupt):
+    """A supervised run stopped (cancelled, or past its budget): handled as Ctrl-C is, the
+    results already delivered kept."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Supervision(threading.local):
+    stop: Callable[[], str | None] | None = None
+    memory: int | None = None
+
+
+_SUPERVISION = _Supervision()
+_POLL = 0.2  # seconds between two questions to a supervisor's stop()
+
+
+@contextlib.contextmanager
+def supervised(stop: Callable[[], str | None], memory: int | None = None) -> Iterator[None]:
+    """Runs started in this thread inside the block use worker processes (even for one
+    worker, so that they can be killed) and stop, killing their workers, as soon as
+    ``stop()`` returns a reason; ``memory``: each worker's limit (None: the default)."""
+    _SUPERVISION.stop, _SUPERVISION.memory = stop, memory
+    try:
+        yield
+    finally:
+        _SUPERVISION.stop, _SUPERVISION.memory = None, None
+
+
 def ordered_results(
     fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution: Execution
 ) -> Generator[R, None, None]:
     """``fn(shared, *task)`` for every task, yielded in task order."""
+    stop = _SUPERVISION.stop
     if execution.dask is not None:
         yield from _dask(fn, shared, tasks, execution)
-    elif execution.n_workers == 1:
-        for task in tasks:
-            yield fn(shared, *task)
+    elif execution.n_workers == 1 and stop is None:
+        _GATHERING.serial, _GATHERING.stop = True, False
+        try:
+            for task in tasks:
+                yield fn(shared, *task)
+                if _GATHERING.stop:  # a signal arrived while compiled code ran: stop here
+                    raise KeyboardInterrupt
+        finally:
+            _GATHERING.serial = False
     else:
-        yield from _processes(fn, shared, tasks, execution.n_workers)
+        yield from _processes(fn, shared, tasks, execution.n_workers, stop)
 
 
 def run_in_order(
@@ -76,20 +124,47 @@ def run_in_order(
     """Hand each result to ``take(index, result)`` in task order. Returns False when Ctrl-C
     stopped the run (what was taken is kept; what still ran is cancelled)."""
     results = ordered_results(fn, shared, tasks, execution)
+    outer = _GATHERING.active
+    _GATHERING.active = True
     try:
         for i, result in enumerate(results):
             take(i, result)
     except KeyboardInterrupt:
         return False
     finally:
+        _GATHERING.active = outer
         results.close()
     return True
+
+
+class _Gathering(threading.local):
+    active = False  # in run_in_order
+    serial = False  # running the tasks itself (not waiting for workers)
+    stop = False  # asked to stop after the task it runs
+
+
+_GATHERING = _Gathering()
+
+
+def gathering() -> str | None:
+    """How this thread gathers results, if it is in ``run_in_order`` (which turns Ctrl-C into
+    a partial result): ``"wait"`` for workers (KeyboardInterrupt may be raised at any
+    point), or ``"serial"``, running compiled code that an exception raised from a signal
+    handler would corrupt: then ``stop_serial()`` stops it after the task it runs."""
+    if not _GATHERING.active:
+        return None
+    return "serial" if _GATHERING.serial else "wait"
+
+
+def stop_serial() -> None:
+    _GATHERING.stop = True
 
 
 _SHARED: dict[str, object] = {}
 
 
-def _remember(shared: object) -> None:
+def _start_worker(shared: object, limit: int) -> None:
+    _workers.init_worker(limit)
     _SHARED["shared"] = shared
 
 
@@ -120,20 +195,49 @@ def _in_order(
             next_out += 1
 
 
-def _processes(fn: Callable[..., R], shared: object, tasks: Sequence[Task], n: int) -> Iterator[R]:
-    pool = ProcessPoolExecutor(max_workers=n, initializer=_remember, initargs=(shared,))
+def _processes(
+    fn: Callable[..., R], shared: object, tasks: Sequence[Task], n: int, stop: Callable[[], str | None] | None
+) -> Iterator[R]:
+    try:
+        limit = _SUPERVISION.memory if _SUPERVISION.memory is not None else _workers.memory_limit(n)
+    except _workers.MemorySettingError as exc:
+        raise ExecutionError(f"{_workers.ENV}: {exc}") from None
+    pool = ProcessPool(max_workers=n, initializer=_start_worker, initargs=(shared, limit))
     clean = False
     try:
 
         def wait_any(futures: set[Future[R]]) -> set[Future[R]]:
-            return wait(futures, return_when=FIRST_COMPLETED)[0]
+            while True:
+                done = wait(futures, timeout=_POLL if stop else None, return_when=FIRST_COMPLETED)[0]
+                if done:
+                    return done
+                reason = stop() if stop else None
+                if reason:
+                    raise Stopped(reason)
+
+        def result(future: Future[R]) -> R:
+            try:
+                return future.result()
+            except MemoryError:
+                raise ExecutionError(_workers.out_of_memory(limit)) from None
+            except (ProcessExpired, BrokenProcessPool) as exc:
+                code = getattr(exc, "exitcode", None)
+                how = f" (signal {-code})" if isinstance(code, int) and code < 0 else ""
+                raise ExecutionError(
+                    f"a worker process died{how}; the scenario is probably too large for the memory it may use "
+                    f"({_workers.describe(limit) if limit else 'no limit'})"
+                ) from None
 
         yield from _in_order(
-            lambda i: pool.submit(_in_process, fn, tasks[i]), len(tasks), 2 * n, wait_any, Future.result
+            lambda i: pool.schedule(_in_process, args=(fn, tasks[i])), len(tasks), 2 * n, wait_any, result
         )
         clean = True
     finally:
-        pool.shutdown(wait=clean, cancel_futures=True)
+        if clean:
+            pool.close()
+        else:
+            pool.stop()  # a stopped run kills its workers mid-task instead of waiting for them
+        pool.join()
 
 
 def _dask(fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution: Execution) -> Iterator[R]:
@@ -147,11 +251,16 @@ def _dask(fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution
     cluster = None
     try:
         if execution.dask == "local":
+            try:
+                limit = _workers.memory_limit(execution.n_workers)
+            except _workers.MemorySettingError as exc:
+                raise ExecutionError(f"{_workers.ENV}: {exc}") from None
             cluster = LocalCluster(
                 n_workers=execution.n_workers,
                 threads_per_worker=1,  # the solver is compiled code holding one core
                 processes=True,
                 dashboard_address=None,
+                memory_limit=limit or None,  # its nanny restarts a worker past the limit
             )
             client = Client(cluster)
         else:
@@ -187,4 +296,5 @@ def _dask(fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution
             cluster.close()
 
 
-__all__ = ["Execution", "ExecutionError", "ordered_results", "run_in_order"]
+__all__ = ["Execution", "ExecutionError", "Stopped", "gathering", "ordered_results", "run_in_order", "stop_serial",
+           "supervised"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from detente import api
-from detente.cli import render
+from detente.cli import interrupt, render
 from detente.cli.backtest import backtest as backtest_command
 from detente.cli.common import (
     DaskOpt,
@@ -29,7 +30,7 @@ from detente.cli.report import report as report_command
 from detente.cli.runs import runs_app
 from detente.cli.serve import serve
 from detente.errors import DetenteError, ScenarioError
-from detente.scenario import library
+from detente.scenario import library, screen
 from detente.scenario.loader import parse_overrides, read_source
 from detente.scenario.schema import ScenarioSpec
 from detente.smp.link import LinkedValue, linked_values
@@ -415,16 +416,48 @@ def scenarios_schema() -> None:
     _print_json(ScenarioSpec.model_json_schema())
 
 
+def _what(argv: list[str]) -> str:
+    """The command as the interrupt's line names it: ``detente solve big.toml``."""
+    words: list[str] = []
+    for arg in argv:
+        if arg.startswith("-") or len(words) == 2:
+            break
+        words.append(arg if len(arg) <= 60 else arg[:57] + "...")
+    return " ".join(["detente", *words])
+
+
 def main() -> None:
-    """Entry point: run the app; user errors become one line and exit code 2."""
+    """Entry point: run the app; user errors become one line and exit code 2; SIGINT and
+    SIGTERM one line and exit code 130 and 143 (``detente.cli.interrupt``)."""
+    interrupt.install(_what(sys.argv[1:]))
+    code: int | str | None = 0
     try:
+        check_arguments(sys.argv[1:])
         app()
     except DetenteError as exc:
         sys.stderr.write(f"error: {exc}\n")
-        sys.exit(2)
+        code = 2
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
+        code = 130
+    except SystemExit as exc:
+        code = exc.code
+    if interrupt.received():
+        interrupt.finish(interrupt.received(), kept=True)
+    if code == 130:  # a KeyboardInterrupt raised without a signal (as a test may)
+        interrupt.finish(2, kept=True)
+    sys.exit(code)
+
+
+def check_arguments(argv: list[str]) -> None:
+    """Refuse an argument typed with lookalike characters (``ｈanoi-2019``, ``--set ｌeakage=1``)
+    unless it names an existing file: Python would read some of them as their ASCII twins."""
+    option = ""
+    for arg in argv:
+        where, option = (option or "argument"), (arg.split("=")[0] if arg.startswith("--") and "=" not in arg else "")
+        if where == "--set" or arg.startswith("--set="):
+            continue  # --set NAME=VALUE says itself which part is wrong
+        if not Path(arg).exists():
+            screen.plain_argument(where, arg)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from detente import __version__
+from detente.cli import interrupt
 from detente.errors import ScenarioError
 from detente.scenario.loader import read_source
 from detente.scenario.model import Scenario
@@ -89,13 +90,23 @@ class _Recording:
         return cls(store, no_store, kind, sc.id, sc.content_hash, data, dict(sc.parameters), overrides, seed, options)
 
     def __enter__(self) -> _Recording:
+        self._marked = interrupt.recording(self)
+        self._marked.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        self._marked.__exit__(None, None, None)
         if self.store is None or exc is None:
             return
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         self.store.finish(self.run_id, status, time.perf_counter() - self.started, {"error": str(exc) or status}, {})
+
+    def interrupted(self, reason: str) -> str | None:
+        """Mark the run interrupted (a signal ends the process before ``__exit__`` runs)."""
+        if self.store is None:
+            return None
+        self.store.finish(self.run_id, "interrupted", time.perf_counter() - self.started, {"error": reason}, {})
+        return self.run_id
 
     def save(self, result: BaseModel, tables: dict[str, list[dict[str, object]]], complete: bool = True) -> None:
         if self.store is None:
@@ -107,6 +118,9 @@ class _Recording:
             result.model_dump(mode="json"),
             tables,
         )
+        if not complete and interrupt.received():
+            interrupt.kept(self.run_id)  # the interrupt's one line names it
+            return
         sys.stderr.write(f"recorded as run {self.run_id} in {self.store.path}\n")
 
 

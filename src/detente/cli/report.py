@@ -3,7 +3,6 @@ charts as PNG/SVG for papers. A view over the API's results, like the other comm
 
 from __future__ import annotations
 
-import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,14 +11,14 @@ import typer
 from plotly.graph_objects import Figure
 
 from detente import api
-from detente.errors import ScenarioError
+from detente.errors import DetenteError, ScenarioError
 from detente.report import export
 from detente.report.figures import (
     analysis_figures,
     forecast_positions,
 )
 from detente.report.html import analysis_report, forecast_report
-from detente.scenario import library
+from detente.scenario import library, screen
 from detente.scenario.loader import parse_overrides
 from detente.smp.scenario import library_text, read_input
 
@@ -42,9 +41,9 @@ def is_forecast(source: str) -> bool:
     if not path.is_file():
         return False  # the bilateral loader says what is wrong with it
     try:
-        return "forecast" in tomllib.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+        return "forecast" in screen.loads(screen.read_capped(path, source), source)
+    except (OSError, DetenteError):
+        return False  # the loader says what is wrong with it
 
 
 def report(

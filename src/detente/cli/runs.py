@@ -206,14 +206,16 @@ def export(
         str | None, typer.Option("--table", metavar="NAME", help="Export only this table.")
     ] = None,
     store_path: StoreOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a run's tables as parquet or CSV files; prints the paths written."""
+    """Write a run's tables as parquet or CSV files; prints the paths written (existing files
+    are refused without --force)."""
     store = _store(store_path)
     record = store.get(run_id)
     target = output if output is not None else Path.cwd() / f"{record.id}.{fmt.value}"
     kind: ExportFormat = "parquet" if fmt is FormatChoice.parquet else "csv"
-    paths = store.export(record.id, target, kind, table)
+    paths = store.export(record.id, target, kind, table, overwrite=force)
     if as_json:
         _print_json({"run": record.id, "format": fmt.value, "paths": [str(p) for p in paths]})
         return

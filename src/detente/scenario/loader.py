@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from detente.errors import ScenarioError
-from detente.scenario import library
+from detente.scenario import library, screen
 from detente.scenario.model import Scenario
 from detente.scenario.resolve import resolve
 from detente.scenario.schema import ScenarioSpec
@@ -60,20 +59,7 @@ def parse_toml(data: bytes, origin: str) -> dict[str, Any]:
         raise ScenarioError(
             origin, "", "the file is empty; a scenario needs [scenario], [[parties]] and [[moves]]"
         )
-    if b"\x00" in data:
-        raise ScenarioError(origin, "", "binary file, not a TOML text file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(origin, "", f"not UTF-8 text (byte {exc.start})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(origin, "", f"invalid TOML: {exc}") from None
-    except RecursionError:
-        raise ScenarioError(origin, "", "invalid TOML: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
-        raise ScenarioError(origin, "", f"invalid TOML: {exc}") from None
+    return screen.loads(data, origin)  # bounded before the TOML parser sees it
 
 
 def validate_spec(raw: Mapping[str, Any], origin: str) -> ScenarioSpec:
@@ -106,15 +92,10 @@ def parse_overrides(items: list[str] | None) -> dict[str, float]:
     for item in items or []:
         name, sep, value = item.partition("=")
         name = name.strip()
+        screen.plain_argument("--set", name)
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ScenarioError("--set", item, "expected name=value, e.g. --set leakage=0.5")
-        try:
-            number = float(value)
-        except ValueError:
-            raise ScenarioError("--set", name, f"{value!r} is not a number") from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ScenarioError("--set", name, "must be a finite number")
-        result[name] = number
+        result[name] = screen.decimal("--set", name, value)
     return result
 
 

@@ -14,7 +14,6 @@ same ``SmpInput`` a KTAB CSV gives; errors are one line naming the file and the 
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -24,6 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from detente.errors import ScenarioError
+from detente.scenario import screen
 from detente.scenario.schema import DistSpec
 from detente.smp.csv import SmpInput, parse_ktab_csv
 from detente.smp.uncertainty import Uncertain, from_table, slug
@@ -131,12 +131,7 @@ def _key(loc: tuple[int | str, ...], data: dict[str, object]) -> str:
 
 
 def parse_forecast(data: bytes, origin: str) -> tuple[ForecastSpec, SmpInput]:
-    try:
-        raw = tomllib.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(origin, "", f"not UTF-8 text (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(origin, "", f"not valid TOML: {exc}") from None
+    raw = screen.loads(data, origin)  # bounded before the TOML parser sees it
     try:
         spec = ForecastSpec.model_validate(raw)
     except ValidationError as exc:
@@ -199,7 +194,7 @@ def read_source(source: str | Path) -> ForecastSource:
     text = library_text(name) if "/" not in name and "." not in name else None
     if text is None:
         try:
-            text = Path(source).read_bytes()
+            text = screen.read_capped(Path(source), name)
         except OSError as exc:
             known = ", ".join(ids()) or "none"
             raise ScenarioError(

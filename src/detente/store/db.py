@@ -527,12 +527,13 @@ class RunStore:
         return [json.loads(text) for text in found[name]]
 
     def export(
-        self, run_id: str, path: Path | str, fmt: ExportFormat, table: str | None = None
+        self, run_id: str, path: Path | str, fmt: ExportFormat, table: str | None = None, overwrite: bool = False
     ) -> builtins.list[Path]:
         """Write a run's tables as typed parquet or CSV files; returns the paths written.
 
         One table goes to ``path``; several to ``<stem>_<table>.<ext>`` beside it. The store is
-        closed before writing, so a slow disk never holds its lock.
+        closed before writing, so a slow disk never holds its lock. An existing file is
+        refused (nothing written) unless ``overwrite``.
         """
         if fmt not in ("parquet", "csv"):
             raise StoreError(self.path, f"format {fmt!r} is not parquet or csv", run_id)
@@ -541,6 +542,10 @@ class RunStore:
             raise StoreError(self.path, "has no tables to export", rid)
         target = Path(path).expanduser()
         paths = export_paths(target, builtins.list(found), fmt)
+        existing = [p for p in paths if p.exists() or p.is_symlink()]
+        if existing and not overwrite:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise StoreError(existing[0], f"exists{more}; add --force to overwrite it", rid)
         for name, out in zip(found, paths, strict=True):
             write_table(found[name], out, fmt)
         return paths

@@ -31,6 +31,7 @@ from detente.smp.scenario import ids as forecast_ids
 from detente.smp.scenario import library_text
 from detente.store import RunStore, StoreError
 from detente.web import work
+from detente.web.guard import BODY_SECONDS, HostCheck, SafeJSONResponse, allowed_hosts, problem
 from detente.web.jobs import Jobs, check_job
 from detente.web.limits import LimitError, Limits
 from detente.web.requests import (
@@ -50,6 +51,7 @@ from detente.web.responses import (
     ScenarioSummary,
 )
 from detente.web.size import BodySizeLimit
+from detente.workers import init_worker, memory_limit, out_of_memory
 
 T = TypeVar("T")
 
@@ -59,7 +61,8 @@ def validation_sentence(errors: Sequence[Any]) -> str:
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     where = ".".join(str(x) for x in first.get("loc", ()))
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {first.get('msg', 'invalid')}{more}"
+    what = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {what}{more}"
 
 
 def _static(name: str) -> bytes:
@@ -82,17 +85,25 @@ def _catalogue() -> list[ScenarioSummary]:
     return out
 
 
-def create_app(limits: Limits | None = None, store: Path | None = None, warm: bool = True) -> FastAPI:
-    """The app; ``store``: the run store jobs are recorded in and ``/api/runs`` reads (None: none)."""
+def create_app(
+    limits: Limits | None = None,
+    store: Path | None = None,
+    warm: bool = True,
+    hosts: frozenset[str] | None = None,
+) -> FastAPI:
+    """The app; ``store``: the run store jobs are recorded in and ``/api/runs`` reads (None:
+    none); ``hosts``: the Host names it answers (default: loopback's, see ``guard``)."""
     lim = limits or Limits()
     state: dict[str, Any] = {}
+    memory = memory_limit(lim.workers, lim.worker_memory)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if warm:
             _warm_up()
-        state["pool"] = ProcessPool(max_workers=lim.workers)
-        state["jobs"] = Jobs(lim, store)
+        # each worker: the memory limit, death with the server, Ctrl-C left to the server
+        state["pool"] = ProcessPool(max_workers=lim.workers, initializer=init_worker, initargs=(memory,))
+        state["jobs"] = Jobs(lim, store, memory)
         state["pending"] = 0
         try:
             yield
@@ -107,22 +118,24 @@ def create_app(limits: Limits | None = None, store: Path | None = None, warm: bo
         version=__version__,
         summary="Self-enforcing sequencing of concessions: the analyses of the detente CLI as a JSON API.",
         lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=lim.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=lim.max_body_bytes, seconds=BODY_SECONDS)
+    app.add_middleware(HostCheck, allowed=hosts if hosts is not None else allowed_hosts("127.0.0.1"))
     catalogue = _catalogue()
     plotly_js = None
 
     @app.exception_handler(LimitError)
     async def _limit(_: Request, exc: LimitError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        return problem(str(exc), exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": one_line(validation_sentence(exc.errors()))}, status_code=422)
+        return problem(one_line(validation_sentence(exc.errors())), 422)
 
     @app.exception_handler(DetenteError)
     async def _user_error(_: Request, exc: DetenteError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return problem(str(exc), 422)
 
     async def run(fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a worker process, within the pending and time bounds."""
@@ -141,6 +154,8 @@ def create_app(limits: Limits | None = None, store: Path | None = None, warm: bo
             raise LimitError(
                 f"the worker running the analysis died (exit code {exc.exitcode}); the scenario is probably too large"
             ) from None
+        except MemoryError:  # the worker hit its memory limit; pebble replaces it
+            raise LimitError(out_of_memory(memory, "the worker running the analysis")) from None
         finally:
             state["pending"] -= 1
             if not future.done():
@@ -284,15 +299,19 @@ def create_app(limits: Limits | None = None, store: Path | None = None, warm: bo
         """The recorded runs, newest first (`detente runs list`)."""
         if not 1 <= limit <= 500:
             raise LimitError(f"limit: {limit} is outside this server's range 1..500")
-        return [r.model_dump(mode="json", exclude={"result"}) for r in await asyncio.to_thread(_store().list, limit)]
+        try:
+            found = await asyncio.to_thread(_store().list, limit)
+        except StoreError:  # its message names the store's path: not for a client
+            raise LimitError("the run store cannot be read", 409) from None
+        return [r.model_dump(mode="json", exclude={"result"}) for r in found]
 
     @app.get("/api/runs/{run_id}", responses={404: {}})
     async def run_record(run_id: str) -> dict[str, Any]:
         """One recorded run with its result (`detente runs show`)."""
         try:
             record = await asyncio.to_thread(_store().get, run_id)
-        except StoreError as exc:
-            raise work.NotFound(str(exc)) from None
+        except StoreError:  # its message names the store's path: not for a client
+            raise work.NotFound(f"no run with id {run_id[:64]!r}") from None
         return record.model_dump(mode="json")
 
     return app

@@ -1,14 +1,17 @@
 """Long analyses (simulate, sensitivity) as background jobs with progress (issue 5, item 3).
 
-One job runs at a time, on local worker processes (``detente.parallel``), from a thread of
-the server; a few more may wait. A job past its time budget, or cancelled, stops the way
-Ctrl-C stops the CLI: what finished is kept (a simulation's tallies so far; a sensitivity
-analysis has no indices until its design is complete). Every job is recorded in the run
+One job runs at a time, on local worker processes (``detente.parallel``, under the workers'
+memory limit), from a thread of the server; a few more may wait. Its options are all checked
+before it is queued. A job past its time budget, or cancelled, has its worker processes
+killed at once, mid-history, and stops the way Ctrl-C stops the CLI: what finished is kept
+(a simulation's tallies so far; a sensitivity analysis has no indices until its design is
+complete). Every job is recorded in the run
 store, as the CLI's runs are.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -22,12 +25,15 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from detente import __version__, api
-from detente.errors import DetenteError
+from detente.errors import DetenteError, ScenarioError
+from detente.parallel import supervised
 from detente.report.uncertainty_figures import simulation_outcomes, sobol_indices
 from detente.results import SensitivityResult, SimulationResult
 from detente.scenario.model import Scenario
-from detente.store import RunStore
+from detente.store import RunStore, StoreError
 from detente.store.tables import sensitivity_tables, simulation_tables
+from detente.uncertainty.sensitivity import check_design, parse_metrics
+from detente.uncertainty.simulate import working_rounds
 from detente.web.limits import LimitError, Limits, check_count
 from detente.web.requests import SensitivityJob, SimulateJob
 from detente.web.work import load_checked, plain, scenario_bytes
@@ -81,15 +87,27 @@ def check_job(request: SimulateJob | SensitivityJob, limits: Limits) -> None:
     else:
         check_count("samples", request.samples, limits.max_sensitivity_samples)
         check_count("histories", request.histories, limits.max_histories)
-    load_checked(request, limits)
+    sc = load_checked(request, limits)
+    # every option the run itself would refuse, refused now: a 422, not a job that fails later
+    if isinstance(request, SimulateJob):
+        if sc.uncertainty is None:
+            raise ScenarioError(sc.origin, "uncertainty", "the scenario has no [uncertainty] table to simulate")
+        for name in request.strategies:
+            working_rounds(name, sc.origin, "strategies")
+    else:
+        if sc.uncertainty is None or not sc.uncertainty.distributions:
+            raise ScenarioError(sc.origin, "uncertainty", "the scenario has no distributions in [uncertainty] to vary")
+        parse_metrics(sc, request.metrics)
+        check_design(sc.origin, request.method, request.samples)
 
 
 class Jobs:
     """The server's background jobs: submit, look up, cancel."""
 
-    def __init__(self, limits: Limits, store: Path | None) -> None:
+    def __init__(self, limits: Limits, store: Path | None, memory: int = 0) -> None:
         self.limits = limits
         self.store = store
+        self.memory = memory  # each worker process's address-space limit (0: none)
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detente-job")
@@ -133,35 +151,46 @@ class Jobs:
         job.status, job.started = "running", time.time()
         deadline = job.started + self.limits.job_seconds
 
-        def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
+        def stop() -> str | None:
+            """Asked a few times a second while the job's worker processes run: a reason
+            kills them mid-history and frees the job's slot."""
             if job.cancel.is_set():
                 job.reason = "cancelled"
-                raise _Stop
-            if time.time() > deadline:
+            elif time.time() > deadline:
                 job.reason = f"stopped at this server's time budget of {self.limits.job_seconds:g} s"
+            return job.reason
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+            if stop():
                 raise _Stop
 
         recording = None
         try:
             sc = load_checked(job.request, self.limits)
             recording = self._begin(job, sc)
-            result, tables, complete = self._compute(job, sc, progress)
+            with supervised(stop, self.memory):
+                result, tables, complete = self._compute(job, sc, progress)
             job.result = result.model_dump(mode="json")
             job.figure = _figure(result)
             job.status = "complete" if complete else "stopped"
             if recording is not None:
                 store, run_id, started = recording
                 store.finish(run_id, job.status if complete else "interrupted", time.perf_counter() - started, job.result, tables)
+        except StoreError:
+            job.status, job.error = "failed", "the run store could not be written"
         except (DetenteError, LimitError) as exc:
             job.status, job.error = "failed", str(exc)
+        except MemoryError:  # in this server's own process, gathering the results
+            job.status, job.error = "failed", "the job ran out of memory in the server; try fewer samples"
         except Exception as exc:  # a job's failure must not take the server down
             job.status, job.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
         finally:
             job.finished = time.time()
             if job.status == "failed" and recording is not None:
                 store, run_id, started = recording
-                store.finish(run_id, "failed", time.perf_counter() - started, {"error": job.error}, {})
+                with contextlib.suppress(StoreError):
+                    store.finish(run_id, "failed", time.perf_counter() - started, {"error": job.error}, {})
 
     def _begin(self, job: Job, sc: Scenario) -> tuple[RunStore, str, float] | None:
         if self.store is None:

@@ -41,6 +41,7 @@ class Limits:
     max_pending: int = 16  # analysis requests running or waiting; more get 429
     max_jobs: int = 4  # background jobs queued or running; more get 429
     workers: int = 2  # processes running analysis requests
+    worker_memory: str | None = None  # each worker's memory limit ("4G"; "0": none; None: the default)
 
 
 def check_scenario(sc: Scenario, limits: Limits) -> None:

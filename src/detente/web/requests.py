@@ -11,13 +11,45 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from detente.analysis.types import DEFAULT_TAU
+from detente.scenario.screen import lookalike, lookalike_reason
 
 LibraryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="A library scenario id.")]
 Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
 
+def _screened(value: object, where: str) -> None:
+    """Refuse text a scenario's names could not hold: a lone surrogate (JSON's "\\ud800",
+    which no UTF-8 can carry) anywhere, and lookalike characters outside a TOML text (which
+    the scenario screen judges itself)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"{where}: a lone surrogate (U+{ord(value[exc.start]):04X}) at character {exc.start} is not Unicode text"
+            ) from None
+        plain = None if where == "toml" else lookalike(value)
+        if plain is not None:
+            raise ValueError(f"{where}: {lookalike_reason(value, plain)}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _screened(key, f"{where} key")
+            _screened(item, f"{where}.{key}" if isinstance(key, str) and key.isascii() else where)
+    elif isinstance(value, list):
+        for item in value:
+            _screened(item, where)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                _screened(value, str(key) if isinstance(key, str) and key.isascii() else "body")
+        return data
 
 
 class ScenarioRef(_Strict):

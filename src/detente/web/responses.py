@@ -19,7 +19,10 @@ class Problem(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "A Host header that names another server"},
     404: {"model": Problem, "description": "No such scenario, job or run"},
+    408: {"model": Problem, "description": "The request body did not arrive in time"},
+    409: {"model": Problem, "description": "The run store cannot be read"},
     413: {"model": Problem, "description": "The request body exceeds the server's limit"},
     422: {"model": Problem, "description": "Invalid input, or more work than the server allows"},
     429: {"model": Problem, "description": "Too many requests or jobs at once"},

@@ -2,21 +2,26 @@
 
 A declared ``Content-Length`` over the cap is refused before the body is read; a body sent
 without one (chunked) is counted as it streams in and refused as soon as it passes the cap,
-so a client cannot make the server buffer more than the cap.
+so a client cannot make the server buffer more than the cap. A body that has not arrived
+whole within ``seconds`` is refused with 408, so a client cannot hold a request open by
+sending its body slowly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, seconds: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,25 +40,39 @@ class BodySizeLimit:
                 return
         seen = 0
         exceeded = False
+        late = False
+        complete = False
+        deadline = time.monotonic() + self.seconds
 
         async def counted() -> Message:
-            # past the cap, the app is told the body ended: whatever it answers is replaced
-            nonlocal seen, exceeded
-            if exceeded:
+            # past the cap or the deadline, the app is told the body ended: whatever it
+            # answers is replaced
+            nonlocal seen, exceeded, late, complete
+            if exceeded or late:
                 return {"type": "http.request", "body": b"", "more_body": False}
-            message = await receive()
+            if complete:
+                return await receive()  # after the body: the app waits for a disconnect
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                late = True
+                return {"type": "http.request", "body": b"", "more_body": False}
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if seen > self.max_bytes:
                     exceeded = True
                     return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
         async def replaced(message: Message) -> None:
-            if not exceeded:
+            if not (exceeded or late):
                 await send(message)
             elif message["type"] == "http.response.start":
-                await self._refuse(send, 413, self._message(seen))
+                if late:
+                    await self._refuse(send, 408, f"the request body did not arrive within this server's {self.seconds:g} s")
+                else:
+                    await self._refuse(send, 413, self._message(seen))
 
         await self.app(scope, counted, replaced)
 
