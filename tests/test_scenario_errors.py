@@ -686,3 +686,30 @@ def test_outcomes_are_accepted() -> None:
 )
 def test_bad_outcomes(text: str, key: str, word: str) -> None:
     fails(W + text, key, word)
+
+
+def test_set_reaches_any_number_or_boolean_field() -> None:
+    """--set moves.ID.FIELD / parties.ID.FIELD / TABLE.FIELD, validated like the file."""
+    over = parse_overrides(["moves.a1.reversal_lag=2", "parties.b.discount=0.7", "solver.max_stages=3", "moves.b1.reversible=true"])
+    assert over == {"moves.a1.reversal_lag": 2, "parties.b.discount": 0.7, "solver.max_stages": 3, "moves.b1.reversible": True}
+    sc = load_bytes(WORKED, FILE, over)
+    assert sc.move("a1").reversal_lag == 2 and sc.move("b1").reversible
+    assert sc.party("b").discount == 0.7 and sc.solver.max_stages == 3
+    assert sc.content_hash != load_bytes(WORKED, FILE).content_hash
+
+
+@pytest.mark.parametrize(
+    ("item", "key", "word"),
+    [
+        ("moves.zz.cost=1", "--set moves.zz.cost", "no moves entry with id 'zz'"),
+        ("moves.a1.colour=1", "moves[a1].colour", "unknown key"),
+        ("parties.a.discount=1.5", "parties[a].discount", "strictly between 0 and 1"),
+        ("moves.a1.reversal_lag=-1", "moves[a1].reversal_lag", "whole number"),
+        ("moves.a1.label=1", "--set moves.a1.label", "not a number or a boolean"),
+        ("weird.a1.cost=1", "--set weird.a1.cost", "field path"),
+    ],
+)
+def test_bad_field_overrides(item: str, key: str, word: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_bytes(WORKED, FILE, parse_overrides([item]))
+    check(info.value, key, word)

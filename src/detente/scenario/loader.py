@@ -71,31 +71,90 @@ def validate_spec(raw: Mapping[str, Any], origin: str) -> ScenarioSpec:
 
 def load(
     source: str | Path,
-    overrides: Mapping[str, float] | None = None,
+    overrides: Mapping[str, float | bool] | None = None,
 ) -> Scenario:
     """Load a library scenario by id, or a scenario file by path, and resolve it."""
     origin, data = read_source(source)
     return load_bytes(data, origin, overrides)
 
 
+Override = float | bool
+
+
 def load_bytes(
-    data: bytes, origin: str = "<string>", overrides: Mapping[str, float] | None = None
+    data: bytes, origin: str = "<string>", overrides: Mapping[str, Override] | None = None
 ) -> Scenario:
-    spec = parse_spec(data, origin)
+    """Parse and resolve; ``overrides`` map parameter names to numbers, and dotted paths to a
+    field of the file (``moves.icbm-dismantle.reversal_lag``, ``parties.dprk.discount``,
+    ``solver.max_stages``) to a number or a boolean, validated like the file itself."""
+    params = {k: v for k, v in (overrides or {}).items() if "." not in k}
+    fields = {k: v for k, v in (overrides or {}).items() if "." in k}
+    raw = parse_toml(data, origin)
+    for path, value in fields.items():
+        _set_field(raw, path, value, origin)
+    spec = validate_spec(raw, origin)
     digest = hashlib.sha256(data).hexdigest()
-    return resolve(spec, origin, overrides, content_hash=digest)
+    if fields:  # the result is not the file's content: say so in its hash
+        extra = ";".join(f"{k}={v!r}" for k, v in sorted(fields.items()))
+        digest = hashlib.sha256(data + b"\0" + extra.encode()).hexdigest()
+    for name, value in params.items():
+        if isinstance(value, bool):
+            raise ScenarioError(origin, f"--set {name}", "a parameter takes a number, not true or false")
+    return resolve(spec, origin, {k: float(v) for k, v in params.items()}, content_hash=digest)
 
 
-def parse_overrides(items: list[str] | None) -> dict[str, float]:
-    """Parse ``--set name=value`` items; the value must be a number."""
-    result: dict[str, float] = {}
+_SECTIONS = ("parties", "moves", "proposals", "types", "events", "signals", "clusters")
+_TABLES = ("scenario", "solver", "bargaining", "uncertainty")
+
+
+def _set_field(raw: dict[str, Any], path: str, value: Override, origin: str) -> None:
+    """Set one field of the raw file: ``SECTION.ID.FIELD`` in an array of tables (by its id)
+    or ``TABLE.FIELD``; the field must be one the file format knows (checked by validation)."""
+    parts = path.split(".")
+    key = f"--set {path}"
+    if len(parts) == 3 and parts[0] in _SECTIONS:
+        section, ident, field = parts
+        items = raw.get(section)
+        entries = [e for e in items if isinstance(e, dict) and e.get("id") == ident] if isinstance(items, list) else []
+        if not entries:
+            known = ", ".join(str(e.get("id")) for e in items if isinstance(e, dict)) if isinstance(items, list) else "none"
+            raise ScenarioError(origin, key, f"no {section} entry with id {ident!r} (known: {known or 'none'})")
+        target = entries[0]
+    elif len(parts) == 2 and parts[0] in _TABLES:
+        section, field = parts
+        table = raw.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ScenarioError(origin, key, f"[{section}] is not a table")
+        target = table
+    else:
+        raise ScenarioError(
+            origin,
+            key,
+            "expected a parameter name or a field path: SECTION.ID.FIELD "
+            f"(SECTION one of {', '.join(_SECTIONS)}) or TABLE.FIELD (TABLE one of {', '.join(_TABLES)})",
+        )
+    if field in ("id", "owner", "label", "note", "notes", "sources", "source"):
+        raise ScenarioError(origin, key, f"{field} is not a number or a boolean field")
+    target[field] = value
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, Override]:
+    """Parse ``--set name=value`` items: a parameter takes a number; a field path
+    (``moves.ID.FIELD``, ``solver.FIELD``) a number or true/false."""
+    result: dict[str, Override] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
         name = name.strip()
         screen.plain_argument("--set", name)
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise ScenarioError("--set", item, "expected name=value, e.g. --set leakage=0.5")
-        result[name] = screen.decimal("--set", name, value)
+        is_path = re.fullmatch(r"[a-z_]+(\.[a-z0-9][a-z0-9-]*)?\.[a-z_]+", name) is not None
+        if not sep or not (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or is_path):
+            raise ScenarioError("--set", item, "expected name=value, e.g. --set leakage=0.5 or --set moves.a1.reversal_lag=2")
+        text = value.strip()
+        if is_path and text in ("true", "false"):
+            result[name] = text == "true"
+            continue
+        number = screen.decimal("--set", name, value)
+        result[name] = int(number) if is_path and number.is_integer() and re.fullmatch(r"-?\d+", text) else number
     return result
 
 
