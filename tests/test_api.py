@@ -9,7 +9,7 @@ from test_worked_example import WORKED
 
 def test_all_is_exactly_the_public_names() -> None:
     public = {name for name in vars(detente) if not name.startswith("_")}
-    modules = {"api", "errors", "results", "scenario", "model", "solvers", "analysis", "cli", "uncertainty", "parallel", "store", "smp", "report", "web"}
+    modules = {"api", "errors", "results", "scenario", "model", "solvers", "analysis", "cli", "uncertainty", "parallel", "store", "smp", "report", "web", "workers"}
     assert set(detente.__all__) == (public - modules) | {"__version__"}
     for name in detente.__all__:
         assert hasattr(detente, name)
