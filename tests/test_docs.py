@@ -167,7 +167,7 @@ def _scenario_position(args: tuple[str, ...]) -> int | None:
         if len(args) < 2 or args[1] not in {"show", "validate"}:
             return None
         first = 2
-    elif args[0] in {"run", "solve", "audit", "beliefs", "signals", "simulate", "sensitivity", "forecast", "report"}:
+    elif args[0] in {"run", "solve", "audit", "beliefs", "signals", "simulate", "sensitivity", "forecast", "report", "offers", "backtest"}:
         first = 1
     else:
         return None
@@ -196,11 +196,11 @@ def _resolve(command: Command, folder: Path) -> list[str]:
     scenario = args[position]
     if scenario in DOC_FILES:
         args[position] = str(folder / scenario)
-    elif library.has(scenario) or scenario in forecast_ids():
+    elif library.has(scenario) or library.has_case(scenario) or scenario in forecast_ids():
         pass
     elif scenario in PROMISED_LIBRARY:
         pytest.skip(f"library scenario {scenario!r} is not in the library yet")
-    elif (ROOT / scenario).is_file():
+    elif (ROOT / scenario).is_file() or (ROOT / scenario).is_dir():
         args[position] = str(ROOT / scenario)  # the command runs in the docs' folder
     else:
         pytest.skip(f"{scenario!r} is neither a library id nor a file the docs write")
