@@ -181,23 +181,18 @@ def _summary(
     return [head, deal]
 
 
-def _audits(
-    sc: Scenario, a: Analysis, schedules: list[tuple[str, Schedule]]
-) -> dict[str, AuditResult | None]:
-    """Each named schedule audited under ``sc``'s numbers (None: its moves are not all in it)."""
-    g = compile_game(sc)
-    out: dict[str, AuditResult | None] = {}
-    for name, stages in schedules:
-        if a.solve.audit is not None and stages == a.solve.schedule:
-            out[name] = a.solve.audit
-            continue
-        try:
-            out[name] = audit_schedule(sc, stages, game=g)
-        except ScheduleError:
-            out[name] = None
+def _audit(sc: Scenario, a: Analysis, stages: Schedule) -> AuditResult | None:
+    """``stages`` audited under ``sc``'s numbers, the analysis' own audit where it has one
+    (None: a move of it is not in ``sc``)."""
+    if a.solve.audit is not None and stages == a.solve.schedule:
+        return a.solve.audit
     for v in a.proposals:
-        out[f"proposal {v.proposal}"] = v.audit
-    return out
+        if v.audit.schedule == stages:
+            return v.audit
+    try:
+        return audit_schedule(sc, stages, game=compile_game(sc))
+    except ScheduleError:
+        return None
 
 
 def _constraints(
@@ -209,21 +204,31 @@ def _constraints(
     before: CompareSide,
     after: CompareSide,
 ) -> list[ConstraintChange]:
-    schedules: list[tuple[str, Schedule]] = []
+    """Every schedule audited on both sides (the deals, each proposal), once each."""
+    named: dict[tuple[tuple[str, ...], ...], list[str]] = {}
+
+    def add(name: str, stages: Schedule) -> None:
+        named.setdefault(tuple(tuple(s) for s in stages), []).append(name)
+
     if before.schedule == after.schedule:
         if after.deal:
-            schedules.append(("the deal", after.schedule))
+            add("the deal", after.schedule)
     else:
         if before.deal:
-            schedules.append((f"the deal of {before.label}", before.schedule))
+            add(f"the deal of {before.label}", before.schedule)
         if after.deal:
-            schedules.append((f"the deal of {after.label}", after.schedule))
-    old = _audits(baseline, baseline_analysis, schedules)
-    new = _audits(changed, changed_analysis, schedules)
+            add(f"the deal of {after.label}", after.schedule)
+    old_ids = {v.proposal for v in baseline_analysis.proposals}
+    for v in changed_analysis.proposals:
+        if v.proposal in old_ids:
+            add(f"proposal {v.proposal}", v.audit.schedule)
     out: list[ConstraintChange] = []
-    for name, audit_before in old.items():
-        audit_after = new.get(name)
-        if audit_before is None or audit_after is None or audit_before.schedule != audit_after.schedule:
+    for key, names in named.items():
+        stages = [list(s) for s in key]
+        name = names[0] + (f" (also {', '.join(names[1:])})" if len(names) > 1 else "")
+        audit_before = _audit(baseline, baseline_analysis, stages)
+        audit_after = _audit(changed, changed_analysis, stages)
+        if audit_before is None or audit_after is None:
             continue
         out += _stage_changes(words, name, audit_before, audit_after)
         out += _final_changes(words, name, audit_before, audit_after)

@@ -158,7 +158,7 @@ def sweep(console: Console, scenario: Scenario, result: SweepResult) -> None:
     console.print(table)
     console.print("[bold]Deals[/bold] (the Nash deal at each point):")
     for d in result.deals:
-        console.print(f"  {d.letter}: {d.words} ({d.points} point{'s' if d.points != 1 else ''})")
+        console.print(f"  {d.letter} = {d.words} ({d.points} point{'s' if d.points != 1 else ''})")
     if proposals:
         console.print("  holds: the proposals that are self-enforcing deals there.")
     if offers:
