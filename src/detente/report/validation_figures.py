@@ -44,7 +44,7 @@ def sweep_map(result: SweepResult) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=[None], y=[None], mode="markers", marker={"symbol": "square", "size": 14, "color": c},
-                name=f"{d.letter}: {wrap(d.words, 60)} ({d.points} points)", showlegend=True,
+                name=f"{d.letter} = {wrap(d.words, 60)} ({d.points} points)", showlegend=True,
             )
         )
     fig.update_xaxes(title=esc(result.axes[-1].parameter), type="category")
