@@ -13,7 +13,7 @@ import pytest
 from detente import api
 from detente.cli.validation import parse_compare
 from detente.errors import ScenarioError
-from test_tipping import TINY
+from test_tipping import TINY, WORKED_PARAMS
 
 # Offers by A to a B that is keen (its big favour costs it 0.5) or cool (3.5), one meeting,
 # the two proposals as the only offers; δ = 0.9 (a(∞) = 10), penalties 2, nothing in effect
@@ -100,6 +100,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (path / "tiny.toml").write_text(TINY, encoding="utf-8")
     (path / "tiny-low.toml").write_text(TINY.replace("w = { value = 3.0", "w = { value = 1.5"), encoding="utf-8")
     (path / "screen.toml").write_text(SCREEN, encoding="utf-8")
+    (path / "worked.toml").write_text(WORKED_PARAMS, encoding="utf-8")
     return path
 
 
@@ -137,6 +138,21 @@ def test_a_reversal_that_stops_paying(folder: Path) -> None:
     # a1 alone: a's slack goes from 3 − 2c − 2 = −1 (it would undo a1) to +1
     assert moved[(alone, "stage", "a")] == pytest.approx((-1.0, 1.0))
     assert "Undoing A's favour no longer pays A" in r.reversals[0].sentence
+
+
+def test_cheating_mid_way_that_starts_to_pay(folder: Path) -> None:
+    """The worked example's path check (docs/model.md, "Worked examples"): in [[a1, b1, b2]] b may
+    pretend to perform b2 at stage 1. With q = b2's detection, u_b = 0, gain 1 (b2's cost saved)
+    and Pun = −2·5 − 1/0.2 = −15 (b1 stays, a undoes a1 at once, the penalty forever):
+    X(2) = (1 + 0.8·q·(−15))/(1 − 0.8(1 − q)), X(1) = 0.8(q·(−15) + (1 − q)·X(2)) + 1 against
+    V_b = −1: slack 4.91 at q = 0.3, and −1 − 5/3 = −2.67 at q = 0.05."""
+    r = api.compare(folder / "worked.toml", {"b2_detection": 0.05})
+    assert r.same_deal and r.proposals == []
+    path = {(c.schedule, c.kind, c.stage, c.party): c for c in r.constraints}
+    c = path[("proposal all-at-once", "path-covert", 1, "b")]
+    assert c.slack_before == pytest.approx(4.909, abs=1e-3) and c.slack_after == pytest.approx(-8 / 3)
+    assert c.cheat == ["b2"] and "cheating in secret on b2 from stage 1 now pays B" in c.sentence
+    assert {k[1] for k in path} == {"path-covert"}  # nothing else changed sign
 
 
 def test_the_same_deal(folder: Path) -> None:

@@ -640,10 +640,10 @@ class CompareSide(BaseModel):
 
 
 class ConstraintChange(BaseModel):
-    """An audit constraint present on both sides whose slack changed sign (holds ↔ fails)."""
+    """An audit check present on both sides whose slack changed sign (holds ↔ fails)."""
 
-    schedule: str  # "the deal", "the baseline's deal", "the other deal", "proposal ID"
-    kind: Literal["stage", "final-overt", "final-covert"]
+    schedule: str  # "the deal", "the deal of LABEL", "proposal ID" (a schedule audited on both sides)
+    kind: Literal["stage", "final-overt", "final-covert", "path-covert"]  # path-covert: reported, not a constraint
     stage: int | None
     party: str
     cheat: list[str] = Field(default_factory=list)  # a covert check: the moves secretly stopped

@@ -232,6 +232,32 @@ def _constraints(
             continue
         out += _stage_changes(words, name, audit_before, audit_after)
         out += _final_changes(words, name, audit_before, audit_after)
+        out += _path_changes(words, name, audit_before, audit_after)
+    return out
+
+
+def _path_changes(words: _Words, name: str, a: AuditResult, b: AuditResult) -> list[ConstraintChange]:
+    """The covert path check (docs/model.md, "The audit"): reported, not a condition of
+    self-enforcement, but a reason a deal is or is not safe mid-way."""
+    out = []
+    after = {(c.stage, c.party): c for c in b.covert_path}
+    for c in a.covert_path:
+        d = after.get((c.stage, c.party))
+        if d is None or c.holds == d.holds:
+            continue
+        cheat = d.cheat if not d.holds else c.cheat
+        verb = "no longer pays" if d.holds else "now pays"
+        out.append(
+            ConstraintChange(
+                schedule=name, kind="path-covert", stage=c.stage, party=c.party, cheat=list(cheat),
+                slack_before=c.slack, slack_after=d.slack, holds_before=c.holds, holds_after=d.holds,
+                sentence=(
+                    f"In {name}, cheating in secret on {words.moves(cheat)} from stage {c.stage} {verb} "
+                    f"{words.party(c.party)}: slack {_num(c.slack)} → {_num(d.slack)} (mid-way cheating is "
+                    "reported, not a condition of a self-enforcing deal)."
+                ),
+            )
+        )
     return out
 
 

@@ -112,7 +112,7 @@ def tipping(console: Console, scenario: Scenario, result: TippingResult) -> None
     for n in result.notes:
         console.print(f"[dim]{n}[/dim]")
     console.print(
-        f"[dim]{result.evaluations} points solved exactly in {result.seconds:.1f} s, {result.executor}.[/dim]"
+        f"[dim]{result.evaluations} points solved exactly; {result.seconds:.1f} s, {result.executor}.[/dim]"
     )
 
 
@@ -167,7 +167,7 @@ def sweep(console: Console, scenario: Scenario, result: SweepResult) -> None:
             console.print(f"  {tag}: {text}")
     if len(axes) == 2:
         _region_map(console, result)
-    console.print(f"[dim]{len(result.rows)} points solved exactly in {result.seconds:.1f} s, {result.executor}.[/dim]")
+    console.print(f"[dim]{len(result.rows)} points solved exactly; {result.seconds:.1f} s, {result.executor}.[/dim]")
 
 
 def _region_map(console: Console, result: SweepResult) -> None:
