@@ -154,3 +154,15 @@ def test_table_and_map_fit_80_columns(folder: Path) -> None:
     start = lines.index(next(line for line in lines if line.startswith("Which deal where")))
     assert lines[start + 1].split() == ["0", "0.5", "1", "1.5", "2", "2.5", "3"]
     assert lines[start + 4].split() == ["2", "A", "B", "B", "B", "-", "-", "-"]  # w = 2: both favours for 0 < c ≤ 1.5
+
+
+def test_dask_gives_the_same_answers(folder: Path) -> None:
+    """On a Dask LocalCluster (`--dask local`), the sweep and the tipping points are the serial ones."""
+    pytest.importorskip("distributed")
+    axes = ["w=0:4:1", "c=0:3:1"]
+    pd.testing.assert_frame_equal(
+        api.sweep(folder / "tiny.toml", axes, workers=1), api.sweep(folder / "tiny.toml", axes, workers=2, dask="local")
+    )
+    keep = {"seconds", "executor", "workers"}
+    serial = api.tipping(folder / "tiny.toml", workers=1).model_dump(exclude=keep)
+    assert api.tipping(folder / "tiny.toml", workers=2, dask="local").model_dump(exclude=keep) == serial
