@@ -363,3 +363,22 @@ def test_run_ends_with_the_closest_flips(folder: Path) -> None:
     assert all(len(line) <= 80 for line in out.stdout.splitlines())
     quiet = _detente("run", str(folder / "tiny.toml"), "--no-tipping")
     assert "Tipping points" not in quiet.stdout
+
+
+def test_run_leaves_a_costly_search_to_tipping(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run` estimates the search from the size of the solver's frontiers (the same on every
+    machine) and leaves it to `detente tipping` past its budget; without parameters it says nothing."""
+    from typer.testing import CliRunner
+
+    from detente.cli import validation
+    from detente.cli.app import app
+
+    path = write(folder, "tiny.toml", TINY)
+    monkeypatch.setattr(validation, "RUN_BUDGET", 0.0)
+    out = CliRunner().invoke(app, ["run", str(path)])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "Tipping points: left to `detente tipping --no-offers` for this scenario (about 84 exact solves" in text
+    bare = write(folder, "bare.toml", WORKED.decode())
+    out = CliRunner().invoke(app, ["run", str(bare)])
+    assert out.exit_code == 0 and "Tipping points" not in out.output

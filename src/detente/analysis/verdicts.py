@@ -22,7 +22,7 @@ from detente.analysis import explain
 from detente.analysis.audit import audit_proposal
 from detente.analysis.offers import NO_TYPE, OfferSetup, setups
 from detente.analysis.types import beliefs_at
-from detente.errors import SolverLimitError
+from detente.errors import ScenarioError, SolverLimitError
 from detente.model.bargaining import disagreement
 from detente.model.game import Game, compile_game
 from detente.model.offers import equilibrium_path
@@ -41,7 +41,8 @@ Value = Hashable  # a verdict's value: a bool, a tuple of move ids, a schedule, 
 def at_values(base: Scenario, values: Mapping[str, float], full: bool) -> Scenario:
     """``base`` resolved again with ``values`` for its parameters (the others as they are);
     ``full`` also resolves types, events and signals (the offers game needs them)."""
-    assert base.spec is not None, "a scenario loaded from a file (with its spec)"
+    if base.spec is None:
+        raise ScenarioError(base.origin, "parameters", "a scenario built in memory cannot be solved at other values; load it from a file")
     params = {**base.parameters, **values}
     return resolve(base.spec, base.origin, params, content_hash=base.content_hash, game_only=not full)
 

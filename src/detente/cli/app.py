@@ -115,7 +115,7 @@ def run(
         return
     render.analysis(_console(), sc, result)
     if tipping:
-        render_validation.closest_line(_console(), validation.run_tipping(sc))
+        render_validation.closest_line(_console(), validation.run_tipping(sc, result))
 
 
 @app.command()

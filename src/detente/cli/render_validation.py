@@ -41,8 +41,14 @@ def grouped(points: list[TippingPoint]) -> list[tuple[TippingPoint, str]]:
     return out
 
 
-def closest_line(console: Console, result: TippingResult) -> None:
-    """``detente run``'s tipping points: the flips nearest the current values."""
+def closest_line(console: Console, result: TippingResult | str | None) -> None:
+    """``detente run``'s tipping points: the flips nearest the current values (a sentence when
+    they were left to ``detente tipping``; nothing without parameters)."""
+    if result is None:
+        return
+    if isinstance(result, str):
+        console.print(result)
+        return
     ranges = {r.parameter: r for r in result.parameters}
     more = "`detente tipping` lists every flip" + (
         "" if result.offers or result.protocol != "offers" else " and searches the offers verdicts too"

@@ -14,7 +14,7 @@ from detente.analysis.tipping import DEFAULT_PRECISION, DEFAULT_STEPS
 from detente.cli import render, render_validation
 from detente.cli.common import DaskOpt, JsonOpt, WorkersOpt, _check_execution, _console, _print_json
 from detente.errors import ScenarioError
-from detente.results import TippingResult
+from detente.results import Analysis, TippingResult
 from detente.scenario import library
 from detente.scenario.loader import parse_overrides
 from detente.scenario.model import Scenario
@@ -55,9 +55,26 @@ def tipping(
     render_validation.tipping(_console(), sc, result)
 
 
-def run_tipping(sc: Scenario) -> TippingResult:
-    """What ``detente run`` adds: the cheap verdicts' tipping points on every core (the offers
-    verdicts are left to ``detente tipping``)."""
+RUN_BUDGET = 8.0  # estimated seconds of one core that `detente run` may spend on tipping points
+SECONDS_PER_ENTRY = 1.2e-6  # a DP solve takes about this per entry of its frontiers (measured on
+# hanoi-2019: 7,437 entries, 9 ms; jcpoa-2015: 25,956, 30 ms; singapore-2018: 98,584, 104 ms)
+
+
+def run_tipping(sc: Scenario, analysis: Analysis) -> TippingResult | str | None:
+    """What ``detente run`` adds: the tipping points of the verdicts one solve or one audit
+    decides, on every core (the offers verdicts are left to ``detente tipping``); or, when the
+    search would cost more than ``RUN_BUDGET`` (estimated from the size of the solver's
+    frontiers, so the same on every machine), a sentence saying so; None without parameters."""
+    if not sc.parameters:
+        return None
+    entries = analysis.solve.solver.frontier_entries
+    points = len(sc.parameters) * (DEFAULT_STEPS + 8)
+    estimate = points * entries * SECONDS_PER_ENTRY
+    if estimate > RUN_BUDGET:
+        return (
+            f"Tipping points: left to `detente tipping --no-offers` for this scenario (about {points} exact "
+            f"solves of {entries:,} frontier entries each, some {estimate:.0f} s of one core)."
+        )
     return api.tipping(sc, offers=False)
 
 
