@@ -382,3 +382,13 @@ def test_run_leaves_a_costly_search_to_tipping(folder: Path, monkeypatch: pytest
     bare = write(folder, "bare.toml", WORKED.decode())
     out = CliRunner().invoke(app, ["run", str(bare)])
     assert out.exit_code == 0 and "Tipping points" not in out.output
+
+
+def test_text_fits_80_columns_without_cutting_a_number(folder: Path) -> None:
+    out = _detente("tipping", str(write(folder, "tiny-offers.toml", OFFERS)), "--workers", "1")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines) and "…" not in out.stdout
+    rows = [line.split() for line in lines if line.strip().startswith(("w ", "c ", "k "))]
+    assert ["w", "3", "down", "1.997", "-1.003", "(-33%)", "no", "self-enforcing", "deal"] in rows
+    assert any(r[:5] == ["w", "3", "down", "0.997", "-2.003"] for r in rows)  # the opening: no offer below w = 1
