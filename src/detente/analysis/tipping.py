@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from detente.analysis.verdicts import (
-    GROUPS,
     NASH,
     OFFERS,
     PROPOSALS,
@@ -330,4 +329,4 @@ def decimals(r: ParameterRange, precision: float = DEFAULT_PRECISION) -> int:
     return int(min(6, max(0, -math.floor(math.log10(precision * width)))))
 
 
-__all__ = ["GROUPS", "DEFAULT_PRECISION", "DEFAULT_STEPS", "search_range", "grid", "tipping"]
+__all__ = ["DEFAULT_PRECISION", "DEFAULT_STEPS", "grid", "search_range", "tipping"]

@@ -23,7 +23,6 @@ from detente.analysis.audit import audit_proposal
 from detente.analysis.offers import NO_TYPE, OfferSetup, setups
 from detente.analysis.types import beliefs_at
 from detente.errors import ScenarioError, SolverLimitError
-from detente.model.bargaining import disagreement
 from detente.model.game import Game, compile_game
 from detente.model.offers import equilibrium_path
 from detente.scenario.model import PartyType, Scenario
@@ -33,7 +32,6 @@ from detente.solvers.dp import Plan, solve_game
 NASH = "nash"  # deal, first-stage
 PROPOSALS = "proposals"  # proposal:ID
 OFFERS = "offers"  # opening, path:THETA/T
-GROUPS = (NASH, PROPOSALS, OFFERS)
 
 Value = Hashable  # a verdict's value: a bool, a tuple of move ids, a schedule, or None
 
@@ -183,8 +181,3 @@ class Describe:
     def _responder(self, t: str) -> str:
         who = self.words.party(self.responder or "")
         return who if t == NO_TYPE else f"the {t} {who}"
-
-
-def no_deal_values(g: Game) -> list[float]:
-    """Each party's value without a deal (docs/model.md, "Which deal")."""
-    return [float(v) for v in disagreement(g).values]
