@@ -9,6 +9,7 @@ from detente.api import (
     analyse,
     audit,
     beliefs,
+    compare,
     forecast,
     forecast_monte_carlo,
     forecast_sensitivity,
@@ -19,12 +20,16 @@ from detente.api import (
     simulate,
     solve,
     solve_robust,
+    sweep,
+    sweep_result,
+    tipping,
 )
 from detente.errors import DetenteError, ScenarioError, ScheduleError, SolverLimitError
 from detente.results import (
     Analysis,
     AuditResult,
     BeliefsResult,
+    CompareResult,
     OffersResult,
     RobustSolveResult,
     ScreeningResult,
@@ -32,6 +37,8 @@ from detente.results import (
     SignalsResult,
     SimulationResult,
     SolveResult,
+    SweepResult,
+    TippingResult,
 )
 from detente.scenario.model import Move, Party, Proposal, Scenario
 
@@ -70,4 +77,12 @@ __all__ = [
     "simulate",
     "solve",
     "solve_robust",
+    # tipping points, sweeps and comparisons
+    "CompareResult",
+    "SweepResult",
+    "TippingResult",
+    "compare",
+    "sweep",
+    "sweep_result",
+    "tipping",
 ]

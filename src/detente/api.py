@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from detente.analysis import compare as _compare
+from detente.analysis import sweep as _sweep
+from detente.analysis import tipping as _tipping
 from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
 from detente.analysis.backtest import backtest as _backtest
 from detente.analysis.offers import offers as _offers
@@ -28,15 +32,19 @@ from detente.results import (
     AuditResult,
     BacktestResult,
     BeliefsResult,
+    CompareResult,
     OffersResult,
     RobustSolveResult,
     SensitivityResult,
     SignalsResult,
     SimulationResult,
     SolveResult,
+    SweepResult,
+    TippingResult,
 )
 from detente.scenario.loader import load as _load
 from detente.scenario.model import Scenario
+from detente.scenario.resolve import resolve
 from detente.smp import ForecastResult, SmpInput, run_smp
 from detente.smp import montecarlo as _mc
 from detente.smp import sensitivity as _smp_sensitivity
@@ -50,6 +58,9 @@ from detente.uncertainty.sensitivity import parse_metrics
 from detente.uncertainty.sensitivity import run as _sensitivity
 from detente.uncertainty.simulate import DEFAULT_STRATEGIES
 from detente.uncertainty.simulate import run as _simulate
+
+if TYPE_CHECKING:
+    import pandas
 
 
 def load(source: str | Path, overrides: Mapping[str, float] | None = None) -> Scenario:
@@ -313,3 +324,80 @@ def signals(
     """For each of the scenario's signals: the benefit of being believed per type, whether it
     separates, and the margins (docs/model.md, "Signals")."""
     return _signals(_scenario(scenario), tau, beliefs_at)
+
+
+# ---- tipping points, sweeps and comparisons (docs/model.md, "Tipping points, sweeps and comparisons")
+
+
+def tipping(
+    scenario: Scenario | str | Path,
+    parameters: Sequence[str] | None = None,
+    offers: bool = True,
+    steps: int = _tipping.DEFAULT_STEPS,
+    precision: float = _tipping.DEFAULT_PRECISION,
+    workers: int | None = None,
+    dask: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TippingResult:
+    """For every verdict ``detente run`` prints, the nearest value of each parameter (all, or
+    ``parameters``), down and up within its domain, at which it flips: a grid of ``steps`` steps
+    from the current value outward, then bisection to ``precision`` × the range. ``offers=False``
+    leaves out the offers verdicts (the costly ones). On every core, or Dask."""
+    return _tipping.tipping(
+        _scenario(scenario), parameters, offers, steps, precision, Execution(workers, dask), progress
+    )
+
+
+def sweep_result(
+    scenario: Scenario | str | Path,
+    axes: Mapping[str, str | Sequence[float]] | Sequence[str],
+    workers: int | None = None,
+    dask: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """The verdicts and values of ``detente run`` at every point of a one- or two-parameter grid:
+    ``axes`` as ``{"leakage": "0:0.9:0.1"}`` (START:STOP:STEP, or a list of values) or as
+    ``["leakage=0:0.9:0.1", "un_bite=4:12:1"]``."""
+    return _sweep.sweep(_scenario(scenario), axes, Execution(workers, dask), progress)
+
+
+def sweep(
+    scenario: Scenario | str | Path,
+    axes: Mapping[str, str | Sequence[float]] | Sequence[str],
+    workers: int | None = None,
+    dask: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pandas.DataFrame:
+    """:func:`sweep_result`'s rows as a pandas DataFrame (one row per point, the first
+    parameter varying slowest)."""
+    return _sweep.frame(sweep_result(scenario, axes, workers, dask, progress))
+
+
+def _side(source: Scenario | str | Path, overrides: Mapping[str, float] | None) -> Scenario:
+    if isinstance(source, Scenario):
+        if not overrides:
+            return source
+        if source.spec is None:
+            raise ScenarioError(source.origin, "overrides", "a scenario built in memory cannot take overrides; load it from a file")
+        sc = resolve(source.spec, source.origin, {**source.parameters, **overrides}, content_hash=source.content_hash)
+        check_types(sc)
+        return sc
+    return load(source, overrides)
+
+
+def compare(
+    scenario: Scenario | str | Path,
+    overrides: Mapping[str, float] | None = None,
+    against: Scenario | str | Path | None = None,
+    against_overrides: Mapping[str, float] | None = None,
+    tau: float = DEFAULT_TAU,
+) -> CompareResult:
+    """Why the deal changed: ``scenario`` with ``overrides`` against ``against`` (default: the
+    same scenario) with ``against_overrides``; both deals side by side and which constraints
+    moved, in words."""
+    changed = _side(scenario, overrides)
+    baseline = _side(scenario if against is None else against, against_overrides)
+    return _compare.compare(
+        changed, _analyse(changed, tau), baseline, _analyse(baseline, tau),
+        dict(overrides or {}), dict(against_overrides or {}),
+    )

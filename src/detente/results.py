@@ -592,3 +592,174 @@ class BacktestResult(BaseModel):
 
 
 Analysis.model_rebuild()
+
+
+class ParameterRange(BaseModel):
+    """Where a parameter is searched for tipping points (docs/model.md, "Tipping points, sweeps
+    and comparisons"): its domain, an open end replaced by the value ± |value|."""
+
+    parameter: str
+    value: float  # its current value
+    low: float
+    high: float
+    basis: str  # how the range was set, in words ("domain [0, 1]", "no domain: [0, 2·value]", ...)
+    offers_fixed: bool = False  # every world of the offers game sets it through the types
+
+
+class VerdictState(BaseModel):
+    """One verdict `detente run` prints, and its value at the current parameters."""
+
+    verdict: str  # "deal", "first-stage", "proposal:ID", "opening", "path:THETA/T"
+    question: str  # what it is about, in words
+    now: str  # its current value, in words
+
+
+class TippingPoint(BaseModel):
+    """The nearest value of one parameter, in one direction, at which one verdict differs."""
+
+    verdict: str
+    parameter: str
+    direction: Literal["down", "up"]
+    value: float  # the parameter's current value
+    flip: float | None  # the first value found where the verdict differs; null: none in the range
+    change: float | None  # flip − value
+    relative: float | None  # change / |value|; null when the value is 0 or there is no flip
+    share: float | None  # |change| as a share of the parameter's search range (how close)
+    after: str | None  # the verdict just past the flip, in words
+    sentence: str
+
+
+class TippingResult(BaseModel):
+    """Every verdict's tipping points over every parameter (``detente tipping``)."""
+
+    scenario: str
+    protocol: str
+    parameters: list[ParameterRange]
+    verdicts: list[VerdictState]
+    points: list[TippingPoint]  # every verdict × parameter × direction, in that order
+    closest: list[TippingPoint]  # the three nearest distinct flips (by share), with every verdict flipping there
+    steps: int  # grid steps across each parameter's search range
+    precision: float  # bisection stops within precision × the range's width
+    offers: bool  # whether the offers verdicts were searched
+    evaluations: int  # points at which verdicts were computed
+    notes: list[str]
+    executor: str
+    workers: int | None
+    seconds: float
+
+
+class SweepAxis(BaseModel):
+    """One swept parameter and its values, in the grid's order."""
+
+    parameter: str
+    values: list[float]
+
+
+class SweepDeal(BaseModel):
+    """One of the Nash deals found over a sweep, with the letter the table and the map use."""
+
+    letter: str  # "A", "B", ... in order of first appearance; "-" for no deal
+    schedule: list[list[str]]
+    text: str  # as in the table's "schedule" column: stages split by ';', moves by ','
+    words: str  # the schedule in words
+    points: int  # how many points of the grid have it
+
+
+class SweepResult(BaseModel):
+    """The verdicts and values at every point of a one- or two-parameter grid (``detente
+    sweep``): one row per point, the first parameter varying slowest."""
+
+    scenario: str
+    protocol: str
+    axes: list[SweepAxis]
+    columns: list[str]
+    rows: list[dict[str, float | bool | str]]
+    deals: list[SweepDeal]
+    executor: str
+    workers: int | None
+    seconds: float
+
+
+class ParameterChange(BaseModel):
+    """A parameter whose value differs between the two sides of a comparison (null: absent)."""
+
+    parameter: str
+    before: float | None  # the baseline's (the `--against` side)
+    after: float | None
+
+
+class CompareSide(BaseModel):
+    """One side of ``detente compare``: its deal and verdicts."""
+
+    label: str  # e.g. "hanoi-2019 with leakage=0.7"
+    scenario: str
+    origin: str
+    overrides: dict[str, float]
+    deal: bool
+    schedule: list[list[str]]
+    values: dict[str, float] | None
+    gains: dict[str, float] | None
+    disagreement: dict[str, float]
+    proposals: dict[str, bool]  # proposal id -> self-enforcing deal
+    openings: dict[str, list[list[str]] | None] = Field(default_factory=dict)  # offers: proposer type ("-": none) -> first offer
+
+
+class ConstraintChange(BaseModel):
+    """An audit check present on both sides whose slack changed sign (holds ↔ fails)."""
+
+    schedule: str  # "the deal", "the deal of LABEL", "proposal ID" (a schedule audited on both sides)
+    kind: Literal["stage", "final-overt", "final-covert", "path-covert"]  # path-covert: reported, not a constraint
+    stage: int | None
+    party: str
+    cheat: list[str] = Field(default_factory=list)  # a covert check: the moves secretly stopped
+    slack_before: float | None
+    slack_after: float | None
+    holds_before: bool
+    holds_after: bool
+    sentence: str
+
+
+class ReversalChange(BaseModel):
+    """A move whose owner would now undo it, or no longer would (docs/model.md, "Deviations")."""
+
+    move: str
+    owner: str
+    pays_before: bool
+    pays_after: bool
+    sentence: str
+
+
+class AcceptanceChange(BaseModel):
+    """Under protocol "offers": the responder's types that left or joined the acceptance set of
+    one proposer type's opening."""
+
+    proposer_type: str | None
+    opening_before: list[list[str]] | None
+    opening_after: list[list[str]] | None
+    left: list[str]
+    joined: list[str]
+    sentence: str
+
+
+class ProposalChange(BaseModel):
+    proposal: str
+    before: bool  # self-enforcing deal on the baseline side
+    after: bool
+    sentence: str
+
+
+class CompareResult(BaseModel):
+    """Why the deal changed between two scenarios or two sets of values (``detente compare``):
+    the deals side by side and, in words, which constraints moved."""
+
+    baseline: CompareSide  # the `--against` side
+    changed: CompareSide
+    parameters: list[ParameterChange]
+    same_deal: bool
+    stages_added: list[list[str]]  # stages (as sets of moves) of the changed deal not in the baseline's
+    stages_removed: list[list[str]]
+    constraints: list[ConstraintChange]
+    reversals: list[ReversalChange]
+    acceptance: list[AcceptanceChange]
+    proposals: list[ProposalChange]
+    summary: list[str]

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from detente import api
-from detente.cli import interrupt, render
+from detente.cli import interrupt, render, render_validation, validation
 from detente.cli.backtest import backtest as backtest_command
 from detente.cli.common import (
     DaskOpt,
@@ -94,6 +94,9 @@ def run(
         ),
     ] = False,
     as_json: JsonOpt = False,
+    tipping: Annotated[
+        bool, typer.Option("--tipping/--no-tipping", help="End with the three closest tipping points (detente tipping lists all).")
+    ] = True,
 ) -> None:
     """The whole analysis of a scenario (default: hanoi-2019) on one screen."""
     overrides = parse_overrides(set_)
@@ -113,6 +116,8 @@ def run(
         _print_json(result.model_dump(mode="json"))
         return
     render.analysis(_console(), sc, result)
+    if tipping:
+        render_validation.closest_line(_console(), validation.run_tipping(sc, result))
 
 
 @app.command()
@@ -345,6 +350,9 @@ app.command()(forecast)
 
 app.command("report")(report_command)
 app.command("backtest")(backtest_command)
+app.command("tipping")(validation.tipping)
+app.command("sweep")(validation.sweep)
+app.command("compare", context_settings=validation.COMPARE_CONTEXT)(validation.compare)
 
 
 @scenarios_app.command("list")

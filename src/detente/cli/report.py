@@ -11,6 +11,7 @@ import typer
 from plotly.graph_objects import Figure
 
 from detente import api
+from detente.analysis.sweep import parse_axes
 from detente.errors import DetenteError, ScenarioError
 from detente.report import export
 from detente.report.figures import (
@@ -18,6 +19,7 @@ from detente.report.figures import (
     forecast_positions,
 )
 from detente.report.html import analysis_report, forecast_report
+from detente.report.validation_figures import sweep_map
 from detente.scenario import library, screen
 from detente.scenario.loader import parse_overrides
 from detente.smp.scenario import library_text, read_input
@@ -69,6 +71,13 @@ def report(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a parameter: --set leakage=0.5 (repeatable).")
     ] = None,
+    tipping: Annotated[
+        bool, typer.Option("--tipping", help="Add the tipping points of every verdict (detente tipping; every core).")
+    ] = False,
+    sweep: Annotated[
+        list[str] | None,
+        typer.Option("--sweep", metavar="NAME=START:STOP:STEP", help="Add a sweep's region map (once or twice: one or two parameters)."),
+    ] = None,
 ) -> None:
     """One self-contained HTML report (works offline): the scenario, the deal, the charts."""
     for name, value in (("--simulate", simulate), ("--sensitivity", sensitivity), ("--workers", workers)):
@@ -78,7 +87,9 @@ def report(
         raise ScenarioError(scenario, "--format", "applies to --figures DIR")
     figs: dict[str, Figure]
     if is_forecast(scenario):
-        for name, given in (("--simulate", simulate), ("--sensitivity", sensitivity), ("--set", set_)):
+        for name, given in (
+            ("--simulate", simulate), ("--sensitivity", sensitivity), ("--set", set_), ("--tipping", tipping), ("--sweep", sweep),
+        ):
             if given:
                 raise ScenarioError(scenario, name, "applies to a bilateral scenario, not a forecast")
         fc = api.forecast(read_input(scenario)[2])
@@ -87,11 +98,17 @@ def report(
         figs = {f"forecast-{k + 1}": fig for k, fig in enumerate(lines)}
     else:
         sc = api.load(scenario, parse_overrides(set_))
+        if sweep:
+            parse_axes(sc, sweep)  # a bad range is refused before anything is computed
         analysis, beliefs, signals = api.overview(sc)
         sim = api.simulate(sc, simulate, seed, workers=workers) if simulate else None
         sens = api.sensitivity(sc, samples=sensitivity, seed=seed, workers=workers) if sensitivity else None
         figs = analysis_figures(analysis, sc, beliefs, signals, sim, sens)
-        page = analysis_report(sc, analysis, beliefs, signals, sim, sens, figs)
+        tipped = api.tipping(sc, workers=workers) if tipping else None
+        swept = api.sweep_result(sc, sweep, workers=workers) if sweep else None
+        if swept is not None:
+            figs["sweep"] = sweep_map(swept)
+        page = analysis_report(sc, analysis, beliefs, signals, sim, sens, figs, tipped, swept)
     try:
         output.write_text(page, encoding="utf-8")
     except OSError as exc:

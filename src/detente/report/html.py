@@ -27,6 +27,8 @@ from detente.results import (
     SensitivityResult,
     SignalsResult,
     SimulationResult,
+    SweepResult,
+    TippingResult,
 )
 from detente.scenario.model import Scenario
 from detente.smp import ForecastResult
@@ -165,9 +167,12 @@ def analysis_report(
     simulation: SimulationResult | None = None,
     sensitivity: SensitivityResult | None = None,
     figs: Mapping[str, go.Figure] | None = None,
+    tipping: TippingResult | None = None,
+    sweep: SweepResult | None = None,
 ) -> str:
     """The report of a bilateral scenario: what ``detente run`` says, as text and charts
-    (``figs``: ``analysis_figures`` of the same results, when the caller has them already)."""
+    (``figs``: ``analysis_figures`` of the same results, when the caller has them already),
+    with the tipping points and a sweep's region map when given."""
     names = party_names(scenario)
     if figs is None:
         figs = analysis_figures(analysis, scenario, beliefs, signals, simulation, sensitivity)
@@ -231,6 +236,10 @@ def analysis_report(
         varied = ", ".join(f"{v.parameter} ({v.distribution})" for v in sensitivity.varied)
         body += ["<h2>Which uncertain numbers matter?</h2>", _figure("sensitivity", figs["sensitivity"]),
                  f'<p class="note">Varied over their [uncertainty] distributions: {_e(varied)}.</p>']
+    if tipping is not None:
+        body += tipping_section(tipping)
+    if sweep is not None:
+        body += sweep_section(sweep, figs.get("sweep"))
     return _page(f"{analysis.title}: detente report", body)
 
 
@@ -268,3 +277,52 @@ def forecast_report(fc: ForecastResult, figs: Sequence[go.Figure] | None = None)
         body += [f"<li>{_e(w.sentence)}</li>" for w in fc.why]
         body.append("</ul>")
     return _page(f"{fc.scenario}: detente forecast report", body)
+
+
+def tipping_section(tipping: TippingResult) -> list[str]:
+    """The tipping points (docs/model.md, "Tipping points, sweeps and comparisons"): per verdict,
+    every flip found, and the parameters along which it does not flip."""
+    out = [
+        "<h2>Tipping points</h2>",
+        f"<p>For each verdict, the nearest value of each parameter at which it flips: a grid of "
+        f"{tipping.steps} steps across each parameter's range from its value outward, then bisection "
+        f"to {tipping.precision:g} of the range; every point is an exact solve.</p>",
+    ]
+    ranges = {r.parameter: r for r in tipping.parameters}
+    for v in tipping.verdicts:
+        points = [p for p in tipping.points if p.verdict == v.verdict]
+        rows = [
+            [f"<code>{_e(p.parameter)}</code>", f"{p.value:g}", _e(p.direction), f"{p.flip:.6g}",
+             f"{p.change:+.6g}" + ("" if p.relative is None else f" ({p.relative:+.0%})"), _e(p.after or "")]
+            for p in points
+            if p.flip is not None and p.change is not None
+        ]
+        out.append(f"<h3>{_e(v.question[0].upper() + v.question[1:])}</h3><p>Now: {_e(v.now)}.</p>")
+        if rows:
+            out.append(_table(["parameter", "now", "direction", "flips at", "change", "then"], rows, {1, 3, 4}))
+        steady: dict[str, list[str]] = {}
+        for p in points:
+            if p.flip is None:
+                steady.setdefault(p.parameter, []).append(p.direction)
+        if steady:
+            text = ", ".join(n if len(ds) == 2 else f"{n} ({ds[0]})" for n, ds in steady.items())
+            out.append(f'<p class="note">No flip within the range: {_e(text)}.</p>')
+    out.append(
+        '<p class="note">Ranges: '
+        + _e("; ".join(f"{r.parameter} {r.basis}" for r in ranges.values()))
+        + ". " + _e(" ".join(tipping.notes)) + f" {tipping.evaluations} points solved.</p>"
+    )
+    return out
+
+
+def sweep_section(sweep: SweepResult, fig: go.Figure | None) -> list[str]:
+    """A sweep's region map (which deal where) and its deals in words."""
+    names = " and ".join(a.parameter for a in sweep.axes)
+    out = [f"<h2>Which deal where: a sweep over {_e(names)}</h2>"]
+    if fig is not None:
+        out.append(_figure("sweep", fig))
+    out.append("<ul>" + "".join(
+        f"<li><b>{_e(d.letter)}</b>: {_e(d.words)} ({d.points} of {len(sweep.rows)} points)</li>" for d in sweep.deals
+    ) + "</ul>")
+    return out
+

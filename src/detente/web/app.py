@@ -25,7 +25,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from detente import __version__, api
 from detente.errors import DetenteError, one_line
-from detente.results import AuditResult, BeliefsResult, SignalsResult, SolveResult
+from detente.results import AuditResult, BeliefsResult, SignalsResult, SolveResult, TippingResult
 from detente.scenario import library
 from detente.smp.scenario import ids as forecast_ids
 from detente.smp.scenario import library_text
@@ -262,6 +262,11 @@ def create_app(
         """`detente report` of a forecast: positions turn by turn per dimension, and why each actor moved."""
         text = await run(work.forecast_html, req, lim)
         return HTMLResponse(text, headers={"Content-Disposition": 'attachment; filename="detente-forecast-report.html"'})
+
+    @app.post("/api/tipping", response_model=TippingResult)
+    async def tipping(req: ScenarioRef) -> Any:
+        """`detente tipping --no-offers`: each verdict's nearest flip along every parameter."""
+        return await run(work.tipping, req, lim)
 
     # ---- background jobs ------------------------------------------------------------------
 

@@ -177,3 +177,9 @@ def describe(ref: ScenarioRef, limits: Limits) -> JSON:
         "proposals": [{"id": p.id, "label": p.label} for p in sc.proposals],
         "has_uncertainty": sc.uncertainty is not None,
     }
+
+
+def tipping(req: ScenarioRef, limits: Limits) -> JSON:
+    """`detente run`'s tipping points for the page: every verdict decided by one solve or an
+    audit (the offers verdicts are `detente tipping`'s), in this worker process alone."""
+    return api.tipping(load_checked(req, limits), offers=False, workers=1).model_dump(mode="json")

@@ -131,6 +131,7 @@ function scheduleText(schedule) {
 
 function showAnalysis(answer) {
   const a = answer.analysis;
+  clearTipping();
   $("bilateral-figures").hidden = false;
   $("forecast-figures").replaceChildren();
   $("title").textContent = a.title;
@@ -190,6 +191,7 @@ function showOffers(offers) {
 
 function showForecast(answer) {
   const f = answer.forecast;
+  clearTipping();
   $("bilateral-figures").hidden = true;
   showOffers(null);
   $("title").textContent = f.scenario;
@@ -212,6 +214,66 @@ function showForecast(answer) {
     box.appendChild(div);
     draw(div.id, fig);
   }
+}
+
+// Tipping points: every flip, nearest first (as a share of the parameter's range). Cells are
+// text nodes only: verdicts and labels come from the scenario.
+function clearTipping() {
+  $("tipping-section").hidden = state.kind !== "bilateral";
+  $("tipping-table").hidden = true;
+  $("tipping-table").tBodies[0].replaceChildren();
+  $("tipping-status").textContent = "";
+}
+
+async function findTipping() {
+  const mine = state.request;
+  const button = $("find-tipping");
+  button.disabled = true;
+  $("tipping-status").textContent = "Searching every parameter, down and up…";
+  try {
+    const result = await call("POST", "/api/tipping", sourceBody());
+    if (mine !== state.request) return;  // the sliders moved meanwhile: this answer is stale
+    showTipping(result);
+  } catch (err) {
+    $("tipping-status").textContent = "";
+    showError(err.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// Four significant digits: a flip at 1.997 must not read as 2.
+function formatFlip(x) {
+  return String(Number(x.toPrecision(4)));
+}
+
+function showTipping(result) {
+  const questions = Object.fromEntries(result.verdicts.map((v) => [v.verdict, v.question]));
+  const flips = result.points.filter((p) => p.flip !== null).sort((x, y) => x.share - y.share);
+  const body = $("tipping-table").tBodies[0];
+  body.replaceChildren();
+  for (const p of flips) {
+    const row = document.createElement("tr");
+    const rel = p.relative === null ? "" : ` (${p.relative >= 0 ? "+" : ""}${(100 * p.relative).toFixed(0)}%)`;
+    const cells = [
+      [questions[p.verdict], ""], [p.parameter, ""], [formatFlip(p.value), "num"],
+      [formatFlip(p.flip), "num"], [`${p.change >= 0 ? "+" : ""}${formatFlip(p.change)}${rel}`, "num"],
+      [p.after, ""],
+    ];
+    for (const [text, cls] of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (cls) td.className = cls;
+      row.appendChild(td);
+    }
+    body.appendChild(row);
+  }
+  $("tipping-table").hidden = flips.length === 0;
+  const notes = result.notes.length ? ` ${result.notes.join(" ")}` : "";
+  $("tipping-status").textContent = (flips.length
+    ? `${flips.length} flips, nearest first;`
+    : "No verdict flips within the parameters' ranges;")
+    + ` ${result.evaluations} points solved exactly in ${result.seconds.toFixed(1)} s.${notes}`;
 }
 
 async function loadLibrary(id) {
@@ -339,6 +401,7 @@ async function start() {
   $("cancel-simulation").addEventListener("click", cancelSimulation);
   $("download-report").addEventListener("click", downloadReport);
   $("download-toml").addEventListener("click", downloadToml);
+  $("find-tipping").addEventListener("click", findTipping);
   try {
     const scenarios = await call("GET", "/api/scenarios");
     const select = $("scenario-select");
