@@ -10,6 +10,7 @@ from detente.api import (
     audit,
     beliefs,
     forecast,
+    forecast_backtest,
     forecast_monte_carlo,
     forecast_sensitivity,
     load,
@@ -34,6 +35,7 @@ from detente.results import (
     SolveResult,
 )
 from detente.scenario.model import Move, Party, Proposal, Scenario
+from detente.smp.results import ForecastBacktestResult
 
 __version__ = "0.1.0"
 
@@ -48,6 +50,7 @@ __all__ = [
     "SimulationResult",
     "SignalsResult",
     "DetenteError",
+    "ForecastBacktestResult",
     "Move",
     "Party",
     "Proposal",
@@ -61,6 +64,7 @@ __all__ = [
     "audit",
     "beliefs",
     "forecast",
+    "forecast_backtest",
     "forecast_monte_carlo",
     "forecast_sensitivity",
     "load",
