@@ -117,18 +117,26 @@ def backtest(console: Console, r: ForecastBacktestResult) -> None:
     console.print(f"[bold]{r.title}[/bold] ({r.source}) against its record: {r.turns_run} turns ({state}).")
     console.print(r.calendar)
     chosen = any(s.turn is not None for s in r.scores)
-    table = Table(title="Mean absolute error (0-100 points); gain = baseline - forecast", title_justify="left")
+    table = Table(
+        title="Mean absolute error (0-100 points); gain = nobody moves - forecast; right way: the recorded moves "
+        "the forecast moves the same way",
+        title_justify="left",
+    )
     table.add_column("date", no_wrap=True)
-    table.add_column("dimension", max_width=32)
+    table.add_column("dimension", no_wrap=True)
     table.add_column("n", justify="right", no_wrap=True)
     table.add_column("forecast", justify="right", no_wrap=True)
     table.add_column("nobody moves", justify="right", no_wrap=True)
     table.add_column("gain", justify="right", no_wrap=True)
+    table.add_column("right way", justify="right", no_wrap=True)
     if chosen:
         table.add_column("turn", justify="right", no_wrap=True)
         table.add_column("at turn", justify="right", no_wrap=True)
     for s in r.scores:
-        cells = [s.date.isoformat(), s.dimension_name, str(s.n), f"{s.forecast_mae:.1f}", f"{s.baseline_mae:.1f}", f"{s.gain:+.1f}"]
+        cells = [
+            s.date.isoformat(), s.dimension or "all", str(s.n), f"{s.forecast_mae:.1f}", f"{s.baseline_mae:.1f}",
+            f"{s.gain:+.1f}", f"{s.same_direction} of {s.record_moved}",
+        ]
         if chosen:
             cells += ["-" if s.turn is None else str(s.turn), _opt(s.at_turn_mae)]
         table.add_row(*cells)
@@ -136,16 +144,19 @@ def backtest(console: Console, r: ForecastBacktestResult) -> None:
     for c in r.by_turn:
         curve = ", ".join(f"{m:.1f}" for m in c.mae)
         console.print(f"{c.date.isoformat()}, error after each turn (0 = nobody moves): {curve}; smallest after turn {c.best_turn}.")
-    rows = Table(title="Per actor and dimension (0-100)", title_justify="left")
+    rows = Table(
+        title="Per actor and dimension (0-100; ids as in the file; baseline = nobody moves)",
+        title_justify="left",
+    )
     for name in ("date", "actor", "dimension"):
-        rows.add_column(name, max_width=24)
-    for name in ("record", "forecast", "nobody moves", "forecast error", "baseline error"):
+        rows.add_column(name, no_wrap=True)
+    for name in ("record", "forecast", "baseline", "|fc-rec|", "|base-rec|"):
         rows.add_column(name, justify="right", no_wrap=True)
     if chosen:
         rows.add_column("at turn", justify="right", no_wrap=True)
     for row in r.rows:
         cells = [
-            row.date.isoformat(), row.actor_name, row.dimension_name, f"{row.record:.1f}", f"{row.forecast:.1f}",
+            row.date.isoformat(), row.actor, row.dimension, f"{row.record:.1f}", f"{row.forecast:.1f}",
             f"{row.baseline:.1f}", f"{row.forecast_error:.1f}", f"{row.baseline_error:.1f}",
         ]
         if chosen:

@@ -8,7 +8,9 @@ turn is compared too, for the dates a turn is chosen for (``turns``), and the er
 turn is reported, so that a reader can see whether any stopping point would have done better.
 
 Scores are mean absolute errors on the dimensions' 0-100 scale, per date: per dimension and over
-every entry of that date. The baseline puts every actor at its input position (state 0).
+every entry of that date. The baseline puts every actor at its input position (state 0). Since the
+baseline cannot say which way anyone moves, each score also counts the entries whose record
+differs from the input, and how many of them the forecast moved the same way.
 Pure functions: the run is done by the caller.
 """
 
@@ -26,6 +28,9 @@ from detente.smp.results import (
     TurnErrors,
 )
 from detente.smp.scenario import ForecastSpec
+
+#: a difference (0-100 scale) below this is no move: rounding, not a change of stance
+SAME = 1e-9
 
 CALENDAR = (
     "The model has no calendar: a turn is one round in which every actor challenges, bargains "
@@ -58,10 +63,18 @@ def _score(
     base = mean_absolute_error([(r.baseline, r.record) for r in rows])
     fc = mean_absolute_error([(r.forecast, r.record) for r in rows])
     at = mean_absolute_error([(r.at_turn, r.record) for r in rows if r.at_turn is not None]) if turn is not None else None
+    moved = [r for r in rows if _sign(r.record - r.baseline) != 0]
+    same = [r for r in moved if _sign(r.forecast - r.baseline) == _sign(r.record - r.baseline)]
     return BacktestScore(
         date=date, dimension=dimension, dimension_name=name, n=len(rows), baseline_mae=base,
-        forecast_mae=fc, turn=turn, at_turn_mae=at, gain=base - fc,
+        forecast_mae=fc, turn=turn, at_turn_mae=at, gain=base - fc, record_moved=len(moved),
+        same_direction=len(same),
     )
+
+
+def _sign(x: float) -> int:
+    """The direction of a move on 0-100, moves under 1e-9 being none (rounding)."""
+    return 0 if abs(x) < SAME else (1 if x > 0 else -1)
 
 
 def check_turns(spec: ForecastSpec, turns: Mapping[datetime.date, int]) -> None:
@@ -159,7 +172,8 @@ def summary(scores: Sequence[BacktestScore]) -> str:
     overall = [s for s in scores if s.dimension is None]
     parts = [
         f"on {s.date.isoformat()} the forecast's mean absolute error is {s.forecast_mae:.1f} points "
-        f"against {s.baseline_mae:.1f} for 'nobody moves'"
+        f"against {s.baseline_mae:.1f} for 'nobody moves', and it moves {s.same_direction} of the "
+        f"{s.record_moved} recorded moves the right way"
         for s in overall
     ]
     wins = sum(1 for s in overall if s.gain > 0)
@@ -170,4 +184,4 @@ def summary(scores: Sequence[BacktestScore]) -> str:
     )
 
 
-__all__ = ["CALENDAR", "backtest", "check_turns", "mean_absolute_error", "summary"]
+__all__ = ["CALENDAR", "SAME", "backtest", "check_turns", "mean_absolute_error", "summary"]

@@ -187,6 +187,10 @@ class BacktestScore(BaseModel):
     turn: int | None = Field(description="the turn chosen for the date (None: none)")
     at_turn_mae: float | None = Field(description="the positions after that turn")
     gain: float = Field(description="baseline_mae - forecast_mae: positive when the forecast beats 'nobody moves'")
+    record_moved: int = Field(description="entries whose record differs from the input position")
+    same_direction: int = Field(
+        description="of those, the entries the forecast moved the same way (up or down) as the record"
+    )
 
 
 class TurnErrors(BaseModel):
