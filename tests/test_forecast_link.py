@@ -41,7 +41,7 @@ def test_leakage_is_the_mapped_weighted_mean_of_china_and_russia() -> None:
 def test_run_from_forecast_uses_it_and_set_wins() -> None:
     out = _cli("run", "--from-forecast", "--json")
     assert out.returncode == 0, out.stderr
-    assert out.stderr.startswith("leakage = 0.255 from forecast korea-six-party-2019")
+    assert out.stderr.startswith("leakage = 0.257 from forecast korea-six-party-2019")
     linked = json.loads(out.stdout)
     sc = detente.load("hanoi-2019")
     assert sc.spec is not None and sc.spec.parameters["leakage"].forecast is not None

@@ -11,6 +11,7 @@ from detente.api import (
     beliefs,
     compare,
     forecast,
+    forecast_backtest,
     forecast_monte_carlo,
     forecast_sensitivity,
     load,
@@ -41,6 +42,7 @@ from detente.results import (
     TippingResult,
 )
 from detente.scenario.model import Move, Party, Proposal, Scenario
+from detente.smp.results import ForecastBacktestResult
 
 __version__ = "0.1.0"
 
@@ -55,6 +57,7 @@ __all__ = [
     "SimulationResult",
     "SignalsResult",
     "DetenteError",
+    "ForecastBacktestResult",
     "Move",
     "Party",
     "Proposal",
@@ -68,6 +71,7 @@ __all__ = [
     "audit",
     "beliefs",
     "forecast",
+    "forecast_backtest",
     "forecast_monte_carlo",
     "forecast_sensitivity",
     "load",

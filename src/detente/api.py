@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,10 +50,12 @@ from detente.scenario.resolve import resolve
 from detente.smp import ForecastResult, SmpInput, run_smp
 from detente.smp import montecarlo as _mc
 from detente.smp import sensitivity as _smp_sensitivity
+from detente.smp.backtest import backtest as _forecast_backtest
+from detente.smp.backtest import check_turns
 from detente.smp.explain import why_they_moved
 from detente.smp.model import Transition
-from detente.smp.results import ForecastMonteCarloResult
-from detente.smp.scenario import ForecastSource, read_input, read_source
+from detente.smp.results import ForecastBacktestResult, ForecastMonteCarloResult
+from detente.smp.scenario import ForecastSource, read_input, read_source, read_spec
 from detente.smp.sensitivity import ForecastSensitivityResult
 from detente.smp.uncertainty import Uncertain, parse_vary, vary
 from detente.uncertainty.sensitivity import parse_metrics
@@ -400,4 +404,38 @@ def compare(
     return _compare.compare(
         changed, _analyse(changed, tau), baseline, _analyse(baseline, tau),
         dict(overrides or {}), dict(against_overrides or {}),
+    )
+
+
+def forecast_backtest(
+    source: str | Path,
+    turns: Mapping[str | datetime.date, int] | None = None,
+    max_turns: int = 100,
+) -> ForecastBacktestResult:
+    """A multi-actor forecast held to its ``[[record]]`` (docs/validation.md): the forecast's
+    final positions, and the baseline "nobody moves" (every actor at its input position),
+    against where each actor stood on each date of the record; mean absolute errors per date,
+    per dimension and overall, a row per entry, and the error after every turn. The model has
+    no calendar: ``turns`` optionally maps a date of the record (``"2019-12-31"`` or a date) to
+    a turn whose positions are scored too. ``source``: a built-in forecast id or a forecast TOML
+    file (a KTAB CSV has no record). The run is KTAB's deterministic default."""
+    if max_turns < 1:
+        raise ScenarioError("max_turns", "", f"must be at least 1, got {max_turns}")
+    origin, data, spec, inp = read_spec(source)
+    if not spec.record:
+        raise ScenarioError(origin, "record", "a forecast backtest needs [[record]]: where the actors stood on dates after the inputs")
+    chosen: dict[datetime.date, int] = {}
+    for key, value in (turns or {}).items():
+        if isinstance(key, datetime.date):
+            date = key
+        else:
+            try:
+                date = datetime.date.fromisoformat(str(key))
+            except ValueError:
+                raise ScenarioError("turns", str(key), "not a date: write it as YYYY-MM-DD") from None
+        chosen[date] = value
+    check_turns(spec, chosen)
+    result = run_smp(inp, max_turns=max_turns)
+    return _forecast_backtest(
+        spec, result, origin=origin, content_hash=hashlib.sha256(data).hexdigest(), turns=chosen
     )

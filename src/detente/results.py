@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from detente.smp.results import ForecastBacktestResult
+
 
 class DeviationInfo(BaseModel):
     """A deviation of section 4: what the party skips, reverses, and what snaps back."""
@@ -589,6 +591,7 @@ class BacktestResult(BaseModel):
     base_rate: float  # the share of recorded stages taken, over the bank
     clip: float
     summary: str
+    forecasts: list[ForecastBacktestResult] = Field(default_factory=list)  # built-in forecasts against their [[record]]
 
 
 Analysis.model_rebuild()

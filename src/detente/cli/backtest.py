@@ -10,8 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from detente import api
+from detente.cli import render_forecast
 from detente.cli.common import JsonOpt, NoStoreOpt, StoreOpt, _console, _print_json, _Recording
 from detente.results import BacktestResult
+from detente.smp.scenario import ids as forecast_ids
 
 
 def backtest(
@@ -31,6 +33,8 @@ def backtest(
     options: dict[str, object] = {"cases": [sc.id for sc in scenarios]}
     with _Recording(store, no_store, "backtest", "case-bank" if not cases else ",".join(cases), digest, text, {}, {}, None, options) as record:
         result = api.backtest(scenarios)
+        if not cases:  # the bank: the built-in forecasts against their record too
+            result.forecasts = [api.forecast_backtest(fid) for fid in forecast_ids() if _has_record(fid)]
         from detente.store.tables import backtest_tables
 
         record.save(result, backtest_tables(result))
@@ -38,6 +42,12 @@ def backtest(
         _print_json(result.model_dump(mode="json"))
         return
     render_backtest(result)
+
+
+def _has_record(forecast_id: str) -> bool:
+    from detente.smp.scenario import read_spec
+
+    return bool(read_spec(forecast_id)[2].record)
 
 
 def render_backtest(result: BacktestResult) -> None:
@@ -91,3 +101,5 @@ def render_backtest(result: BacktestResult) -> None:
         for c in limits:
             console.print(f"  • {c.case}: {c.limits}")
     console.print(f"[bold]In short:[/bold] {result.summary}")
+    for fc in result.forecasts:
+        render_forecast.backtest(console, fc)

@@ -1,4 +1,5 @@
-"""Tables for ``detente forecast --samples`` and ``--sensitivity`` (rich)."""
+"""Tables for ``detente forecast --samples`` and ``--sensitivity``, and for a forecast held to its
+record (rich)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from detente.cli.render import sensitivity_indices
-from detente.smp.results import ForecastMonteCarloResult, Spread, Varied
+from detente.smp.results import ForecastBacktestResult, ForecastMonteCarloResult, Spread, Varied
 from detente.smp.sensitivity import ForecastSensitivityResult
 
 
@@ -105,4 +106,64 @@ def sensitivity(console: Console, r: ForecastSensitivityResult) -> None:
     sensitivity_indices(console, r.method, r.metrics, what="input")
 
 
-__all__ = ["monte_carlo", "sensitivity"]
+def _opt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
+def backtest(console: Console, r: ForecastBacktestResult) -> None:
+    """The forecast against its [[record]]: per date the mean absolute errors of the forecast and of
+    "nobody moves", per dimension and overall; the error after each turn; a row per entry."""
+    state = "converged" if r.converged else "stopped at the turn limit"
+    console.print(f"[bold]{r.title}[/bold] ({r.source}) against its record: {r.turns_run} turns ({state}).")
+    console.print(r.calendar)
+    chosen = any(s.turn is not None for s in r.scores)
+    table = Table(
+        title="Mean absolute error (0-100 points); gain = nobody moves - forecast; right way: the recorded moves "
+        "the forecast moves the same way",
+        title_justify="left",
+    )
+    table.add_column("date", no_wrap=True)
+    table.add_column("dimension", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column("forecast", justify="right", no_wrap=True)
+    table.add_column("nobody moves", justify="right", no_wrap=True)
+    table.add_column("gain", justify="right", no_wrap=True)
+    table.add_column("right way", justify="right", no_wrap=True)
+    if chosen:
+        table.add_column("turn", justify="right", no_wrap=True)
+        table.add_column("at turn", justify="right", no_wrap=True)
+    for s in r.scores:
+        cells = [
+            s.date.isoformat(), s.dimension or "all", str(s.n), f"{s.forecast_mae:.1f}", f"{s.baseline_mae:.1f}",
+            f"{s.gain:+.1f}", f"{s.same_direction} of {s.record_moved}",
+        ]
+        if chosen:
+            cells += ["-" if s.turn is None else str(s.turn), _opt(s.at_turn_mae)]
+        table.add_row(*cells)
+    console.print(table)
+    for c in r.by_turn:
+        curve = ", ".join(f"{m:.1f}" for m in c.mae)
+        console.print(f"{c.date.isoformat()}, error after each turn (0 = nobody moves): {curve}; smallest after turn {c.best_turn}.")
+    rows = Table(
+        title="Per actor and dimension (0-100; ids as in the file; baseline = nobody moves)",
+        title_justify="left",
+    )
+    for name in ("date", "actor", "dimension"):
+        rows.add_column(name, no_wrap=True)
+    for name in ("record", "forecast", "baseline", "|fc-rec|", "|base-rec|"):
+        rows.add_column(name, justify="right", no_wrap=True)
+    if chosen:
+        rows.add_column("at turn", justify="right", no_wrap=True)
+    for row in r.rows:
+        cells = [
+            row.date.isoformat(), row.actor, row.dimension, f"{row.record:.1f}", f"{row.forecast:.1f}",
+            f"{row.baseline:.1f}", f"{row.forecast_error:.1f}", f"{row.baseline_error:.1f}",
+        ]
+        if chosen:
+            cells.append(_opt(row.at_turn))
+        rows.add_row(*cells)
+    console.print(rows)
+    console.print(r.summary)
+
+
+__all__ = ["backtest", "monte_carlo", "sensitivity"]

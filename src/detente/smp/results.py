@@ -6,6 +6,8 @@ to state t+1; state 0 is the input.
 
 from __future__ import annotations
 
+import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -152,3 +154,66 @@ class ForecastMonteCarloResult(BaseModel):
     executor: str
     workers: int | None
     seconds: float
+
+
+class BacktestRow(BaseModel):
+    """One [[record]] entry against the forecast (positions on 0-100)."""
+
+    date: datetime.date
+    actor: str = Field(description="the actor's id")
+    actor_name: str
+    dimension: str = Field(description="the dimension's id")
+    dimension_name: str
+    record: float = Field(description="where the actor stood on the date, as coded from the source")
+    baseline: float = Field(description="'nobody moves': the actor's input position")
+    forecast: float = Field(description="the forecast's final position")
+    at_turn: float | None = Field(description="the position after the turn chosen for the date (None: no turn chosen)")
+    baseline_error: float = Field(description="|baseline - record|")
+    forecast_error: float = Field(description="|forecast - record|")
+    at_turn_error: float | None
+    source: str
+    note: str
+
+
+class BacktestScore(BaseModel):
+    """Mean absolute errors (0-100 points) on one date, for one dimension or all of them."""
+
+    date: datetime.date
+    dimension: str | None = Field(description="the dimension's id; None: every dimension together")
+    dimension_name: str
+    n: int = Field(description="record entries scored")
+    baseline_mae: float = Field(description="'nobody moves'")
+    forecast_mae: float = Field(description="the forecast's final positions")
+    turn: int | None = Field(description="the turn chosen for the date (None: none)")
+    at_turn_mae: float | None = Field(description="the positions after that turn")
+    gain: float = Field(description="baseline_mae - forecast_mae: positive when the forecast beats 'nobody moves'")
+    record_moved: int = Field(description="entries whose record differs from the input position")
+    same_direction: int = Field(
+        description="of those, the entries the forecast moved the same way (up or down) as the record"
+    )
+
+
+class TurnErrors(BaseModel):
+    """A date's mean absolute error over every entry, after each turn (state 0 is the input,
+    i.e. the baseline; the last is the forecast's final state)."""
+
+    date: datetime.date
+    mae: list[float] = Field(description="one per state 0..T")
+    best_turn: int = Field(description="the state with the smallest error (the first, on a tie)")
+
+
+class ForecastBacktestResult(BaseModel):
+    """A forecast held to its [[record]] (docs/model.md, "Validation"; docs/validation.md)."""
+
+    scenario: str = Field(description="the forecast's id")
+    title: str
+    source: str = Field(description="SOURCE as given (a built-in id or a path)")
+    content_hash: str = Field(description="SHA-256 of the source file's bytes")
+    turns_run: int
+    converged: bool
+    calendar: str = Field(description="what the model's turns mean in time (it has no calendar)")
+    dates: list[datetime.date]
+    scores: list[BacktestScore] = Field(description="per date: each dimension, then all together")
+    rows: list[BacktestRow] = Field(description="per date, actor and dimension, in the record's order")
+    by_turn: list[TurnErrors]
+    summary: str

@@ -9,10 +9,14 @@ same ``SmpInput`` a KTAB CSV gives; errors are one line naming the file and the 
                     notes = {capability, "position.DIM", "salience.DIM"}, sources
     [uncertainty]   optional: note, sources, and "ACTOR.capability" / "ACTOR.position.DIM" /
                     "ACTOR.salience.DIM" = a distribution (see ``detente.smp.uncertainty``)
+    [[record]]      optional: actor, dimension, date, position (0..100), source, note: where an
+                    actor stood on a dimension on a date after the inputs, for the backtest
+                    (``detente.smp.backtest``); it does not change the run
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
@@ -74,11 +78,24 @@ class ForecastUncertaintySpec(BaseModel):
     sources: list[str] = []
 
 
+class RecordEntry(_Strict):
+    """Where an actor stood on one dimension on a date after the forecast's inputs, coded from a
+    source (the record the forecast is scored against; the run does not use it)."""
+
+    actor: str
+    dimension: str
+    date: datetime.date
+    position: float = Field(description="0-100, on the dimension's scale")
+    source: str = Field(description="author or outlet, date, title")
+    note: str = ""
+
+
 class ForecastSpec(_Strict):
     forecast: ForecastHeader
     dimensions: list[DimensionSpec] = Field(min_length=1)
     actors: list[ActorSpec] = Field(min_length=2)
     uncertainty: ForecastUncertaintySpec | None = None
+    record: list[RecordEntry] = []
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,7 @@ def to_input(spec: ForecastSpec, origin: str) -> SmpInput:
             known = {"capability", "description"} | {f"{f}.{d}" for f in ("position", "salience") for d in dims}
             if k not in known:
                 raise ScenarioError(origin, f"{where}.notes.{k}", "a note for no number of this actor")
+    check_record(spec, origin)
     return SmpInput(
         name=spec.forecast.title,
         description=spec.forecast.description,
@@ -182,14 +200,42 @@ def to_input(spec: ForecastSpec, origin: str) -> SmpInput:
     )
 
 
-def read_input(source: str | Path) -> tuple[str, bytes, SmpInput]:
-    """A built-in forecast scenario by id, a TOML file or a KTAB CSV: (origin, bytes, input)."""
-    src = read_source(source)
-    return src.origin, src.data, src.input
+def check_record(spec: ForecastSpec, origin: str) -> None:
+    """Each [[record]] entry names a known actor and dimension, lies in [0, 100], has a source,
+    and no two entries give the same actor, dimension and date."""
+    actors = [a.id for a in spec.actors]
+    dims = [d.id for d in spec.dimensions]
+    seen: dict[tuple[str, str, datetime.date], int] = {}
+    for i, r in enumerate(spec.record):
+        where = f"record[{i}]"
+        if r.actor not in actors:
+            raise ScenarioError(origin, f"{where}.actor", f"unknown actor {r.actor!r} (actors: {', '.join(actors)})")
+        if r.dimension not in dims:
+            raise ScenarioError(origin, f"{where}.dimension", f"unknown dimension {r.dimension!r} (dimensions: {', '.join(dims)})")
+        if not 0 <= r.position <= 100:
+            raise ScenarioError(origin, f"{where}.position", f"must lie in [0, 100], got {r.position:g}")
+        if not r.source.strip():
+            raise ScenarioError(origin, f"{where}.source", "empty: every entry of the record needs a source (author or outlet, date, title)")
+        key = (r.actor, r.dimension, r.date)
+        if key in seen:
+            raise ScenarioError(
+                origin, where, f"{r.actor} on {r.dimension} on {r.date.isoformat()} is already recorded in record[{seen[key]}]"
+            )
+        seen[key] = i
 
 
-def read_source(source: str | Path) -> ForecastSource:
-    """A built-in forecast scenario by id, a TOML file or a KTAB CSV, with its uncertainty."""
+def read_spec(source: str | Path) -> tuple[str, bytes, ForecastSpec, SmpInput]:
+    """A built-in forecast scenario by id or a forecast TOML file, as its spec: (origin, bytes,
+    spec, input). A KTAB CSV has no spec (no ids, notes or record) and is refused."""
+    name = str(source)
+    if name.lower().endswith(".csv"):
+        raise ScenarioError(name, "", "a KTAB CSV has no [[record]]: write the forecast as a TOML file (docs/reference/scenario.md)")
+    text = _read_text(source)
+    spec, inp = parse_forecast(text, name)
+    return name, text, spec, inp
+
+
+def _read_text(source: str | Path) -> bytes:
     name = str(source)
     text = library_text(name) if "/" not in name and "." not in name else None
     if text is None:
@@ -200,6 +246,19 @@ def read_source(source: str | Path) -> ForecastSource:
             raise ScenarioError(
                 name, "", f"no such file or built-in forecast scenario ({exc.strerror or exc}; built in: {known})"
             ) from None
+    return text
+
+
+def read_input(source: str | Path) -> tuple[str, bytes, SmpInput]:
+    """A built-in forecast scenario by id, a TOML file or a KTAB CSV: (origin, bytes, input)."""
+    src = read_source(source)
+    return src.origin, src.data, src.input
+
+
+def read_source(source: str | Path) -> ForecastSource:
+    """A built-in forecast scenario by id, a TOML file or a KTAB CSV, with its uncertainty."""
+    name = str(source)
+    text = _read_text(source)
     if name.lower().endswith(".csv"):
         try:
             csv_text = text.decode("utf-8-sig")
@@ -217,4 +276,15 @@ def read_source(source: str | Path) -> ForecastSource:
     return ForecastSource(name, text, inp, actors, dims, uncertain)
 
 
-__all__ = ["ForecastSource", "ForecastSpec", "ids", "parse_forecast", "read_input", "read_source", "to_input"]
+__all__ = [
+    "ForecastSource",
+    "ForecastSpec",
+    "RecordEntry",
+    "check_record",
+    "ids",
+    "parse_forecast",
+    "read_input",
+    "read_source",
+    "read_spec",
+    "to_input",
+]
