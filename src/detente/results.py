@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from detente.notebook import Result
 from detente.smp.results import ForecastBacktestResult
 
 
-class DeviationInfo(BaseModel):
+class DeviationInfo(Result):
     """A deviation of section 4: what the party skips, reverses, and what snaps back."""
 
     skip: list[str] = Field(default_factory=list)
@@ -21,7 +22,7 @@ class DeviationInfo(BaseModel):
     snapback: list[str] = Field(default_factory=list)
 
 
-class StageCheck(BaseModel):
+class StageCheck(Result):
     """IC of one party at one stage: comply V_p(k) against the best deviation D_p(k)."""
 
     stage: int
@@ -34,7 +35,7 @@ class StageCheck(BaseModel):
     deviation: DeviationInfo | None = None
 
 
-class FinalCheck(BaseModel):
+class FinalCheck(Result):
     """One check of the final agreement (section 5), overt or covert."""
 
     party: str
@@ -48,13 +49,13 @@ class FinalCheck(BaseModel):
     deviation: DeviationInfo | None = None
 
 
-class FinalSummary(BaseModel):
+class FinalSummary(Result):
     stable: bool
     slack: float | None
     checks: list[FinalCheck]
 
 
-class CovertPathCheck(BaseModel):
+class CovertPathCheck(Result):
     """Cheating on ``cheat`` from ``stage`` on while the schedule goes on (section 8)."""
 
     stage: int
@@ -66,7 +67,7 @@ class CovertPathCheck(BaseModel):
     holds: bool
 
 
-class PlayStepInfo(BaseModel):
+class PlayStepInfo(Result):
     """One stage of the play of a schedule (docs/model.md, "The play of a schedule")."""
 
     stage: int  # K + 1: keeping the final agreement
@@ -77,7 +78,7 @@ class PlayStepInfo(BaseModel):
     deviations: dict[str, DeviationInfo] = Field(default_factory=dict)  # the quitters' deviations
 
 
-class PlayInfo(BaseModel):
+class PlayInfo(Result):
     """What happens when anyone may quit where quitting pays: who quits first, when, and what
     everyone gets, in one world."""
 
@@ -88,7 +89,7 @@ class PlayInfo(BaseModel):
     sentence: str
 
 
-class ProfilePlay(BaseModel):
+class ProfilePlay(Result):
     """The play of a schedule in the world of one profile of types (one type per party)."""
 
     types: dict[str, str]  # party -> type (parties without types are absent)
@@ -96,7 +97,7 @@ class ProfilePlay(BaseModel):
     play: PlayInfo
 
 
-class Failure(BaseModel):
+class Failure(Result):
     kind: Literal["invalid", "stage", "final-overt", "final-covert", "path-covert", "no-gain"]
     sentence: str
     stage: int | None = None
@@ -104,7 +105,7 @@ class Failure(BaseModel):
     shortfall: float | None = None
 
 
-class AuditResult(BaseModel):
+class AuditResult(Result):
     """Section 8's audit of one schedule."""
 
     scenario: str
@@ -126,7 +127,7 @@ class AuditResult(BaseModel):
     screening: ScreeningResult | None = None  # with `audit --types`: what each type does
 
 
-class SolverStats(BaseModel):
+class SolverStats(Result):
     method: Literal["exact-dp"] = "exact-dp"
     free_moves: int
     max_stage_moves: int
@@ -137,7 +138,7 @@ class SolverStats(BaseModel):
     seconds: float
 
 
-class Benchmark(BaseModel):
+class Benchmark(Result):
     """The best schedule if promises were enforceable (no IC, no stability): what is lost."""
 
     schedule: list[list[str]]
@@ -145,7 +146,7 @@ class Benchmark(BaseModel):
     failures: list[Failure]
 
 
-class Binding(BaseModel):
+class Binding(Result):
     """One of the tightest constraints of the chosen schedule."""
 
     where: str
@@ -154,7 +155,7 @@ class Binding(BaseModel):
     sentence: str
 
 
-class FrontierPoint(BaseModel):
+class FrontierPoint(Result):
     """A Pareto-maximal self-enforcing plan from the status quo (a point of the deal frontier)."""
 
     schedule: list[list[str]]
@@ -162,7 +163,7 @@ class FrontierPoint(BaseModel):
     individually_rational: bool
 
 
-class SolveResult(BaseModel):
+class SolveResult(Result):
     scenario: str
     deal: bool
     schedule: list[list[str]]
@@ -180,14 +181,14 @@ class SolveResult(BaseModel):
     solver: SolverStats
 
 
-class ProposalVerdict(BaseModel):
+class ProposalVerdict(Result):
     proposal: str
     label: str
     by: str | None
     audit: AuditResult
 
 
-class Analysis(BaseModel):
+class Analysis(Result):
     """What ``detente run`` shows: the status quo, each proposal's verdict, the solver's deal."""
 
     scenario: str
@@ -204,7 +205,7 @@ class Analysis(BaseModel):
     robust: list[BeliefDeal] = Field(default_factory=list)  # protocol "nash" with types: the deal safe against them, at the prior and the posterior
 
 
-class OfferMeeting(BaseModel):
+class OfferMeeting(Result):
     """One meeting on the equilibrium path of the offers protocol (docs/model.md, "Offers")."""
 
     meeting: int
@@ -217,7 +218,7 @@ class OfferMeeting(BaseModel):
     sentence: str
 
 
-class OfferPath(BaseModel):
+class OfferPath(Result):
     """The equilibrium path against one true type of the responder."""
 
     responder_type: str | None  # null: the responder has no types
@@ -230,7 +231,7 @@ class OfferPath(BaseModel):
     sentence: str
 
 
-class ProposalOffer(BaseModel):
+class ProposalOffer(Result):
     """A schedule on the table judged as the proposer's first offer."""
 
     proposal: str
@@ -240,7 +241,7 @@ class ProposalOffer(BaseModel):
     sentence: str
 
 
-class BeliefInterval(BaseModel):
+class BeliefInterval(Result):
     """The proposer's beliefs (the probability of one responder type) under which it makes the
     same first offer as in equilibrium."""
 
@@ -249,7 +250,7 @@ class BeliefInterval(BaseModel):
     high: float
 
 
-class ProposerOffers(BaseModel):
+class ProposerOffers(Result):
     """The offers game for one type of the proposer (its type is known to both sides)."""
 
     proposer_type: str | None
@@ -267,7 +268,7 @@ class ProposerOffers(BaseModel):
     proposals: list[ProposalOffer]
 
 
-class OffersResult(BaseModel):
+class OffersResult(Result):
     """The offers protocol: a proposer's take-it-or-leave-it offers to a responder of unknown
     type, learning from refusals (docs/model.md, "Offers")."""
 
@@ -285,7 +286,7 @@ class OffersResult(BaseModel):
     summary: str
 
 
-class BeliefStep(BaseModel):
+class BeliefStep(Result):
     """Beliefs about the actor's type right after one event (docs/model.md, "Types and beliefs")."""
 
     event: str
@@ -300,7 +301,7 @@ class BeliefStep(BaseModel):
     moved: float  # total-variation distance between beliefs before and after
 
 
-class PartyBeliefs(BaseModel):
+class PartyBeliefs(Result):
     party: str
     types: list[str]
     ratio_of: list[str]  # the two types the log-likelihood ratios compare
@@ -310,12 +311,12 @@ class PartyBeliefs(BaseModel):
     moved_most: list[str]
 
 
-class BeliefsResult(BaseModel):
+class BeliefsResult(Result):
     scenario: str
     parties: list[PartyBeliefs]
 
 
-class TypeChoice(BaseModel):
+class TypeChoice(Result):
     """One type at one stage of a schedule (docs/model.md, "Types and beliefs"): comply, or walk out."""
 
     stage: int  # K + 1 is the final agreement
@@ -327,7 +328,7 @@ class TypeChoice(BaseModel):
     cheat: list[str] = Field(default_factory=list)  # at the end: the moves a covert cheat stops
 
 
-class TypeBehaviour(BaseModel):
+class TypeBehaviour(Result):
     """What one type of one party does inside a schedule, and what it is worth to it."""
 
     party: str
@@ -341,7 +342,7 @@ class TypeBehaviour(BaseModel):
     sentence: str
 
 
-class ScreeningResult(BaseModel):
+class ScreeningResult(Result):
     """Every type's behaviour inside one schedule and each party's expected value."""
 
     scenario: str
@@ -355,7 +356,7 @@ class ScreeningResult(BaseModel):
     profiles: list[ProfilePlay] = Field(default_factory=list)  # the play in each profile of types' world
 
 
-class RobustStats(BaseModel):
+class RobustStats(Result):
     method: Literal["exact-dp-agents"] = "exact-dp-agents"
     agents: int
     transitions: int
@@ -363,7 +364,7 @@ class RobustStats(BaseModel):
     seconds: float
 
 
-class RobustSolveResult(BaseModel):
+class RobustSolveResult(Result):
     """The best deal that every type at least ``tau`` likely would go through with."""
 
     scenario: str
@@ -380,7 +381,7 @@ class RobustSolveResult(BaseModel):
     solver: RobustStats
 
 
-class BeliefDeal(BaseModel):
+class BeliefDeal(Result):
     """The robust deal under one set of beliefs (for ``detente run``)."""
 
     beliefs_at: str
@@ -391,7 +392,7 @@ class BeliefDeal(BaseModel):
 AuditResult.model_rebuild()
 
 
-class PoolingCheck(BaseModel):
+class PoolingCheck(Result):
     """Whether the outcome where no type sends the signal survives the Intuitive Criterion
     (Cho and Kreps 1987; docs/model.md, "Signals")."""
 
@@ -403,7 +404,7 @@ class PoolingCheck(BaseModel):
     sentence: str
 
 
-class SignalVerdict(BaseModel):
+class SignalVerdict(Result):
     """Whether one costly signal separates the sender's good type (docs/model.md, "Signals")."""
 
     signal: str
@@ -423,7 +424,7 @@ class SignalVerdict(BaseModel):
     sentence: str
 
 
-class SignalsResult(BaseModel):
+class SignalsResult(Result):
     scenario: str
     protocol: str = "nash"
     tau: float
@@ -432,7 +433,7 @@ class SignalsResult(BaseModel):
     signals: list[SignalVerdict]
 
 
-class Estimate(BaseModel):
+class Estimate(Result):
     """An estimate with its 95% confidence interval (null bounds when undefined)."""
 
     estimate: float | None
@@ -440,7 +441,7 @@ class Estimate(BaseModel):
     high: float | None
 
 
-class StrategyStats(BaseModel):
+class StrategyStats(Result):
     """One strategy over all simulated histories (docs/model.md, "Summit versus working level")."""
 
     strategy: str
@@ -454,7 +455,7 @@ class StrategyStats(BaseModel):
     defections: dict[str, int]  # who broke the deals that collapsed
 
 
-class SimulationResult(BaseModel):
+class SimulationResult(Result):
     scenario: str
     content_hash: str
     parameters: dict[str, float]
@@ -472,7 +473,7 @@ class SimulationResult(BaseModel):
     strategies: list[StrategyStats]
 
 
-class VariedParameter(BaseModel):
+class VariedParameter(Result):
     """One parameter a sensitivity analysis varies, and its distribution."""
 
     parameter: str
@@ -486,7 +487,7 @@ class VariedParameter(BaseModel):
     sigma: float | None = None
 
 
-class ParameterSensitivity(BaseModel):
+class ParameterSensitivity(Result):
     """A parameter's share of a metric's variance (Sobol: S1 alone, ST with its interactions;
     95% confidence half-widths by bootstrap), or its Morris elementary effects (per unit of
     quantile). None where the method does not give it."""
@@ -502,7 +503,7 @@ class ParameterSensitivity(BaseModel):
     sigma: float | None = None
 
 
-class MetricSensitivity(BaseModel):
+class MetricSensitivity(Result):
     metric: str
     mean: float  # over the design's points
     std: float
@@ -510,7 +511,7 @@ class MetricSensitivity(BaseModel):
     parameters: list[ParameterSensitivity]  # most influential first
 
 
-class SensitivityResult(BaseModel):
+class SensitivityResult(Result):
     scenario: str
     content_hash: str
     parameters: dict[str, float]
@@ -528,7 +529,7 @@ class SensitivityResult(BaseModel):
     seconds: float
 
 
-class StageVerdict(BaseModel):
+class StageVerdict(Result):
     """detente's verdict on one recorded stage of a case, against the record."""
 
     stage: int
@@ -543,7 +544,7 @@ class StageVerdict(BaseModel):
     sentence: str
 
 
-class EventForecast(BaseModel):
+class EventForecast(Result):
     """The posterior predictive probability of an event before it happened."""
 
     event: str
@@ -551,7 +552,7 @@ class EventForecast(BaseModel):
     probability: float
 
 
-class CaseVerdict(BaseModel):
+class CaseVerdict(Result):
     case: str
     title: str
     outcome: str  # held, collapsed, never struck, went along then refused
@@ -561,7 +562,7 @@ class CaseVerdict(BaseModel):
     events: list[EventForecast] = Field(default_factory=list)
 
 
-class ScoreRow(BaseModel):
+class ScoreRow(Result):
     """A forecaster's scores over the recorded stages (or events)."""
 
     forecaster: str
@@ -571,7 +572,7 @@ class ScoreRow(BaseModel):
     n: int
 
 
-class CalibrationBin(BaseModel):
+class CalibrationBin(Result):
     low: float
     high: float
     n: int
@@ -579,7 +580,7 @@ class CalibrationBin(BaseModel):
     frequency: float | None  # how often the stages of this bin were taken
 
 
-class BacktestResult(BaseModel):
+class BacktestResult(Result):
     """detente held to the record (docs/model.md, "Validation")."""
 
     cases: list[CaseVerdict]
@@ -597,7 +598,7 @@ class BacktestResult(BaseModel):
 Analysis.model_rebuild()
 
 
-class ParameterRange(BaseModel):
+class ParameterRange(Result):
     """Where a parameter is searched for tipping points (docs/model.md, "Tipping points, sweeps
     and comparisons"): its domain, an open end replaced by the value ± |value|."""
 
@@ -609,7 +610,7 @@ class ParameterRange(BaseModel):
     offers_fixed: bool = False  # every world of the offers game sets it through the types
 
 
-class VerdictState(BaseModel):
+class VerdictState(Result):
     """One verdict `detente run` prints, and its value at the current parameters."""
 
     verdict: str  # "deal", "first-stage", "proposal:ID", "opening", "path:THETA/T"
@@ -617,7 +618,7 @@ class VerdictState(BaseModel):
     now: str  # its current value, in words
 
 
-class TippingPoint(BaseModel):
+class TippingPoint(Result):
     """The nearest value of one parameter, in one direction, at which one verdict differs."""
 
     verdict: str
@@ -632,7 +633,7 @@ class TippingPoint(BaseModel):
     sentence: str
 
 
-class TippingResult(BaseModel):
+class TippingResult(Result):
     """Every verdict's tipping points over every parameter (``detente tipping``)."""
 
     scenario: str
@@ -651,14 +652,14 @@ class TippingResult(BaseModel):
     seconds: float
 
 
-class SweepAxis(BaseModel):
+class SweepAxis(Result):
     """One swept parameter and its values, in the grid's order."""
 
     parameter: str
     values: list[float]
 
 
-class SweepDeal(BaseModel):
+class SweepDeal(Result):
     """One of the Nash deals found over a sweep, with the letter the table and the map use."""
 
     letter: str  # "A", "B", ... in order of first appearance; "-" for no deal
@@ -668,7 +669,7 @@ class SweepDeal(BaseModel):
     points: int  # how many points of the grid have it
 
 
-class SweepResult(BaseModel):
+class SweepResult(Result):
     """The verdicts and values at every point of a one- or two-parameter grid (``detente
     sweep``): one row per point, the first parameter varying slowest."""
 
@@ -683,7 +684,7 @@ class SweepResult(BaseModel):
     seconds: float
 
 
-class ParameterChange(BaseModel):
+class ParameterChange(Result):
     """A parameter whose value differs between the two sides of a comparison (null: absent)."""
 
     parameter: str
@@ -691,7 +692,7 @@ class ParameterChange(BaseModel):
     after: float | None
 
 
-class CompareSide(BaseModel):
+class CompareSide(Result):
     """One side of ``detente compare``: its deal and verdicts."""
 
     label: str  # e.g. "hanoi-2019 with leakage=0.7"
@@ -707,7 +708,7 @@ class CompareSide(BaseModel):
     openings: dict[str, list[list[str]] | None] = Field(default_factory=dict)  # offers: proposer type ("-": none) -> first offer
 
 
-class ConstraintChange(BaseModel):
+class ConstraintChange(Result):
     """An audit check present on both sides whose slack changed sign (holds ↔ fails)."""
 
     schedule: str  # "the deal", "the deal of LABEL", "proposal ID" (a schedule audited on both sides)
@@ -722,7 +723,7 @@ class ConstraintChange(BaseModel):
     sentence: str
 
 
-class ReversalChange(BaseModel):
+class ReversalChange(Result):
     """A move whose owner would now undo it, or no longer would (docs/model.md, "Deviations")."""
 
     move: str
@@ -732,7 +733,7 @@ class ReversalChange(BaseModel):
     sentence: str
 
 
-class AcceptanceChange(BaseModel):
+class AcceptanceChange(Result):
     """Under protocol "offers": the responder's types that left or joined the acceptance set of
     one proposer type's opening."""
 
@@ -744,14 +745,14 @@ class AcceptanceChange(BaseModel):
     sentence: str
 
 
-class ProposalChange(BaseModel):
+class ProposalChange(Result):
     proposal: str
     before: bool  # self-enforcing deal on the baseline side
     after: bool
     sentence: str
 
 
-class CompareResult(BaseModel):
+class CompareResult(Result):
     """Why the deal changed between two scenarios or two sets of values (``detente compare``):
     the deals side by side and, in words, which constraints moved."""
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from detente.notebook import Result
 
 
-class Challenge(BaseModel):
+class Challenge(Result):
     """One actor's challenge in a turn, as the initiator sees it (steps 6-8)."""
 
     initiator: int
@@ -26,7 +28,7 @@ class Challenge(BaseModel):
     target_position: list[float] = Field(description="the bargain's new position for the target")
 
 
-class QueueChoice(BaseModel):
+class QueueChoice(Result):
     """An actor's queue election (step 9): its items, their probabilities and the one taken.
 
     An item is the initiator of a bargain involving the actor, or None for the status quo.
@@ -40,7 +42,7 @@ class QueueChoice(BaseModel):
     position: list[float] = Field(description="the actor's position after the turn")
 
 
-class TurnRecord(BaseModel):
+class TurnRecord(Result):
     """One turn: the starting state's risk attitudes, every challenge, every queue election."""
 
     turn: int
@@ -50,7 +52,7 @@ class TurnRecord(BaseModel):
     fractional_change: float = Field(description="movement of this turn / (turn 0's + 1e-4)")
 
 
-class ActorMove(BaseModel):
+class ActorMove(Result):
     """Why an actor moved: its largest move in one turn, and the bargain behind it."""
 
     actor: str
@@ -60,7 +62,7 @@ class ActorMove(BaseModel):
     sentence: str
 
 
-class ForecastResult(BaseModel):
+class ForecastResult(Result):
     """A whole SMP run on one scenario."""
 
     scenario: str
@@ -81,7 +83,7 @@ class ForecastResult(BaseModel):
         return self.positions[-1]
 
 
-class Spread(BaseModel):
+class Spread(Result):
     """A quantity's distribution over the draws: mean, standard deviation, percentiles."""
 
     mean: float
@@ -91,7 +93,7 @@ class Spread(BaseModel):
     p95: float
 
 
-class PositionSpread(BaseModel):
+class PositionSpread(Result):
     """An actor's final position on one dimension over the draws (0-100 scale)."""
 
     actor: str = Field(description="the actor's id")
@@ -101,7 +103,7 @@ class PositionSpread(BaseModel):
     final: Spread
 
 
-class OutcomeSpread(BaseModel):
+class OutcomeSpread(Result):
     """The capability-weighted mean of the final positions on one dimension, over the draws."""
 
     dimension: str
@@ -112,7 +114,7 @@ class OutcomeSpread(BaseModel):
     mean_high: float
 
 
-class ActorStays(BaseModel):
+class ActorStays(Result):
     """How far an actor ends from where its draw started (Euclidean over the dimensions, 0-100)."""
 
     actor: str
@@ -124,7 +126,7 @@ class ActorStays(BaseModel):
     moved: Spread
 
 
-class Varied(BaseModel):
+class Varied(Result):
     """One uncertain input and its distribution (on the file's scale)."""
 
     key: str
@@ -132,7 +134,7 @@ class Varied(BaseModel):
     params: dict[str, float]
 
 
-class ForecastMonteCarloResult(BaseModel):
+class ForecastMonteCarloResult(Result):
     """``detente forecast --samples N``: the forecast over N draws of the uncertain inputs
     (and of the queue elections, with the stochastic transition)."""
 
@@ -156,7 +158,7 @@ class ForecastMonteCarloResult(BaseModel):
     seconds: float
 
 
-class BacktestRow(BaseModel):
+class BacktestRow(Result):
     """One [[record]] entry against the forecast (positions on 0-100)."""
 
     date: datetime.date
@@ -175,7 +177,7 @@ class BacktestRow(BaseModel):
     note: str
 
 
-class BacktestScore(BaseModel):
+class BacktestScore(Result):
     """Mean absolute errors (0-100 points) on one date, for one dimension or all of them."""
 
     date: datetime.date
@@ -193,7 +195,7 @@ class BacktestScore(BaseModel):
     )
 
 
-class TurnErrors(BaseModel):
+class TurnErrors(Result):
     """A date's mean absolute error over every entry, after each turn (state 0 is the input,
     i.e. the baseline; the last is the forecast's final state)."""
 
@@ -202,7 +204,7 @@ class TurnErrors(BaseModel):
     best_turn: int = Field(description="the state with the smallest error (the first, on a tie)")
 
 
-class ForecastBacktestResult(BaseModel):
+class ForecastBacktestResult(Result):
     """A forecast held to its [[record]] (docs/model.md, "Validation"; docs/validation.md)."""
 
     scenario: str = Field(description="the forecast's id")
