@@ -126,3 +126,18 @@ def test_the_cli_takes_a_folder(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_html_report_has_the_calibration_chart(tmp_path: Path) -> None:
+    (tmp_path / "kept.toml").write_text(KEPT)
+    (tmp_path / "lagged.toml").write_text(LAGGED.replace("<", "&lt;"))
+    page = tmp_path / "backtest.html"
+    out = subprocess.run(
+        [sys.executable, "-m", "detente.cli.app", "backtest", str(tmp_path), "--html", str(page), "--no-store"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    text = page.read_text()
+    assert "Calibration: what detente said against what happened" in text
+    assert "perfect calibration" in text and "<table>" in text
+    assert "https://" not in text.split("<script")[0]  # nothing is loaded from the network

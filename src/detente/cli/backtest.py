@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from rich.text import Text
 from detente import api
 from detente.cli import render_forecast
 from detente.cli.common import JsonOpt, NoStoreOpt, StoreOpt, _console, _print_json, _Recording
+from detente.errors import ScenarioError
 from detente.results import BacktestResult
 from detente.smp.scenario import ids as forecast_ids
 
@@ -22,6 +24,10 @@ def backtest(
         typer.Argument(help="Case ids, case files or folders of case files (default: the case bank)."),
     ] = None,
     as_json: JsonOpt = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", metavar="FILE", help="Also write the backtest as one offline HTML page, with a calibration chart."),
+    ] = None,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
@@ -38,10 +44,19 @@ def backtest(
         from detente.store.tables import backtest_tables
 
         record.save(result, backtest_tables(result))
+    if html is not None:
+        from detente.report.backtest import backtest_report
+
+        try:
+            html.write_text(backtest_report(result), encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(str(html), "--html", f"cannot write: {exc.strerror or exc}") from None
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
     render_backtest(result)
+    if html is not None:
+        _console().print(f"Wrote {html}.")
 
 
 def _has_record(forecast_id: str) -> bool:
