@@ -54,7 +54,7 @@ def test_the_reluctant_type_walks_out_a_stage_early(typed) -> None:  # type: ign
     stage 3: comply −2 + 0.8·(−10) = −10; skip b1 (a1 snaps back) 2 + 0.8·(−1 − 1)/0.2 = −6: quits, W = −6.
     stage 2: comply (2 − 1) + 0.8·(−6) = −3.8; skip b2, 3 + 0.8·(0 − 1)/0.2 = −1: quits, W = −1.
     stage 1: B has no move and nothing to undo: W = 3 + 0.8·(−1) = 2.2.
-    So it walks out at stage 2, worth 2.2; the keen type complies, worth section 12's 3.8;
+    So it walks out at stage 2, worth 2.2; the keen type complies, worth the worked example's 3.8;
     B's expected value is 0.7·3.8 + 0.3·2.2 = 3.32."""
     result = detente.audit(typed, stages=SCHEDULE, types=True)
     assert result.screening is not None

@@ -15,7 +15,7 @@ from detente.scenario.loader import load_bytes
 from gambit_adapter import pure_agent_equilibria
 from test_worked_example import WORKED
 
-# Section 12's example, where A is "steady" (section 12's discount 0.9 and a costly reversal of
+# The worked example (docs/model.md), where A is "steady" (the example's discount 0.9 and a costly reversal of
 # a1) or "fickle" (discount 0.6, a1 cheap to undo). Believed fickle with probability 0.4 ≥ τ,
 # no deal is safe against both; believed steady, B gives b1 and A then gives a1.
 BASE = WORKED.replace(

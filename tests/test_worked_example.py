@@ -112,7 +112,7 @@ def test_one_stage_audit_slacks(scenario) -> None:  # type: ignore[no-untyped-de
     slacks = {(c.stage, c.party): c.slack for c in report.stages}
     assert slacks[(1, "a")] == pytest.approx(3.5)
     assert slacks[(1, "b")] == pytest.approx(0.0, abs=1e-12)
-    assert report.feasible  # IC and stable, as section 12 says ...
+    assert report.feasible  # IC and stable, as the worked example says ...
     assert not report.individually_rational  # ... but b gets −1 < d_b = 0
     assert report.final.stable
 

@@ -37,7 +37,7 @@ def disagreement(g: Game) -> Disagreement:
 
 
 def is_individually_rational(values: FloatArray, d: FloatArray) -> bool:
-    """V_p(1) ≥ d_p for all p, with some strict gain (tolerance as in section 4)."""
+    """V_p(1) ≥ d_p for all p, with some strict gain (tolerance as in 'Deviations' (docs/model.md))."""
     gains = values - d
     return bool(np.all(gains >= -TOLERANCE) and np.any(gains > TOLERANCE))
 
@@ -45,7 +45,7 @@ def is_individually_rational(values: FloatArray, d: FloatArray) -> bool:
 def nash_score(values: FloatArray, d: FloatArray, beta: FloatArray) -> tuple[int, float]:
     """Σ β_p log(V_p − d_p), made total: (number of parties who gain, Σ over those who gain).
 
-    The asymmetric Nash product is −∞ whenever some party gains nothing; section 6 still
+    The asymmetric Nash product is −∞ whenever some party gains nothing; 'Which deal' (docs/model.md) still
     admits such schedules. Ranking first by how many parties gain and then by the log-product
     over them keeps the product's order where it is finite and ranks the rest sensibly
     (docs/model.md, "Ties and zero gains").

@@ -205,7 +205,7 @@ def compile_game(scenario: Scenario) -> Game:
     if all(b is not None for b in powers):
         beta = np.array(powers, dtype=float)
     else:
-        beta = np.array([1.0 / (-math.log(d)) for d in delta])  # Rubinstein's limit (section 6)
+        beta = np.array([1.0 / (-math.log(d)) for d in delta])  # Rubinstein's limit ('Which deal' (docs/model.md))
     beta = beta / beta.sum()
     return Game(
         party_ids=parties,

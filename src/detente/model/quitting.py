@@ -3,7 +3,7 @@
 A type's value of a schedule when it may quit is the best of "comply to the end" and
 "comply up to stage k − 1, then deviate optimally at k". Computed backwards, that is an
 optimal stopping problem: W(K+1) = max(stay in the final agreement, its best overt or covert
-deviation) and W(k) = max(D(k), a(k) + δ·W(k+1)), with D(k) the overt deviation of section 4.
+deviation) and W(k) = max(D(k), a(k) + δ·W(k+1)), with D(k) the overt deviation of 'Deviations' (docs/model.md).
 This is the slow, obviously-correct reference the robust kernel is tested against.
 """
 

@@ -23,7 +23,7 @@ from detente.model.deviation import (
 from detente.model.game import TOLERANCE, Game, bits
 from detente.model.payoffs import flow_utility, stop_value
 
-MAX_EXHAUSTIVE_CHEATS = 12  # section 5: all subsets up to this many unverifiable moves
+MAX_EXHAUSTIVE_CHEATS = 12  # 'The final agreement' (docs/model.md): all subsets up to this many unverifiable moves
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def cheat_gain(g: Game, cheat: int, p: int) -> float:
 
 
 def covert_value(g: Game, s: int, cheat: int, p: int) -> float:
-    """X_C of section 5 for a permanent cheat in a stationary state s."""
+    """X_C of 'The final agreement' (docs/model.md) for a permanent cheat in a stationary state s."""
     q = detection_probability(g, s, cheat)
     d = g.delta[p]
     u = flow_utility(g, s, p)

@@ -221,7 +221,7 @@ class BargainingSpec(_Strict):
 
 
 class SignalSpec(_Strict):
-    """A costly signal a party could send (section 10, after Fearon 1997)."""
+    """A costly signal a party could send (docs/model.md, 'Signals', after Fearon 1997)."""
 
     id: Id
     sender: Id

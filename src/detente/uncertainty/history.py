@@ -12,9 +12,9 @@ Decisions (docs/model.md, "Summit versus working level"):
   misreading, they do not replace it with a fresh one.
 - While talks go on, the parties live in the no-deal state; the schedule starts from the
   scenario's status quo when signed.
-- The deal is played under the truth with the checks of sections 4–5 in order: at the first
+- The deal is played under the truth with the checks of 'Deviations' and 'The final agreement' (docs/model.md) in order: at the first
   stage (or the final agreement) where some party's true best overt deviation beats complying,
-  that party defects (the lowest-indexed if several); the others snap back as in section 4.
+  that party defects (the lowest-indexed if several); the others snap back as in 'Deviations' (docs/model.md).
 """
 
 from __future__ import annotations

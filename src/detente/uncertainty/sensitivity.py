@@ -13,7 +13,7 @@ Metrics (each a number per point of the design):
 - ``nash-product``: the deal's Nash product of gains (0 without a deal);
 - ``value:PARTY`` and ``gain:PARTY``: the party's value of the deal (its no-deal value without
   one) and its gain over no deal;
-- ``p-signed:STRATEGY``: the share of ``histories`` simulated histories (section 11, with
+- ``p-signed:STRATEGY``: the share of ``histories`` simulated histories (docs/model.md, 'Summit versus working level', with
   misreadings) signed by the horizon under the strategy. The same misreadings are used at
   every point (common random numbers), so the noise is not mistaken for an effect; it is
   still an estimate, which the result says.

@@ -1,1 +1,1 @@
-"""`detente serve`: the JSON API and the web page (issue 5), thin views over ``detente.api``."""
+"""`detente serve`: the JSON API and the web page, thin views over ``detente.api``."""

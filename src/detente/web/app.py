@@ -1,5 +1,5 @@
 """``detente serve``: a JSON API over every analysis and a web page, as thin views over the
-CLI's result objects (issue 5, item 2).
+CLI's result objects.
 
 Each analysis runs in a worker process (pebble's pool), with a wall-clock budget after which
 that process is killed and replaced, so no request can hang a worker; long analyses are

@@ -1,4 +1,4 @@
-"""Long analyses (simulate, sensitivity) as background jobs with progress (issue 5, item 3).
+"""Long analyses (simulate, sensitivity) as background jobs with progress.
 
 One job runs at a time, on local worker processes (``detente.parallel``, under the workers'
 memory limit), from a thread of the server; a few more may wait. Its options are all checked

@@ -1,4 +1,4 @@
-"""How much work one request to ``detente serve`` may ask for (issue 5, item 3).
+"""How much work one request to ``detente serve`` may ask for.
 
 Every bound is checked *before* the work starts and refused with a 4xx and a sentence
 naming the bound, so no request can tie up a worker for long: the body's size, the

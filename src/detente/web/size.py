@@ -1,4 +1,4 @@
-"""A cap on request bodies, enforced while they arrive (issue 5, item 3).
+"""A cap on request bodies, enforced while they arrive.
 
 A declared ``Content-Length`` over the cap is refused before the body is read; a body sent
 without one (chunked) is counted as it streams in and refused as soon as it passes the cap,
