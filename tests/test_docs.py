@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from detente.scenario import library
-from detente.smp.scenario import ids as forecast_ids
+from detente.smp.library import ids as forecast_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]

@@ -14,7 +14,8 @@ import pytest
 
 import detente
 from detente.errors import ScenarioError
-from detente.smp.scenario import ids, library_text, parse_forecast
+from detente.smp.library import ids, library_text
+from detente.smp.scenario import parse_forecast
 
 SOE = Path(__file__).parent / "data" / "ktab" / "SOE-Pol-Comp.csv"
 

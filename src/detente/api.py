@@ -8,63 +8,42 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from detente.analysis import compare as _compare
-from detente.analysis import sweep as _sweep
-from detente.analysis import tipping as _tipping
-from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
-from detente.analysis.backtest import backtest as _backtest
-from detente.analysis.offers import offers as _offers
-from detente.analysis.signals import signals as _signals
-from detente.analysis.solve import analyse as _analyse
-from detente.analysis.solve import solve as _solve
-from detente.analysis.types import (
+from detente.defaults import (
+    DEFAULT_STRATEGIES,
     DEFAULT_TAU,
-    BeliefsAt,
-    check_types,
-    screen,
-    solve_against_types,
+    FORECAST_WITHIN,
+    TIPPING_PRECISION,
+    TIPPING_STEPS,
 )
-from detente.beliefs.bayes import beliefs as _beliefs
 from detente.errors import ScenarioError, ScheduleError
-from detente.parallel import Execution
-from detente.results import (
-    Analysis,
-    AuditResult,
-    BacktestResult,
-    BeliefsResult,
-    CompareResult,
-    OffersResult,
-    RobustSolveResult,
-    SensitivityResult,
-    SignalsResult,
-    SimulationResult,
-    SolveResult,
-    SweepResult,
-    TippingResult,
-)
-from detente.scenario.loader import load as _load
-from detente.scenario.model import Scenario
-from detente.scenario.resolve import resolve
-from detente.smp import ForecastResult, SmpInput, run_smp
-from detente.smp import montecarlo as _mc
-from detente.smp import sensitivity as _smp_sensitivity
-from detente.smp.backtest import backtest as _forecast_backtest
-from detente.smp.backtest import check_turns
-from detente.smp.explain import why_they_moved
-from detente.smp.model import Transition
-from detente.smp.results import ForecastBacktestResult, ForecastMonteCarloResult
-from detente.smp.scenario import ForecastSource, read_input, read_source, read_spec
-from detente.smp.sensitivity import ForecastSensitivityResult
-from detente.smp.uncertainty import Uncertain, parse_vary, vary
-from detente.uncertainty.sensitivity import parse_metrics
-from detente.uncertainty.sensitivity import run as _sensitivity
-from detente.uncertainty.simulate import DEFAULT_STRATEGIES
-from detente.uncertainty.simulate import run as _simulate
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas
+
+    from detente.analysis.types import BeliefsAt
+    from detente.results import (
+        Analysis,
+        AuditResult,
+        BacktestResult,
+        BeliefsResult,
+        CompareResult,
+        OffersResult,
+        RobustSolveResult,
+        SensitivityResult,
+        SignalsResult,
+        SimulationResult,
+        SolveResult,
+        SweepResult,
+        TippingResult,
+    )
+    from detente.scenario.model import Scenario
+    from detente.smp import ForecastResult, SmpInput
+    from detente.smp.model import Transition
+    from detente.smp.results import ForecastBacktestResult, ForecastMonteCarloResult
+    from detente.smp.scenario import ForecastSource
+    from detente.smp.sensitivity import ForecastSensitivityResult
+    from detente.smp.uncertainty import Uncertain
 
 
 def load(source: str | Path, overrides: Mapping[str, float] | None = None) -> Scenario:
@@ -73,17 +52,25 @@ def load(source: str | Path, overrides: Mapping[str, float] | None = None) -> Sc
     With types, every type's world and the belief trajectories are built too, so that a
     scenario that would fail once types are used fails here, with the key that breaks.
     """
+    from detente.analysis.types import check_types
+    from detente.scenario.loader import load as _load
+
     scenario = _load(source, overrides)
     check_types(scenario)
     return scenario
 
 
 def _scenario(scenario: Scenario | str | Path) -> Scenario:
+    from detente.scenario.loader import load as _load
+    from detente.scenario.model import Scenario
+
     return scenario if isinstance(scenario, Scenario) else _load(scenario)
 
 
 def solve(scenario: Scenario | str | Path) -> SolveResult:
     """The self-enforcing deal that maximises the Nash product (docs/model.md, "Which deal" and "The solver")."""
+    from detente.analysis.solve import solve as _solve
+
     return _solve(_scenario(scenario))
 
 
@@ -94,6 +81,8 @@ def solve_robust(
 
     ``beliefs_at``: the types' priors, or the posteriors after the scenario's event timeline.
     """
+    from detente.analysis.types import solve_against_types
+
     return solve_against_types(_scenario(scenario), tau, beliefs_at)
 
 
@@ -109,6 +98,9 @@ def audit(
     With ``types``, ``screening`` says what every type of every party does inside the
     schedule (section 9), under the priors or the posteriors (``beliefs_at``).
     """
+    from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
+    from detente.analysis.types import screen
+
     sc = _scenario(scenario)
     if (proposal is None) == (stages is None):
         raise ScheduleError(
@@ -134,6 +126,8 @@ def analyse(scenario: Scenario | str | Path, tau: float = DEFAULT_TAU) -> Analys
     With types, also the deal safe against every type at least ``tau`` likely, at the prior
     and after the event timeline.
     """
+    from detente.analysis.solve import analyse as _analyse
+
     return _analyse(_scenario(scenario), tau)
 
 
@@ -150,6 +144,8 @@ def overview(
 
 def beliefs(scenario: Scenario | str | Path) -> BeliefsResult:
     """Each party's type posterior over the event timeline (docs/model.md, "Types and beliefs")."""
+    from detente.beliefs.bayes import beliefs as _beliefs
+
     return _beliefs(_scenario(scenario))
 
 
@@ -165,6 +161,9 @@ def simulate(
     """Monte Carlo histories of the talks under each strategy, on common random numbers
     (docs/model.md, "Summit versus working level"); ``workers`` local processes (default: every core), or a Dask
     cluster: ``dask="local"`` (a LocalCluster of ``workers``) or a scheduler's address."""
+    from detente.parallel import Execution
+    from detente.uncertainty.simulate import run as _simulate
+
     return _simulate(
         _scenario(scenario), samples, seed, tuple(strategies), Execution(workers, dask), progress
     )
@@ -180,6 +179,10 @@ def forecast(
     configuration) on a built-in forecast scenario, a forecast TOML file, a KTAB CSV or an
     input already read, with each actor's largest move explained. ``transition="stochastic"``
     samples each queue election's item from its probabilities (one history, from ``seed``)."""
+    from detente.smp import SmpInput, run_smp
+    from detente.smp.explain import why_they_moved
+    from detente.smp.scenario import read_input
+
     inp = source if isinstance(source, SmpInput) else read_input(source)[2]
     if max_turns < 1:
         raise ScenarioError(inp.source, "--max-turns", f"must be at least 1, got {max_turns}")
@@ -191,16 +194,24 @@ def forecast(
 
 def _mc_rng(seed: int) -> np.random.Generator:
     """The single stochastic history's transition stream: draw 0's of a Monte Carlo run."""
+    import numpy as np
+
+    from detente.smp import montecarlo as _mc
+
     return np.random.default_rng(_mc.draw_streams(seed, 0)[1])
 
 
 def _forecast_source(source: ForecastSource | str | Path) -> ForecastSource:
+    from detente.smp.scenario import ForecastSource, read_source
+
     return source if isinstance(source, ForecastSource) else read_source(source)
 
 
 def forecast_uncertain(source: ForecastSource, spreads: str | None) -> tuple[Uncertain, ...]:
     """The uncertain inputs: ``--vary``'s spreads when given (for every input), else the
     file's [uncertainty] table."""
+    from detente.smp.uncertainty import parse_vary, vary
+
     if spreads is None:
         return source.uncertain
     return vary(source.input, parse_vary(source.origin, spreads), source.actor_ids, source.dimension_ids)
@@ -213,7 +224,7 @@ def forecast_monte_carlo(
     transition: Transition = "deterministic",
     spreads: str | None = None,
     max_turns: int = 100,
-    within: float = _mc.DEFAULT_WITHIN,
+    within: float = FORECAST_WITHIN,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     dask: str | None = None,
@@ -221,6 +232,9 @@ def forecast_monte_carlo(
     """``samples`` draws of a forecast over its uncertain inputs (the file's [uncertainty],
     or ``spreads`` as ``--vary`` takes them) and, with ``transition="stochastic"``, its queue
     elections; the distribution of the final positions and of the capability-weighted outcome."""
+    from detente.parallel import Execution
+    from detente.smp import montecarlo as _mc
+
     src = _forecast_source(source)
     unc = forecast_uncertain(src, spreads)
     return _mc.run(src, samples, seed, transition, unc, max_turns, within, Execution(workers, dask), progress)
@@ -241,6 +255,9 @@ def forecast_sensitivity(
 ) -> ForecastSensitivityResult:
     """Sobol' (or Morris) indices of forecast metrics (outcome:DIM, position:ACTOR.DIM,
     moved:ACTOR; default: outcome on every dimension) over the uncertain inputs."""
+    from detente.parallel import Execution
+    from detente.smp import sensitivity as _smp_sensitivity
+
     src = _forecast_source(source)
     unc = forecast_uncertain(src, spreads)
     parsed = _smp_sensitivity.parse_metrics(src, metrics)
@@ -263,6 +280,10 @@ def sensitivity(
     """Sobol' (or Morris) indices of comma-separated ``metrics`` over the parameters with a
     distribution in [uncertainty]: deal-exists, nash-product, value:PARTY, gain:PARTY,
     p-signed:STRATEGY (``histories`` simulated histories per point)."""
+    from detente.parallel import Execution
+    from detente.uncertainty.sensitivity import parse_metrics
+    from detente.uncertainty.sensitivity import run as _sensitivity
+
     sc = _scenario(scenario)
     return _sensitivity(
         sc, parse_metrics(sc, metrics), samples, method, seed, histories, Execution(workers, dask), progress
@@ -280,6 +301,8 @@ def offers(
     to a responder whose type it does not know, learning from refusals; per proposer type, the
     equilibrium path against each responder type, expected values and delay. ``proposer``,
     ``rounds`` and ``candidates`` default to the scenario's [bargaining]."""
+    from detente.analysis.offers import offers as _offers
+
     if beliefs_at not in ("prior", "posterior"):
         raise ScenarioError("beliefs_at", "", f"must be 'prior' or 'posterior', not {beliefs_at!r}")
     if candidates is not None and candidates not in ("solver", "all", "proposals"):
@@ -291,6 +314,7 @@ def case_files(sources: Sequence[str | Path] = ()) -> list[Scenario]:
     """The cases to backtest: the case bank by default; else each source is a case id, a file,
     or a folder of case files (every ``*.toml`` in it, sorted)."""
     from detente.scenario import library
+    from detente.scenario.loader import load as _load
 
     if not sources:
         return [_load(cid) for cid in library.case_ids()]
@@ -314,6 +338,9 @@ def backtest(cases: Sequence[Scenario | str | Path] = ()) -> BacktestResult:
     per case and stage, the verdict of the play against the record; a confusion matrix,
     accuracy by stage, Brier and log scores with a calibration table, beside baselines. ``cases``:
     scenarios, case ids, files or folders (default: the case bank)."""
+    from detente.analysis.backtest import backtest as _backtest
+    from detente.scenario.model import Scenario
+
     loaded = [c for c in cases if isinstance(c, Scenario)]
     loaded += case_files([c for c in cases if not isinstance(c, Scenario)]) if any(not isinstance(c, Scenario) for c in cases) or not cases else []
     without = [sc.origin for sc in loaded if not sc.outcomes]
@@ -327,6 +354,8 @@ def signals(
 ) -> SignalsResult:
     """For each of the scenario's signals: the benefit of being believed per type, whether it
     separates, and the margins (docs/model.md, "Signals")."""
+    from detente.analysis.signals import signals as _signals
+
     return _signals(_scenario(scenario), tau, beliefs_at)
 
 
@@ -337,8 +366,8 @@ def tipping(
     scenario: Scenario | str | Path,
     parameters: Sequence[str] | None = None,
     offers: bool = True,
-    steps: int = _tipping.DEFAULT_STEPS,
-    precision: float = _tipping.DEFAULT_PRECISION,
+    steps: int = TIPPING_STEPS,
+    precision: float = TIPPING_PRECISION,
     workers: int | None = None,
     dask: str | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -347,6 +376,9 @@ def tipping(
     ``parameters``), down and up within its domain, at which it flips: a grid of ``steps`` steps
     from the current value outward, then bisection to ``precision`` × the range. ``offers=False``
     leaves out the offers verdicts (the costly ones). On every core, or Dask."""
+    from detente.analysis import tipping as _tipping
+    from detente.parallel import Execution
+
     return _tipping.tipping(
         _scenario(scenario), parameters, offers, steps, precision, Execution(workers, dask), progress
     )
@@ -362,6 +394,9 @@ def sweep_result(
     """The verdicts and values of ``detente run`` at every point of a one- or two-parameter grid:
     ``axes`` as ``{"leakage": "0:0.9:0.1"}`` (START:STOP:STEP, or a list of values) or as
     ``["leakage=0:0.9:0.1", "un_bite=4:12:1"]``."""
+    from detente.analysis import sweep as _sweep
+    from detente.parallel import Execution
+
     return _sweep.sweep(_scenario(scenario), axes, Execution(workers, dask), progress)
 
 
@@ -374,10 +409,16 @@ def sweep(
 ) -> pandas.DataFrame:
     """:func:`sweep_result`'s rows as a pandas DataFrame (one row per point, the first
     parameter varying slowest)."""
+    from detente.analysis import sweep as _sweep
+
     return _sweep.frame(sweep_result(scenario, axes, workers, dask, progress))
 
 
 def _side(source: Scenario | str | Path, overrides: Mapping[str, float] | None) -> Scenario:
+    from detente.analysis.types import check_types
+    from detente.scenario.model import Scenario
+    from detente.scenario.resolve import resolve
+
     if isinstance(source, Scenario):
         if not overrides:
             return source
@@ -399,6 +440,9 @@ def compare(
     """Why the deal changed: ``scenario`` with ``overrides`` against ``against`` (default: the
     same scenario) with ``against_overrides``; both deals side by side and which constraints
     moved, in words."""
+    from detente.analysis import compare as _compare
+    from detente.analysis.solve import analyse as _analyse
+
     changed = _side(scenario, overrides)
     baseline = _side(scenario if against is None else against, against_overrides)
     return _compare.compare(
@@ -419,6 +463,11 @@ def forecast_backtest(
     no calendar: ``turns`` optionally maps a date of the record (``"2019-12-31"`` or a date) to
     a turn whose positions are scored too. ``source``: a built-in forecast id or a forecast TOML
     file (a KTAB CSV has no record). The run is KTAB's deterministic default."""
+    from detente.smp import run_smp
+    from detente.smp.backtest import backtest as _forecast_backtest
+    from detente.smp.backtest import check_turns
+    from detente.smp.scenario import read_spec
+
     if max_turns < 1:
         raise ScenarioError("max_turns", "", f"must be at least 1, got {max_turns}")
     origin, data, spec, inp = read_spec(source)

@@ -32,7 +32,8 @@ from collections.abc import Callable, Mapping
 
 from detente.analysis import explain
 from detente.analysis.offers import OfferSetup, setups
-from detente.analysis.types import DEFAULT_TAU, BeliefsAt, beliefs_at, check_tau, solve_with_beliefs
+from detente.analysis.types import BeliefsAt, beliefs_at, check_tau, solve_with_beliefs
+from detente.defaults import DEFAULT_TAU
 from detente.model.agents import agents
 from detente.model.bargaining import disagreement
 from detente.model.game import Game

@@ -6,7 +6,8 @@ from detente.analysis import explain
 from detente.analysis.audit import audit_proposal, audit_schedule
 from detente.analysis.offers import offers, setups
 from detente.analysis.signals import signals
-from detente.analysis.types import DEFAULT_TAU, beliefs_at, robust_views
+from detente.analysis.types import beliefs_at, robust_views
+from detente.defaults import DEFAULT_TAU
 from detente.errors import SolverLimitError
 from detente.model.bargaining import is_individually_rational, nash_score
 from detente.model.game import Game, compile_game

@@ -30,13 +30,14 @@ from detente.analysis.verdicts import (
     evaluate,
     offers_fixed,
 )
+from detente.defaults import TIPPING_PRECISION, TIPPING_STEPS
 from detente.errors import DetenteError, ScenarioError
 from detente.parallel import Execution, run_in_order
 from detente.results import ParameterRange, TippingPoint, TippingResult, VerdictState
 from detente.scenario.model import Scenario
 
-DEFAULT_STEPS = 20
-DEFAULT_PRECISION = 1e-3
+DEFAULT_STEPS = TIPPING_STEPS
+DEFAULT_PRECISION = TIPPING_PRECISION
 CLOSEST = 3
 MAX_STEPS = 1000
 

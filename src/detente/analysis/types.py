@@ -13,6 +13,7 @@ import numpy as np
 from detente.analysis import explain
 from detente.analysis.audit import deviation_info, play_info, schedule_masks
 from detente.beliefs.bayes import beliefs as belief_trajectories
+from detente.defaults import DEFAULT_TAU
 from detente.errors import ScenarioError, SolverLimitError
 from detente.model.agents import Agent, Beliefs, agents, prior_beliefs
 from detente.model.bargaining import disagreement
@@ -33,7 +34,6 @@ from detente.scenario.model import Scenario
 from detente.solvers.robust import expected, solve_robust
 
 BeliefsAt = Literal["prior", "posterior"]
-DEFAULT_TAU = 0.25  # `detente run`: safe against every type at least this likely
 
 
 def check_tau(scenario: Scenario, tau: float) -> None:

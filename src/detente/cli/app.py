@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from detente import api
-from detente.cli import interrupt, render, render_validation, validation
+from detente.cli import validation
 from detente.cli.backtest import backtest as backtest_command
 from detente.cli.common import (
     DaskOpt,
@@ -29,20 +29,9 @@ from detente.cli.forecast import forecast
 from detente.cli.report import report as report_command
 from detente.cli.runs import runs_app
 from detente.cli.serve import serve
+from detente.defaults import DEFAULT_STRATEGIES
 from detente.errors import DetenteError, ScenarioError
-from detente.scenario import library, screen
-from detente.scenario.loader import parse_overrides, read_source
-from detente.scenario.schema import ScenarioSpec
-from detente.smp.link import LinkedValue, linked_values
-from detente.smp.scenario import ids as forecast_ids
-from detente.smp.scenario import library_text, read_input
-from detente.store.tables import (
-    sensitivity_tables,
-    simulation_tables,
-    solve_tables,
-)
-from detente.uncertainty.sensitivity import parse_metrics
-from detente.uncertainty.simulate import DEFAULT_STRATEGIES
+from detente.scenario import library
 
 
 class BeliefsChoice(StrEnum):
@@ -99,6 +88,10 @@ def run(
     ] = True,
 ) -> None:
     """The whole analysis of a scenario (default: hanoi-2019) on one screen."""
+    from detente.cli import render, render_validation
+    from detente.scenario.loader import parse_overrides
+    from detente.smp.link import LinkedValue, linked_values
+
     overrides = parse_overrides(set_)
     sc = api.load(scenario, overrides)
     linked: list[LinkedValue] = []
@@ -138,6 +131,10 @@ def solve(
     no_store: NoStoreOpt = False,
 ) -> None:
     """The self-enforcing deal that maximises the Nash product, or why there is none."""
+    from detente.cli import render
+    from detente.scenario.loader import parse_overrides
+    from detente.store.tables import solve_tables
+
     overrides = parse_overrides(set_)
     sc = api.load(scenario, overrides)
     if robust is None and beliefs_at is not BeliefsChoice.prior:
@@ -177,6 +174,9 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """Audit a schedule stage by stage: who would deviate, where, and by how much."""
+    from detente.cli import render
+    from detente.scenario.loader import parse_overrides
+
     sc = api.load(scenario, parse_overrides(set_))
     if not types and beliefs_at is not BeliefsChoice.prior:
         raise ScenarioError(sc.origin, "--beliefs", "applies to the types' audit: add --types")
@@ -196,6 +196,9 @@ def beliefs(
     as_json: JsonOpt = False,
 ) -> None:
     """What each side should believe about the other's type after the event timeline."""
+    from detente.cli import render
+    from detente.scenario.loader import parse_overrides
+
     sc = api.load(scenario, parse_overrides(set_))
     result = api.beliefs(sc)
     if as_json:
@@ -216,6 +219,9 @@ def signals(
     as_json: JsonOpt = False,
 ) -> None:
     """Which signals would separate the sender's good type, and by what margins."""
+    from detente.cli import render
+    from detente.scenario.loader import parse_overrides
+
     sc = api.load(scenario, parse_overrides(set_))
     result = api.signals(sc, robust, beliefs_at.value)
     if as_json:
@@ -250,6 +256,9 @@ def offers(
 ) -> None:
     """Offers under incomplete information: what the proposer offers at each meeting, which
     types take it, and what a refusal teaches it (docs/model.md, "Offers")."""
+    from detente.cli import render
+    from detente.scenario.loader import parse_overrides
+
     sc = api.load(scenario, parse_overrides(set_))
     result = api.offers(sc, proposer, beliefs_at.value, rounds, None if candidates is None else candidates.value)
     if as_json:
@@ -278,6 +287,10 @@ def simulate(
     no_store: NoStoreOpt = False,
 ) -> None:
     """Summit versus working level: Monte Carlo histories of the talks (MODEL.md §11)."""
+    from detente.cli import render
+    from detente.scenario.loader import parse_overrides
+    from detente.store.tables import simulation_tables
+
     overrides = parse_overrides(set_)
     sc = api.load(scenario, overrides)
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
@@ -323,6 +336,11 @@ def sensitivity(
     no_store: NoStoreOpt = False,
 ) -> None:
     """Which uncertain numbers matter: Sobol' or Morris indices over the [uncertainty] ranges."""
+    from detente.cli import render
+    from detente.scenario.loader import parse_overrides
+    from detente.store.tables import sensitivity_tables
+    from detente.uncertainty.sensitivity import parse_metrics
+
     overrides = parse_overrides(set_)
     sc = api.load(scenario, overrides)
     _check_execution(sc.origin, workers, dask)
@@ -358,14 +376,22 @@ app.command("compare", context_settings=validation.COMPARE_CONTEXT)(validation.c
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """The built-in scenarios."""
+    import tomllib
+
+    from detente.scenario.loader import parse_spec, read_source
+    from detente.smp.library import ids as forecast_ids
+    from detente.smp.library import library_text
+
+    # the files' own counts, read without resolving them: a list must come up at once
     table = Table(title="Built-in scenarios", title_justify="left")
     table.add_column("id")
     table.add_column("title")
     table.add_column("moves", justify="right")
     table.add_column("proposals", justify="right")
     for sid in library.ids():
-        sc = api.load(sid)
-        table.add_row(sid, sc.title, str(len(sc.moves)), str(len(sc.proposals)))
+        origin, data = read_source(sid)
+        spec = parse_spec(data, origin)
+        table.add_row(sid, str(spec.scenario.title), str(len(spec.moves)), str(len(spec.proposals)))
     _console().print(table)
     forecasts = Table(title="Built-in forecast scenarios (detente forecast)", title_justify="left")
     forecasts.add_column("id")
@@ -373,14 +399,17 @@ def scenarios_list() -> None:
     forecasts.add_column("actors", justify="right")
     forecasts.add_column("dimensions", justify="right")
     for fid in forecast_ids():
-        _, _, inp = read_input(fid)
-        forecasts.add_row(fid, inp.name, str(len(inp.actor_names)), str(len(inp.dimension_names)))
+        raw = tomllib.loads((library_text(fid) or b"").decode("utf-8"))
+        forecasts.add_row(fid, raw["forecast"]["title"], str(len(raw["actors"])), str(len(raw["dimensions"])))
     _console().print(forecasts)
 
 
 @scenarios_app.command("show")
 def scenarios_show(scenario_id: Annotated[str, typer.Argument(help="Library id or file.")]) -> None:
     """Print a scenario's TOML (to copy and edit): bilateral or forecast."""
+    from detente.scenario.loader import read_source
+    from detente.smp.library import library_text
+
     forecast_text = library_text(scenario_id) if not library.has(scenario_id) else None
     if forecast_text is not None:
         sys.stdout.write(forecast_text.decode("utf-8"))
@@ -399,6 +428,8 @@ def scenarios_validate(
     set_: SetOpt = None,
 ) -> None:
     """Check a scenario file; exit 0 if valid, else print one line and exit 2."""
+    from detente.scenario.loader import parse_overrides
+
     sc = api.load(file, parse_overrides(set_))
     print(
         f"{file}: valid ({sc.id}: {_count(len(sc.parties), 'party', 'parties')}, "
@@ -421,6 +452,8 @@ def _count(n: int, one: str, many: str) -> str:
 @scenarios_app.command("schema")
 def scenarios_schema() -> None:
     """Print the JSON Schema of scenario files (for editors: completion and checking)."""
+    from detente.scenario.schema import ScenarioSpec
+
     _print_json(ScenarioSpec.model_json_schema())
 
 
@@ -437,6 +470,8 @@ def _what(argv: list[str]) -> str:
 def main() -> None:
     """Entry point: run the app; user errors become one line and exit code 2; SIGINT and
     SIGTERM one line and exit code 130 and 143 (``detente.cli.interrupt``)."""
+    from detente.cli import interrupt
+
     interrupt.install(_what(sys.argv[1:]))
     code: int | str | None = 0
     try:
@@ -459,6 +494,8 @@ def main() -> None:
 def check_arguments(argv: list[str]) -> None:
     """Refuse an argument typed with lookalike characters (``ｈanoi-2019``, ``--set ｌeakage=1``)
     unless it names an existing file: Python would read some of them as their ASCII twins."""
+    from detente.scenario import screen
+
     option = ""
     for arg in argv:
         where, option = (option or "argument"), (arg.split("=")[0] if arg.startswith("--") and "=" not in arg else "")

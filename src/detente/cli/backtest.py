@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from detente import api
-from detente.cli import render_forecast
 from detente.cli.common import JsonOpt, NoStoreOpt, StoreOpt, _console, _print_json, _Recording
 from detente.errors import ScenarioError
-from detente.results import BacktestResult
-from detente.smp.scenario import ids as forecast_ids
+
+if TYPE_CHECKING:
+    from detente.results import BacktestResult
 
 
 def backtest(
@@ -33,6 +33,8 @@ def backtest(
 ) -> None:
     """Held to the record: per case and stage, detente's verdict against what happened; a
     confusion matrix, accuracy by stage, Brier and log scores beside simple baselines."""
+    from detente.smp.library import ids as forecast_ids
+
     scenarios = api.case_files(cases or [])
     text = "\n".join(sc.content_hash for sc in scenarios).encode()
     digest = hashlib.sha256(text).hexdigest()
@@ -66,6 +68,8 @@ def _has_record(forecast_id: str) -> bool:
 
 
 def render_backtest(result: BacktestResult) -> None:
+    from detente.cli import render_forecast
+
     console = _console()
     table = Table(title="Each case, stage by stage: detente's verdict against the record", title_justify="left", expand=True)
     table.add_column("case", ratio=2)

@@ -8,18 +8,17 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 
 from detente import __version__
-from detente.cli import interrupt
 from detente.errors import ScenarioError
-from detente.scenario.loader import read_source
-from detente.scenario.model import Scenario
-from detente.store import RunStore, default_store_path
+
+if TYPE_CHECKING:
+    from detente.scenario.model import Scenario
 
 
 class MethodChoice(StrEnum):
@@ -64,6 +63,8 @@ class _Recording:
         seed: int | None,
         options: dict[str, object],
     ) -> None:
+        from detente.store import RunStore, default_store_path
+
         self.store = None if no_store else RunStore(store or default_store_path())
         self.run_id = ""
         self.started = time.perf_counter()
@@ -86,10 +87,14 @@ class _Recording:
         options: dict[str, object],
     ) -> _Recording:
         """A bilateral scenario's run (its source is read again only when it is recorded)."""
+        from detente.scenario.loader import read_source
+
         data = b"" if no_store else read_source(source)[1]
         return cls(store, no_store, kind, sc.id, sc.content_hash, data, dict(sc.parameters), overrides, seed, options)
 
     def __enter__(self) -> _Recording:
+        from detente.cli import interrupt
+
         self._marked = interrupt.recording(self)
         self._marked.__enter__()
         return self
@@ -109,6 +114,8 @@ class _Recording:
         return self.run_id
 
     def save(self, result: BaseModel, tables: dict[str, list[dict[str, object]]], complete: bool = True) -> None:
+        from detente.cli import interrupt
+
         if self.store is None:
             return
         self.store.finish(

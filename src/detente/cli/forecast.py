@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import BaseModel
 
 from detente import api
-from detente.cli import render, render_forecast
 from detente.cli.common import (
     DaskOpt,
     JsonOpt,
@@ -24,12 +23,12 @@ from detente.cli.common import (
     _print_json,
     _Recording,
 )
+from detente.defaults import FORECAST_WITHIN
 from detente.errors import ScenarioError
-from detente.smp.model import Transition
-from detente.smp.montecarlo import DEFAULT_WITHIN
-from detente.smp.scenario import ForecastSource, read_source
-from detente.smp.sensitivity import parse_metrics
-from detente.store.tables import forecast_mc_tables, forecast_sensitivity_tables, forecast_tables
+
+if TYPE_CHECKING:
+    from detente.smp.model import Transition
+    from detente.smp.scenario import ForecastSource
 
 SENSITIVITY_SAMPLES = 64
 
@@ -64,7 +63,7 @@ def forecast(
     ] = None,
     within: Annotated[
         float, typer.Option("--within", help="Monte Carlo: report how often each actor ends within this distance (0-100) of its start.")
-    ] = DEFAULT_WITHIN,
+    ] = FORECAST_WITHIN,
     sensitivity: Annotated[
         bool, typer.Option("--sensitivity", help="Sobol' or Morris indices of --metric over the uncertain inputs.")
     ] = False,
@@ -87,6 +86,11 @@ def forecast(
 ) -> None:
     """The multi-actor forecast: KTAB's spatial model of politics, turn by turn; with
     --samples, a Monte Carlo over its uncertain inputs; with --sensitivity, which inputs matter."""
+    from detente.cli import render, render_forecast
+    from detente.smp.scenario import read_source
+    from detente.smp.sensitivity import parse_metrics
+    from detente.store.tables import forecast_mc_tables, forecast_sensitivity_tables
+
     src = read_source(source)
     _check_execution(src.origin, workers, dask)
     transition: Transition = "stochastic" if stochastic else "deterministic"
@@ -143,6 +147,9 @@ def _show(as_json: bool, result: BaseModel, table: Callable[[], None]) -> None:
 def _single(
     src: ForecastSource, max_turns: int, transition: Transition, seed: int, as_json: bool, store: Path | None, no_store: bool
 ) -> None:
+    from detente.cli import render
+    from detente.store.tables import forecast_tables
+
     options: dict[str, object] = {"max_turns": max_turns}
     stochastic = transition == "stochastic"
     if stochastic:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.padding import Padding
@@ -18,21 +19,23 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from detente.results import (
-    Analysis,
-    AuditResult,
-    BeliefsResult,
-    MetricSensitivity,
-    OffersResult,
-    RobustSolveResult,
-    ScreeningResult,
-    SensitivityResult,
-    SignalsResult,
-    SimulationResult,
-    SolveResult,
-)
-from detente.scenario.model import Scenario
-from detente.smp import ForecastResult
+if TYPE_CHECKING:
+    from detente.results import (
+        Analysis,
+        AuditResult,
+        BeliefsResult,
+        MetricSensitivity,
+        OffersResult,
+        RobustSolveResult,
+        ScreeningResult,
+        SensitivityResult,
+        SignalsResult,
+        SimulationResult,
+        SolveResult,
+    )
+    from detente.scenario.model import Scenario
+    from detente.smp import ForecastResult
+
 
 
 def _names(scenario: Scenario) -> dict[str, str]:

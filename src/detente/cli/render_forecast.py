@@ -3,12 +3,15 @@ record (rich)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
-from detente.cli.render import sensitivity_indices
-from detente.smp.results import ForecastBacktestResult, ForecastMonteCarloResult, Spread, Varied
-from detente.smp.sensitivity import ForecastSensitivityResult
+if TYPE_CHECKING:
+    from detente.smp.results import ForecastBacktestResult, ForecastMonteCarloResult, Spread, Varied
+    from detente.smp.sensitivity import ForecastSensitivityResult
+
 
 
 def _varied(v: Varied) -> str:
@@ -93,6 +96,8 @@ def monte_carlo(console: Console, r: ForecastMonteCarloResult) -> None:
 
 def sensitivity(console: Console, r: ForecastSensitivityResult) -> None:
     """Per metric, each input's share of its variance (Sobol') or elementary effects (Morris)."""
+    from detente.cli.render import sensitivity_indices
+
     method = "Sobol' indices" if r.method == "sobol" else "Morris elementary effects"
     console.print(
         f"[bold]{method}[/bold] of {r.source}: {r.completed} of {r.points} points "

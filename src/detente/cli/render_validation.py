@@ -3,20 +3,31 @@ words around them do, so nothing numeric is cut at 80 columns."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from detente.analysis.tipping import decimals
-from detente.results import CompareResult, ParameterRange, SweepResult, TippingPoint, TippingResult
-from detente.scenario.model import Scenario
+if TYPE_CHECKING:
+    from detente.results import (
+        CompareResult,
+        ParameterRange,
+        SweepResult,
+        TippingPoint,
+        TippingResult,
+    )
+    from detente.scenario.model import Scenario
+
 
 MAP_WIDTH = 78  # a sweep's region map is drawn only if it fits in this many columns
 
 
 def _flip(p: TippingPoint, r: ParameterRange, precision: float) -> tuple[str, str]:
     """(the value it flips at, the change with its share of the value) as text."""
+    from detente.analysis.tipping import decimals
+
     assert p.flip is not None and p.change is not None
     d = decimals(r, precision)
     rel = "" if p.relative is None else f" ({p.relative:+.0%})"
@@ -26,6 +37,7 @@ def _flip(p: TippingPoint, r: ParameterRange, precision: float) -> tuple[str, st
 def grouped(points: list[TippingPoint]) -> list[tuple[TippingPoint, str]]:
     """Flips at the same (parameter, direction, value) as one row: the first point and every
     verdict's new value in words (the first stage's "no deal" is left out beside the deal's)."""
+
     groups: dict[tuple[str, str, float | None], list[TippingPoint]] = {}
     for p in points:
         groups.setdefault((p.parameter, p.direction, p.flip), []).append(p)
@@ -74,6 +86,7 @@ def closest_line(console: Console, result: TippingResult | str | None) -> None:
 
 def tipping(console: Console, scenario: Scenario, result: TippingResult) -> None:
     """``detente tipping``: per verdict, the flips down and up of every parameter."""
+
     ranges = {r.parameter: r for r in result.parameters}
     console.print(
         f"[bold]Tipping points of {result.scenario}[/bold]: for each verdict, the nearest value of each "

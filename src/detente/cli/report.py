@@ -8,21 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from plotly.graph_objects import Figure
 
 from detente import api
-from detente.analysis.sweep import parse_axes
 from detente.errors import DetenteError, ScenarioError
-from detente.report import export
-from detente.report.figures import (
-    analysis_figures,
-    forecast_positions,
-)
-from detente.report.html import analysis_report, forecast_report
-from detente.report.validation_figures import sweep_map
-from detente.scenario import library, screen
-from detente.scenario.loader import parse_overrides
-from detente.smp.scenario import library_text, read_input
+from detente.scenario import library
 
 
 class FigureFormat(StrEnum):
@@ -33,6 +22,9 @@ class FigureFormat(StrEnum):
 def is_forecast(source: str) -> bool:
     """Whether SOURCE is a forecast (as ``detente forecast`` reads it): a built-in forecast id,
     a KTAB CSV, or a TOML file with a [forecast] table. Anything else is a bilateral scenario."""
+    from detente.scenario import screen
+    from detente.smp.library import library_text
+
     if library.has(source):
         return False
     if "/" not in source and "." not in source and library_text(source) is not None:
@@ -80,6 +72,16 @@ def report(
     ] = None,
 ) -> None:
     """One self-contained HTML report (works offline): the scenario, the deal, the charts."""
+    from plotly.graph_objects import Figure
+
+    from detente.analysis.sweep import parse_axes
+    from detente.report import export
+    from detente.report.figures import analysis_figures, forecast_positions
+    from detente.report.html import analysis_report, forecast_report
+    from detente.report.validation_figures import sweep_map
+    from detente.scenario.loader import parse_overrides
+    from detente.smp.scenario import read_input
+
     for name, value in (("--simulate", simulate), ("--sensitivity", sensitivity), ("--workers", workers)):
         if value is not None and value < 1:
             raise ScenarioError(scenario, name, f"must be at least 1, got {value}")

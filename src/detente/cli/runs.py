@@ -10,7 +10,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from detente.store import Difference, RunRecord, RunStore, default_store_path
-from detente.store.db import ExportFormat
+if TYPE_CHECKING:
+    from detente.store import Difference, RunRecord, RunStore
+
 
 runs_app = typer.Typer(
     help="Recorded simulate, sensitivity and solve runs: list, show, export, diff.",
@@ -46,6 +47,8 @@ RunArg = Annotated[str, typer.Argument(metavar="ID", help="A run id or a unique 
 
 
 def _store(path: Path | None) -> RunStore:
+    from detente.store import RunStore, default_store_path
+
     return RunStore(path if path is not None else default_store_path())
 
 
@@ -211,6 +214,8 @@ def export(
 ) -> None:
     """Write a run's tables as parquet or CSV files; prints the paths written (existing files
     are refused without --force)."""
+    from detente.store.db import ExportFormat
+
     store = _store(store_path)
     record = store.get(run_id)
     target = output if output is not None else Path.cwd() / f"{record.id}.{fmt.value}"

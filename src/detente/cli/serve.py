@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from detente.errors import ScenarioError
-from detente.store import default_store_path
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -36,6 +35,7 @@ def serve(
     (OpenAPI docs at /docs). Every request is bounded in size, work and time."""
     import uvicorn
 
+    from detente.store import default_store_path
     from detente.web.app import create_app
     from detente.web.guard import allowed_hosts, server_config
     from detente.web.limits import Limits

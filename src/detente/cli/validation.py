@@ -4,20 +4,19 @@ verdicts are to the numbers (docs/model.md, "Tipping points, sweeps and comparis
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from detente import api
-from detente.analysis.sweep import frame, parse_axes
-from detente.analysis.tipping import DEFAULT_PRECISION, DEFAULT_STEPS
-from detente.cli import render, render_validation
 from detente.cli.common import DaskOpt, JsonOpt, WorkersOpt, _check_execution, _console, _print_json
+from detente.defaults import TIPPING_PRECISION, TIPPING_STEPS
 from detente.errors import ScenarioError
-from detente.results import Analysis, TippingResult
 from detente.scenario import library
-from detente.scenario.loader import parse_overrides
-from detente.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from detente.results import Analysis, TippingResult
+    from detente.scenario.model import Scenario
 
 SetOpt = Annotated[
     list[str] | None,
@@ -34,10 +33,10 @@ def tipping(
     offers: Annotated[
         bool, typer.Option("--offers/--no-offers", help="Under protocol offers: also the opening and each path's deal (the costly ones).")
     ] = True,
-    steps: Annotated[int, typer.Option("--steps", help="Grid steps across each parameter's range, scanned outward from its value.")] = DEFAULT_STEPS,
+    steps: Annotated[int, typer.Option("--steps", help="Grid steps across each parameter's range, scanned outward from its value.")] = TIPPING_STEPS,
     precision: Annotated[
         float, typer.Option("--precision", help="Bisection stops within this share of the parameter's range.")
-    ] = DEFAULT_PRECISION,
+    ] = TIPPING_PRECISION,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     set_: SetOpt = None,
@@ -45,6 +44,9 @@ def tipping(
 ) -> None:
     """For every verdict of `detente run`, the smallest change of each parameter (within its
     domain) that flips it, down and up: grid scan, then bisection, every point an exact solve."""
+    from detente.cli import render, render_validation
+    from detente.scenario.loader import parse_overrides
+
     sc = api.load(scenario, parse_overrides(set_))
     _check_execution(sc.origin, workers, dask)
     with render.progress_bar(enabled=not as_json, unit="searches") as advance:
@@ -68,7 +70,7 @@ def run_tipping(sc: Scenario, analysis: Analysis) -> TippingResult | str | None:
     if not sc.parameters:
         return None
     entries = analysis.solve.solver.frontier_entries
-    points = len(sc.parameters) * (DEFAULT_STEPS + 8)
+    points = len(sc.parameters) * (TIPPING_STEPS + 8)
     estimate = points * entries * SECONDS_PER_ENTRY
     if estimate > RUN_BUDGET:
         return (
@@ -98,6 +100,10 @@ def sweep(
 ) -> None:
     """One- and two-parameter sweeps of `detente run`'s verdicts and values: the deal, each
     party's value and gain, each proposal's verdict (and under offers the opening and P(deal))."""
+    from detente.analysis.sweep import frame, parse_axes
+    from detente.cli import render, render_validation
+    from detente.scenario.loader import parse_overrides
+
     scenario, axes = _split_sweep(args)
     sc = api.load(scenario, parse_overrides(set_))
     _check_execution(sc.origin, workers, dask)
@@ -169,6 +175,9 @@ def compare(
 
     Usage: detente compare SCENARIO [OTHER] [--set NAME=VALUE]... [--against [OTHER] [--set NAME=VALUE]...] [--json]
     """
+    from detente.cli import render_validation
+    from detente.scenario.loader import parse_overrides
+
     first, first_set, other, other_set = parse_compare(list(ctx.args))
     result = api.compare(first, parse_overrides(first_set), other, parse_overrides(other_set))
     if as_json:

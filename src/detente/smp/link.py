@@ -16,7 +16,8 @@ import numpy as np
 from detente.errors import ScenarioError
 from detente.scenario.schema import ForecastLink
 from detente.smp import ForecastResult, run_smp
-from detente.smp.scenario import ForecastSpec, library_text, parse_forecast
+from detente.smp.library import library_text
+from detente.smp.scenario import ForecastSpec, parse_forecast
 
 
 @dataclass(frozen=True)

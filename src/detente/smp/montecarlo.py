@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detente.defaults import FORECAST_WITHIN
 from detente.errors import ScenarioError
 from detente.parallel import Execution, run_in_order
 from detente.smp.csv import SmpInput
@@ -35,8 +36,7 @@ from detente.uncertainty.aggregate import Z95, wilson
 from detente.uncertainty.history import history_seed
 
 DRAWS_PER_TASK = 20
-#: default X of "ends within X of its start" (0-100 scale, Euclidean over the dimensions)
-DEFAULT_WITHIN = 10.0
+DEFAULT_WITHIN = FORECAST_WITHIN
 
 Progress = Callable[[int, int], None]
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +28,8 @@ from detente.errors import ScenarioError
 from detente.scenario import screen
 from detente.scenario.schema import DistSpec
 from detente.smp.csv import SmpInput, parse_ktab_csv
+from detente.smp.library import ids, library_text
 from detente.smp.uncertainty import Uncertain, from_table, slug
-
-
-def _library() -> Traversable:
-    return resources.files("detente.smp").joinpath("library")
 
 
 class _Strict(BaseModel):
@@ -115,18 +110,6 @@ class ForecastSource:
     def content_hash(self) -> str:
         """The SHA-256 of the bytes read: what the run store and the results identify it by."""
         return hashlib.sha256(self.data).hexdigest()
-
-
-def ids() -> list[str]:
-    """The built-in forecast scenarios."""
-    return sorted(
-        p.name.removesuffix(".toml") for p in _library().iterdir() if p.name.endswith(".toml")
-    )
-
-
-def library_text(scenario_id: str) -> bytes | None:
-    f = _library() / f"{scenario_id}.toml"
-    return f.read_bytes() if f.is_file() else None
 
 
 def _key(loc: tuple[int | str, ...], data: dict[str, object]) -> str:

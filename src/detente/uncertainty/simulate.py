@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 
+from detente.defaults import DEFAULT_STRATEGIES
 from detente.errors import ScenarioError
 from detente.model.game import Game, compile_game
 from detente.parallel import Execution, run_in_order
@@ -26,7 +27,6 @@ from detente.solvers.dp import Plan, solve_game
 from detente.uncertainty.aggregate import Tally, mean_ci, wilson
 from detente.uncertainty.history import draw_history, simulate
 
-DEFAULT_STRATEGIES = ("summit-first", "working-1", "working-2", "working-3")
 CHUNK = 25
 STRATEGY = re.compile(r"^(summit-first|working-(\d{1,3}))$")
 

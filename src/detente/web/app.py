@@ -27,8 +27,8 @@ from detente import __version__, api
 from detente.errors import DetenteError, one_line
 from detente.results import AuditResult, BeliefsResult, SignalsResult, SolveResult, TippingResult
 from detente.scenario import library
-from detente.smp.scenario import ids as forecast_ids
-from detente.smp.scenario import library_text
+from detente.smp.library import ids as forecast_ids
+from detente.smp.library import library_text
 from detente.store import RunStore, StoreError
 from detente.web import work
 from detente.web.guard import BODY_SECONDS, HostCheck, SafeJSONResponse, allowed_hosts, problem

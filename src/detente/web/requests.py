@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from detente.analysis.types import DEFAULT_TAU
+from detente.defaults import DEFAULT_TAU
 from detente.scenario.screen import lookalike, lookalike_reason
 
 LibraryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="A library scenario id.")]

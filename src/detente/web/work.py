@@ -23,7 +23,8 @@ from detente.scenario import library
 from detente.scenario.loader import load_bytes, parse_toml
 from detente.scenario.model import Scenario
 from detente.smp import SmpInput
-from detente.smp.scenario import ForecastSpec, library_text, parse_forecast
+from detente.smp.library import library_text
+from detente.smp.scenario import ForecastSpec, parse_forecast
 from detente.uncertainty.distributions import bounds
 from detente.web.limits import LimitError, Limits, check_count, check_scenario
 from detente.web.requests import (
