@@ -63,9 +63,13 @@ def _scenario(scenario: Scenario | str | Path) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else _load(scenario)
 
 
-def solve(scenario: Scenario | str | Path) -> SolveResult:
-    """The self-enforcing deal that maximises the Nash product (MODEL.md sections 6–7)."""
-    return _solve(_scenario(scenario))
+def solve(scenario: Scenario | str | Path, *, benchmark: bool = True, frontier: bool = False) -> SolveResult:
+    """The self-enforcing deal that maximises the Nash product (MODEL.md sections 6–7).
+
+    ``benchmark``: also the deal if promises were enforceable (``if_enforceable``; cached by
+    the scenario's content); ``frontier``: also the whole Pareto frontier at the status quo.
+    """
+    return _solve(_scenario(scenario), benchmark=benchmark, frontier=frontier)
 
 
 def solve_robust(

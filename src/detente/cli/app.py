@@ -126,6 +126,13 @@ def solve(
         ),
     ] = None,
     beliefs_at: BeliefsOpt = BeliefsChoice.prior,
+    frontier: Annotated[
+        bool,
+        typer.Option(
+            "--frontier",
+            help="Also list the whole Pareto frontier at the status quo (a slower search).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
@@ -141,7 +148,7 @@ def solve(
             robust_result = api.solve_robust(sc, robust, beliefs_at.value)
             record.save(robust_result, solve_tables(robust_result))
         else:
-            result = api.solve(sc)
+            result = api.solve(sc, frontier=frontier)
             record.save(result, solve_tables(result))
     if robust is not None:
         if as_json:

@@ -241,10 +241,8 @@ def _stages(M, f, z, into):  # type: ignore[no-untyped-def]
     P = M.n_parties
     subsets = M.subsets
     offsets = M.offsets
-    requires = M.requires
-    with_requires = M.with_requires
+    set_requires = M.set_requires
     initial = M.initial
-    n_free = M.n_free
     out = z.out
     picks = z.picks
     avail = z.avail
@@ -256,26 +254,39 @@ def _stages(M, f, z, into):  # type: ignore[no-untyped-def]
         avail_start[p] = pos
         for k in range(offsets[p], offsets[p + 1]):
             if (subsets[k] & ~f) == 0 if into else (subsets[k] & f) == 0:
-                avail[pos] = subsets[k]
+                avail[pos] = k
                 avail_idx[pos] = k - offsets[p]
                 pos += 1
     avail_start[P] = pos
+    n = 0
+    if P == 2:  # the same odometer, as two loops
+        base = f | initial
+        for i1 in range(avail_start[1], avail_start[2]):
+            k1 = avail[i1]
+            s1 = subsets[k1]
+            r1 = set_requires[k1]
+            q1 = avail_idx[i1]
+            for i0 in range(avail_start[0], avail_start[1]):
+                k0 = avail[i0]
+                stage = s1 | subsets[k0]
+                if stage != 0 and ((r1 | set_requires[k0]) & ~(base | stage)) == 0:
+                    out[n] = stage
+                    picks[n, 0] = avail_idx[i0]
+                    picks[n, 1] = q1
+                    n += 1
+        return n
     for p in range(P):
         odo[p] = 0
-    n = 0
     while True:
         stage = np.int64(0)
+        need = np.int64(0)
         for p in range(P):
-            stage |= avail[avail_start[p] + odo[p]]
+            k = avail[avail_start[p] + odo[p]]
+            stage |= subsets[k]
+            need |= set_requires[k]
         if stage != 0:
-            ok = True
-            need = stage & with_requires
-            if need != 0:
-                s2 = f | stage | initial  # f2 | initial either way
-                for i in range(n_free):
-                    if (need >> i) & 1 and (requires[i] & ~s2) != 0:
-                        ok = False
-                        break
+            # every move of the stage has what it requires in effect by its end
+            ok = (need & ~(f | stage | initial)) == 0
             if ok:
                 out[n] = stage
                 for p in range(P):
@@ -335,10 +346,20 @@ def stage_payoffs(f, n, z, u, party, set_cost, unrec, offsets, out):  # type: ig
 
 @njit(cache=True, nogil=True)
 def flows(M, A, u):  # type: ignore[no-untyped-def]
-    """u[f, a]: the flow of every state to every agent, summed in index order."""
+    """u[f, a]: the flow of every state to every agent, summed in index order (flow_sum)."""
+    flow = A.flow
+    initial = M.initial
+    n_total = M.n_total
     for f in range(u.shape[0]):
+        s = np.int64(f) | initial
         for a in range(u.shape[1]):
-            u[f, a] = flow_sum(A, a, np.int64(f) | M.initial, M.n_total)
+            total = 0.0
+            for i in range(n_total):
+                if (s >> i) == 0:
+                    break
+                if (s >> i) & 1:
+                    total += flow[i, a]
+            u[f, a] = total
 
 
 @njit(cache=True, nogil=True)

@@ -207,7 +207,6 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     z = x.z
     stages = z.out
     picks = z.picks
-    pay = x.pay
     devs = x.devs
     ent_val = st.val
     ent_j = st.j
@@ -242,13 +241,17 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
                 useful = False
         if useful and ((not S.enforce_stable) or is_stable(A, P, s, n_total, M.max_exhaustive, x.hidden, x.work)):
             has_stop = True
+    if st.alive[f] == 0 and not has_stop:
+        return 0  # no successor has plans: no stage leads anywhere
     # the runs: one per valid stage whose successor has plans. With two parties a whole run
     # is dropped before its deviations are computed when even its best values (its first
     # plan's V_0, the largest V_1 and the fewest stages in it) fail a bound or the IC of the
     # party the first plan does; and D_p depends only on the other party's part of the stage
     # and on whether p has a part, so it is computed once per state and such pair
     n_st = valid_stages(M, f, z)
-    stage_payoffs(f, n_st, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+    set_cost = A.set_cost
+    unrec = A.unrec
+    offsets = M.offsets
     enforce_ic = S.enforce_ic
     if P == 2 and enforce_ic:
         for p in range(2):
@@ -264,8 +267,18 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
         if ent_count[f2] == 0:
             continue
         live += 1
-        for p in range(P):
-            run_a[nr, p] = pay[t, p]
+        for p in range(P):  # a(s, S) as _common.stage_payoffs computes it (party p is agent p)
+            mine = picks[t, p]
+            o = 0.0
+            if mine > 0:
+                o = set_cost[p, offsets[p] + mine]
+                alone = True
+                for q in range(P):
+                    if q != p and picks[t, q] > 0:
+                        alone = False
+                if alone:
+                    o += unrec[p]
+            run_a[nr, p] = u[f2, p] - o
         e = ent_start[f2]
         v0 = run_a[nr, 0] + d0 * ent_val[e, 0]
         if P == 2:
@@ -638,6 +651,7 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
     o_next = out.next
     start = st.starts
     count = st.counts
+    alive = st.alive
     n = states.shape[0]
     idx = lo
     while idx < n:
@@ -677,6 +691,11 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
             start[f] = out_size
             count[f] = nk
             out_size += nk
+            if S.beam == 0:  # the states a stage leads here from are worth looking at
+                n_in = stages_into(M, f, x.z)
+                into = x.z.out
+                for t in range(n_in):
+                    alive[f ^ into[t]] = 1
         idx += 1
     return idx, out_size, x
 

@@ -64,7 +64,7 @@ class Moves(NamedTuple):
     max_stages: int
     max_exhaustive: int  # covert cheats: every subset up to this many hidden moves
     most_stages: int  # most stages from one state: the product of the parties' set counts
-    with_requires: int  # mask of the moves that require something
+    set_requires: IntArray  # [k]: what the moves of set k of ``subsets`` require, together
 
 
 class Store(NamedTuple):
@@ -78,6 +78,8 @@ class Store(NamedTuple):
 
     starts: IntArray  # [state]
     counts: NDArray[np.int32]  # [state]
+    alive: NDArray[np.int8]  # [state]: 1 once some successor has entries (a state's stages
+    # need only be looked at then, or if it can stop)
     val: FloatArray  # [entry, party]
     j: NDArray[np.int8]  # [entry]: number of stages
     stage: NDArray[np.int32]  # [entry]: its first stage (0 for "stop here")
@@ -121,8 +123,16 @@ def moves_of(g: Game) -> Moves:
         max_stages=g.max_stages,
         max_exhaustive=MAX_EXHAUSTIVE_CHEATS,
         most_stages=most,
-        with_requires=sum(1 << m for m in range(g.n_moves) if g.requires[m]),
+        set_requires=np.array([_union(g.requires, int(k)) for k in subsets], dtype=np.int64),
     )
+
+
+def _union(requires: tuple[int, ...], mask: int) -> int:
+    out = 0
+    for m in range(len(requires)):
+        if (mask >> m) & 1:
+            out |= requires[m]
+    return out
 
 
 def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:

@@ -44,7 +44,6 @@ FLOOR_MARGIN = 1e-7
 PARALLEL_LAYER_SIZE = 256  # smaller layers are not worth a thread
 SERIAL_STATES = 1 << 13  # below this many states, threads cost more than they save
 STAGING = 1 << 16  # entries a thread writes before they are appended to the store
-FORCE_AXIS = True
 
 
 @dataclass(frozen=True)
@@ -138,12 +137,13 @@ def _tables(
     n_states = 1 << g.n_free
     P = g.n_parties
     K = g.max_stages
-    per_state = 8 * P + 1 + 8 + 4  # u, kmin, the store's start and count
-    # the stage axis of the bounds only helps where max_stages can bind (a schedule has at
-    # most n_free stages), and only if it costs a small part of the limit
-    axis = K + 1 if FORCE_AXIS and 2 * K < g.n_free and n_states * (per_state + 8 * P * (K + 1)) <= budget.free // 4 else 1
-    budget.reserve(n_states * (per_state + 8 * P * axis), f"the per-state tables of {n_states:,} states")
-    budget.reserve(n_workers * _scratch_bytes(M, P), "the working space")
+    per_state = 8 * P + 1 + 8 + 4 + 1  # u, kmin, the store's start, count and alive
+    # the stage axis of the bounds only helps where max_stages binds (a schedule has at most
+    # n_free stages; measured, it pays where max_stages < n_free/3), and only if it costs a
+    # small part of the limit
+    axis = K + 1 if 3 * K < g.n_free and n_states * (per_state + 8 * P * (K + 1)) <= budget.free // 4 else 1
+    budget.reserve(n_states * (per_state + 8 * P * axis), f"per-state tables of {n_states:,} states")
+    budget.reserve(n_workers * _scratch_bytes(M, P) + (n_workers > 1) * n_workers * STAGING * entry_bytes(P), "working space")
     u = np.empty((n_states, P))
     flows(M, A, u)
     powk = np.ones((K + 1, P))
@@ -180,7 +180,7 @@ def _with_floor(
     depth = min(g.max_stages, g.n_free) + 1
     if floor[0] < g.n_parties or n_states * depth * 8 > budget.free // 4:
         return search
-    budget.reserve(n_states * depth * 8, "the tangent bounds")
+    budget.reserve(n_states * depth * 8, "tangent bounds")
     lam = g.beta / gains
     tang = np.empty((n_states, depth))
     _forward(g, n_workers, M, A, lambda states, Mw, Aw: _kernel.tangent_paths(states, Mw, Aw, tables.u, lam, tables.powk, tables.lower, tang))
@@ -189,7 +189,7 @@ def _with_floor(
 
 
 def _scratch_bytes(M: Moves, P: int) -> int:
-    return M.most_stages * (16 * P + 48) + (8 << M.max_exhaustive) * 8 + STAGING * entry_bytes(P)
+    return M.most_stages * (24 * P + 56) + (8 << M.max_exhaustive) * 8
 
 
 def _first_pass(
@@ -230,6 +230,7 @@ def _new_store(n_states: int, P: int, capacity: int, with_states: bool = True) -
     return Store(
         np.zeros(n_states if with_states else 0, dtype=np.int64),
         np.zeros(n_states if with_states else 0, dtype=np.int32),
+        np.zeros(n_states if with_states else 0, dtype=np.int8),
         np.empty((capacity, P)),
         np.empty(capacity, dtype=np.int8),
         np.empty(capacity, dtype=np.int32),
@@ -277,9 +278,9 @@ def _run(
     if capacity is None or capacity > room:
         capacity = room
     if capacity < 1:
-        raise SolverLimitError(budget.message("no room is left for the frontiers"))
+        raise SolverLimitError(budget.message("the search has no room left for the frontiers"))
     store = _new_store(n_states, P, capacity)
-    budget.reserve(capacity * eb, "the frontiers")  # released when the pass's store is done
+    budget.reserve(capacity * eb, "frontiers")  # released when the pass's store is done
     layers = _layers(g.n_free)
     x = scratch(M, P, 256)
     if n_workers == 1:

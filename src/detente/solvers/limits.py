@@ -114,8 +114,9 @@ class MemoryBudget:
         return max(0, self.limit - self.used)
 
     def reserve(self, nbytes: int, what: str) -> None:
+        """Count ``nbytes`` more, or refuse, naming ``what`` they are for."""
         if self.used + nbytes > self.limit:
-            raise SolverLimitError(self.message(f"{what} need {_mb(self.used + nbytes)}"))
+            raise SolverLimitError(self.message(f"the search needs {_mb(self.used + nbytes)} ({what})"))
         self.used += nbytes
 
     def release(self, nbytes: int) -> None:

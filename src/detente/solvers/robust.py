@@ -100,13 +100,13 @@ def agent_frontier(
     M = moves_of(base)
     A = agent_arrays(agents)
     n_states = 1 << base.n_free
-    budget.reserve(n_states * (12 + 8 * len(agents)), f"the per-state tables of {n_states:,} states")
+    budget.reserve(n_states * (12 + 8 * len(agents)), f"per-state tables of {n_states:,} states")
     u = np.empty((n_states, len(agents)))
     flows(M, A, u)
     eb = 8 * len(agents) + 9
     capacity = min(budget.free // eb, 2**31 - 1)
     if capacity < 1:
-        raise SolverLimitError(budget.message("no room is left for the frontiers"))
+        raise SolverLimitError(budget.message("the search has no room left for the frontiers"))
     st = _new_store(n_states, len(agents), capacity)
     order = np.concatenate(_layers(base.n_free))
     counters = np.zeros(2, dtype=np.int64)
