@@ -78,32 +78,45 @@ def _rank_bound(v, low, pw, beta, P):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _tangent2(tang, f, k0, hi, l0, l1, powk, v0, v1, tang_floor):  # type: ignore[no-untyped-def]
-    """Two parties: whether the floor's tangent lets such a schedule reach the floor.
+def _tangent2(tang, f, k0, hi, lam, powk, v0, v1, tang_floor):  # type: ignore[no-untyped-def]
+    """Two parties: whether every tangent of the floor lets such a schedule reach the floor.
 
-    The log-product is concave, so Σ β_p log g_p ≤ floor + Σ_p lam_p·g_p − 1 with
-    lam_p = β_p/g*_p at the floor plan's gains g*: a schedule beats the floor only if
-    Σ_p lam_p·V_p ≥ Σ_p lam_p·V*_p, and through f with k stages before a plan worth v,
-    Σ_p lam_p·V_p ≤ tang[f, k] + Σ_p lam_p·δ_p^k·v_p."""
-    for k in range(k0, hi + 1):
-        t = tang[f, k]
-        if t != NEG_INF and t + l0 * powk[k, 0] * v0 + l1 * powk[k, 1] * v1 >= tang_floor:
-            return True
-    return False
+    The log-product is concave, so on its level set through the floor F, at the point where
+    the tangent is lam (lam_p ∝ β_p/g°_p), Σ β_p log g_p ≤ F + Σ_p lam_p·(g_p − g°_p): a
+    schedule reaches F only if Σ_p lam_p·V_p ≥ ``tang_floor``. Through f with k stages before a
+    plan worth v, Σ_p lam_p·V_p ≤ tang[f, k] + Σ_p lam_p·δ_p^k·v_p. Each direction d (a row
+    of ``lam``) gives such a bound; all must hold."""
+    for d in range(lam.shape[0]):
+        l0 = lam[d, 0]
+        l1 = lam[d, 1]
+        ok = False
+        for k in range(k0, hi + 1):
+            t = tang[f, k, d]
+            if t != NEG_INF and t + l0 * powk[k, 0] * v0 + l1 * powk[k, 1] * v1 >= tang_floor[d]:
+                ok = True
+                break
+        if not ok:
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)
 def _tangent(tang, f, k0, hi, lam, powk, v, P, tang_floor):  # type: ignore[no-untyped-def]
     """``_tangent2`` for any number of parties."""
-    for k in range(k0, hi + 1):
-        t = tang[f, k]
-        if t == NEG_INF:
-            continue
-        for p in range(P):
-            t += lam[p] * powk[k, p] * v[p]
-        if t >= tang_floor:
-            return True
-    return False
+    for d in range(lam.shape[0]):
+        ok = False
+        for k in range(k0, hi + 1):
+            t = tang[f, k, d]
+            if t == NEG_INF:
+                continue
+            for p in range(P):
+                t += lam[d, p] * powk[k, p] * v[p]
+            if t >= tang_floor[d]:
+                ok = True
+                break
+        if not ok:
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -223,8 +236,6 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     pw1 = powk[kf, 1] if P > 1 else 0.0
     b0 = beta[0]
     b1 = beta[1] if P > 1 else 0.0
-    l0 = lam[0]
-    l1 = lam[1] if P > 1 else 0.0
     # "stop": s is a final agreement (never at the root, where stopping is no deal)
     has_stop = False
     if f != 0:
@@ -289,7 +300,7 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
             jj = _jj(jm, J)
             if v0 < lower[f, jj, 0] or b < lower[f, jj, 1]:
                 continue
-            if tangent and not _tangent2(tang, f, kf, min(kt, K - jm), l0, l1, powk, v0, b, tang_floor):
+            if tangent and not _tangent2(tang, f, kf, min(kt, K - jm), lam, powk, v0, b, tang_floor):
                 continue
             if bounded and not _floor2(v0, b, lower[f, jj, 0], lower[f, jj, 1], pw0, pw1, b0, b1, floor_count, floor_score):
                 continue
@@ -369,7 +380,7 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
                         or b < run_d[r, 1] - TOL
                         or b < lower[f, jj, 1]
                         or prefmax[jm] > b + TOL
-                        or (tangent and not _tangent2(tang, f, kf, min(kt, K - jm), l0, l1, powk, v0, b, tang_floor))
+                        or (tangent and not _tangent2(tang, f, kf, min(kt, K - jm), lam, powk, v0, b, tang_floor))
                         or (bounded and not _floor2(v0, b, lower[f, jj, 0], lower[f, jj, 1], pw0, pw1, b0, b1, floor_count, floor_score))
                     ):
                         drop = True
@@ -427,7 +438,7 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
             v1 = c_val[nc, 1]
             if prefmax[jc] > v1 + TOL:
                 continue  # clearly dominated: _offer_two's fast path, without the call
-            if tangent and not _tangent2(tang, f, kf, min(kt, K - jc), l0, l1, powk, v0, v1, tang_floor):
+            if tangent and not _tangent2(tang, f, kf, min(kt, K - jc), lam, powk, v0, v1, tang_floor):
                 continue
             if bounded and not _floor2(v0, v1, lower[f, jj, 0], lower[f, jj, 1], pw0, pw1, b0, b1, floor_count, floor_score):
                 continue
@@ -448,12 +459,13 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _slot(x, src, dst, P):  # type: ignore[no-untyped-def]
+def _slot(c_val, c_j, c_stage, c_next, src, dst, P):  # type: ignore[no-untyped-def]
+    """Copy candidate ``src`` to ``dst``."""
     for p in range(P):
-        x.c_val[dst, p] = x.c_val[src, p]
-    x.c_j[dst] = x.c_j[src]
-    x.c_stage[dst] = x.c_stage[src]
-    x.c_next[dst] = x.c_next[src]
+        c_val[dst, p] = c_val[src, p]
+    c_j[dst] = c_j[src]
+    c_stage[dst] = c_stage[src]
+    c_next[dst] = c_next[src]
 
 
 @njit(cache=True, nogil=True)
@@ -498,15 +510,11 @@ def _beam_frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     ent_start = st.starts
     ent_count = st.counts
     enforce_ic = S.enforce_ic
-    floor_count = S.floor_count
-    floor_score = S.floor_score
-    bounded = floor_count >= 0 and P == 2
-    tang = S.tang
-    tangent = tang.shape[0] > 1 and P == 2
-    kt = tang.shape[1] - 1
-    ent_suf1 = st.suf1
-    ent_sufj = st.sufj
     c = P + 1  # the candidate's slot
+    pw0 = pw[0]
+    pw1 = pw[1] if P > 1 else 0.0
+    b0 = beta[0]
+    b1 = beta[1] if P > 1 else 0.0
     filled = np.zeros(P + 1, dtype=np.bool_)
     offered = 0
     # stop here
@@ -523,7 +531,7 @@ def _beam_frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
             offered += 1
             count, score = _rank_bound(c_val[c], lower[f, 0], pw, beta, P)
             for q in range(P + 1):
-                _slot(x, c, q, P)
+                _slot(c_val, c_j, c_stage, c_next, c, q, P)
                 filled[q] = True
             rank[P] = count * _COUNT_WEIGHT + score
     n_st = valid_stages(M, f, z)
@@ -540,18 +548,6 @@ def _beam_frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
         if ent_count[f2] == 0:
             continue
         live += 1
-        if bounded or tangent:  # two parties and a floor: the whole run at once, as in _frontier
-            e = ent_start[f2]
-            jm = ent_sufj[e] + 1
-            if jm > K:
-                continue
-            v0 = pay[t, 0] + delta[0] * ent_val[e, 0]
-            b = pay[t, 1] + delta[1] * ent_suf1[e]
-            jj = _jj(jm, J)
-            if tangent and not _tangent2(tang, f, kf, min(kt, K - jm), S.lam[0], S.lam[1], S.powk, v0, b, S.tang_floor):
-                continue
-            if bounded and not _floor2(v0, b, lower[f, jj, 0], lower[f, jj, 1], pw[0], pw[1], beta[0], beta[1], floor_count, floor_score):
-                continue
         have_devs = not enforce_ic
         if not enforce_ic:
             for p in range(P):
@@ -596,18 +592,32 @@ def _beam_frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
             better_somewhere = False
             for p in range(P):
                 if not filled[p] or c_val[c, p] > c_val[p, p] or (c_val[c, p] == c_val[p, p] and jc < c_j[p]):
-                    _slot(x, c, p, P)
+                    _slot(c_val, c_j, c_stage, c_next, c, p, P)
                     filled[p] = True
                     better_somewhere = True
                 elif not filled[P] or c_val[c, p] > c_val[P, p]:
                     better_somewhere = True
-            if better_somewhere or not filled[P]:
+            if not (better_somewhere or not filled[P]):
+                continue
+            if P == 2:  # the rank of _rank_bound, with scalars
+                count = 0
+                r = 0.0
+                g = pw0 * (c_val[c, 0] - lower[f, jj, 0])
+                if g > TOL:
+                    count += 1
+                    r += b0 * np.log(g)
+                g = pw1 * (c_val[c, 1] - lower[f, jj, 1])
+                if g > TOL:
+                    count += 1
+                    r += b1 * np.log(g)
+                r += count * _COUNT_WEIGHT
+            else:
                 count, score = _rank_bound(c_val[c], lower[f, jj], pw, beta, P)
                 r = count * _COUNT_WEIGHT + score
-                if not filled[P] or r > rank[P]:
-                    _slot(x, c, P, P)
-                    filled[P] = True
-                    rank[P] = r
+            if not filled[P] or r > rank[P]:
+                _slot(c_val, c_j, c_stage, c_next, c, P, P)
+                filled[P] = True
+                rank[P] = r
     counters[0] += live
     counters[1] += offered
     # the distinct slots, in decreasing V_0
@@ -790,35 +800,45 @@ def finish_bounds(need0, powk, lower, kmin):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def tangent_paths(states, M, A, u, lam, powk, lower, tang):  # type: ignore[no-untyped-def]
-    """tang[f, k] for ``states`` (all of one size, after every smaller state): the most
-    Σ_p lam_p·B_k(f, p) over valid paths of k stages from the status quo to f (IC ignored, so
-    an upper bound); −∞ where there is none. k < tang.shape[1]."""
+def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignore[no-untyped-def]
+    """tang[f, k, d] for ``states`` (all of one size, after every smaller state): the most
+    Σ_p lam[d, p]·B_k(f, p) over valid paths of k stages from the status quo to f (IC
+    ignored, so an upper bound); −∞ where there is none. k < tang.shape[1]. A path to f has
+    between kmin[f] and |f| stages (each adds a move)."""
     P = M.n_parties
     KT = tang.shape[1]
+    D = tang.shape[2]
     z = stage_space(M)
     stages = z.out
     pay = np.empty((M.most_stages, P))
     for idx in range(states.shape[0]):
         f2 = states[idx]
         for k in range(KT):
-            tang[f2, k] = NEG_INF
+            for d in range(D):
+                tang[f2, k, d] = NEG_INF
         if lower[f2, 0, 0] == np.inf:
             continue
         if f2 == 0:
-            tang[0, 0] = 0.0
+            for d in range(D):
+                tang[0, 0, d] = 0.0
             continue
         n = stages_into(M, f2, z)
         stage_payoffs(f2, n, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+        size = 0  # |f2|: a predecessor's paths have fewer stages
+        rest = f2
+        while rest:
+            rest &= rest - 1
+            size += 1
         for t in range(n):
             f = f2 ^ stages[t]
             if lower[f, 0, 0] == np.inf:
                 continue
-            for k in range(KT - 1):
-                if tang[f, k] == NEG_INF:
+            for k in range(kmin[f], min(KT - 1, size)):
+                if tang[f, k, 0] == NEG_INF:
                     continue
-                v = tang[f, k]
-                for p in range(P):
-                    v += lam[p] * powk[k, p] * pay[t, p]
-                if v > tang[f2, k + 1]:
-                    tang[f2, k + 1] = v
+                for d in range(D):
+                    v = tang[f, k, d]
+                    for p in range(P):
+                        v += lam[d, p] * powk[k, p] * pay[t, p]
+                    if v > tang[f2, k + 1, d]:
+                        tang[f2, k + 1, d] = v

@@ -226,9 +226,12 @@ class Search(NamedTuple):
     floor_count: int  # plans that cannot reach the Nash score (floor_count, floor_score) are
     floor_score: float  # dropped; floor_count −1: no floor
     beam: int  # > 0: keep at most this many plans a state (the first, approximate pass)
-    lam: FloatArray  # [p]: the floor's tangent, β_p/g*_p at the floor plan's gains g*
-    tang: FloatArray  # [f, k]: max over k-stage paths to f of Σ_p lam_p·B_k(p) (or [0, 0])
-    tang_floor: float  # a plan is dropped when Σ_p lam_p·(its best value at the root) is below
+    lam: FloatArray  # [d, p]: tangents of the log-product, β_p/g°_p at gains g° > 0
+    tang: FloatArray  # [f, k, d]: max over k-stage paths to f of Σ_p lam_dp·B_k(p) ([1, 1, 1]: none)
+    tang_floor: FloatArray  # [d]: a plan is dropped when Σ_p lam_dp·(its best value at the
+    # status quo) is below, for some d
+    tang_base: FloatArray  # [d]: tang_floor = tang_base + e^{floor_score − tang_point}
+    tang_point: FloatArray  # [d]: the log-product at g°
 
 
 class Stages(NamedTuple):

@@ -41,6 +41,10 @@ MARGIN = 1e-9
 # A plan is dropped when its Nash bound is below the floor by more than this (far above the
 # tie tolerance: plans tied with the best within 1e−9 must survive for section 6's tie-break).
 FLOOR_MARGIN = 1e-7
+# Floors tried above the first pass's plan's log-product before its own (see solve_game).
+OPTIMISTIC = (0.04, 0.01)
+# Tangents are taken around the known plan's gains, each party's a factor TILT and TILT² apart.
+TILT = 1.6
 PARALLEL_LAYER_SIZE = 256  # smaller layers are not worth a thread
 SERIAL_STATES = 1 << 13  # below this many states, threads cost more than they save
 STAGING = 1 << 16  # entries a thread writes before they are appended to the store
@@ -112,21 +116,35 @@ def solve_game(
     A = party_agents(g)
     tables = _tables(g, M, A, dis, enforce_ic, enforce_stable, budget, n_workers)
     counters = np.zeros(2, dtype=np.int64)
-    floor: tuple[int, float] | None = None
-    search = tables
-    if not full_frontier:
-        floor_values = (
-            np.asarray(incumbent, dtype=float) if incumbent is not None
-            else _first_pass(g, M, A, tables, dis, budget, n_workers, counters)
-        )
-        if floor_values is not None:
-            floor = _rank(floor_values, dis.values, g.beta)
-            search = _with_floor(g, M, A, tables, dis, floor, floor_values, budget, n_workers)
-    store = _run(g, M, A, search, budget, n_workers, counters, capacity=None)
-    return _choose(
-        g, store, dis, counters, time.perf_counter() - started, keep_frontier, floor is None,
-        None if floor is None or floor[0] < g.n_parties else floor[1],
+    if full_frontier:
+        store = _run(g, M, A, tables, budget, n_workers, counters, capacity=None)
+        return _choose(g, store, dis, counters, time.perf_counter() - started, keep_frontier, True, None)
+    values = (
+        np.asarray(incumbent, dtype=float) if incumbent is not None
+        else _first_pass(g, M, A, tables, dis, budget, n_workers, counters)
     )
+    if values is None:  # no feasible plan known: the exact pass without a floor
+        store = _run(g, M, A, tables, budget, n_workers, counters, capacity=None)
+        return _choose(g, store, dis, counters, time.perf_counter() - started, keep_frontier, True, None)
+    known = _rank(values, dis.values, g.beta)
+    search = _tangent(g, M, A, tables, dis, values, budget, n_workers)
+    # The exact pass is far cheaper the closer its floor is to the best score, which may lie
+    # above the plan known. So it first tries floors above it, highest first: a pass whose best
+    # plan reaches its floor has kept every plan that could beat or tie it, and is the answer;
+    # one that finds none only shows that the best score is below its floor (and costs little,
+    # since little reaches such a floor). The last try is the known plan's own score.
+    for lift in (*OPTIMISTIC, 0.0):
+        floor = (known[0], known[1] + lift)
+        if lift and known[0] < g.n_parties:
+            continue
+        store = _run(g, M, A, _floored(search, floor), budget, n_workers, counters, capacity=None)
+        result = _choose(g, store, dis, counters, time.perf_counter() - started, keep_frontier, False, floor[1])
+        store.release()
+        if lift == 0.0 or (
+            result.best is not None and _rank(result.best.values, dis.values, g.beta) >= (floor[0], floor[1] - FLOOR_MARGIN * (1.0 + abs(floor[1])))
+        ):
+            return result
+    raise AssertionError("unreachable: the last floor is a feasible plan's")
 
 
 def _tables(
@@ -156,7 +174,7 @@ def _tables(
     _kernel.finish_bounds(need0, powk, lower, kmin)
     return Search(
         u, lower, kmin, powk, g.beta.astype(float), enforce_ic, enforce_stable, -1, 0.0, 0,
-        np.zeros(P), np.empty((1, 1)), 0.0,
+        np.zeros((1, P)), np.empty((1, 1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
     )
 
 
@@ -165,27 +183,66 @@ def _scale(g: Game, dis: Disagreement) -> np.ndarray:
     return np.asarray(1.0 + np.abs(dis.values) + (np.abs(g.flow).sum(axis=0) + g.upfront.sum() + g.unreciprocated) / (1.0 - g.delta))
 
 
-def _with_floor(
-    g: Game, M: Moves, A: Agents, tables: Search, dis: Disagreement, floor: tuple[int, float],
-    values: FloatArray, budget: MemoryBudget, n_workers: int,
+def _directions(gains: FloatArray) -> FloatArray:
+    """Gains g° whose tangents bound the search: the known plan's, and around it (each party's
+    gain a factor TILT and TILT² higher or lower), since the best plan's may point elsewhere."""
+    out = [gains]
+    for p in range(len(gains)):
+        for r in (TILT, 1 / TILT) if len(gains) > 2 else (TILT, 1 / TILT, TILT**2, TILT**-2):
+            g = gains.copy()
+            g[p] *= r
+            out.append(g)
+        if len(gains) == 2:
+            break  # with two parties, tilting either is the same set of directions
+    return np.array(out)
+
+
+def _tangent(
+    g: Game, M: Moves, A: Agents, tables: Search, dis: Disagreement, values: FloatArray,
+    budget: MemoryBudget, n_workers: int,
 ) -> Search:
-    """The tables of the bounded search from a floor (the Nash rank of a feasible plan worth
-    ``values``): the rank itself, and where every party gains, the floor's tangent."""
-    search = tables._replace(
-        floor_count=floor[0],
-        floor_score=floor[1] - TOLERANCE - FLOOR_MARGIN * (1.0 + abs(floor[1])),
-    )
+    """``tables`` with tangents of the log-product around the gains of a plan worth
+    ``values`` (every party must gain; ``_directions``), each a direction lam = β/g° with the
+    paths' bound of ``tangent_paths``; fewer directions (or none) if the tables do not fit in a
+    quarter of what is left of the memory limit."""
     gains = values - dis.values
     n_states = 1 << g.n_free
     depth = min(g.max_stages, g.n_free) + 1
-    if floor[0] < g.n_parties or n_states * depth * 8 > budget.free // 4:
-        return search
-    budget.reserve(n_states * depth * 8, "tangent bounds")
-    lam = g.beta / gains
-    tang = np.empty((n_states, depth))
-    _forward(g, n_workers, M, A, lambda states, Mw, Aw: _kernel.tangent_paths(states, Mw, Aw, tables.u, lam, tables.powk, tables.lower, tang))
-    slack = TOLERANCE + FLOOR_MARGIN * (1.0 + abs(floor[1])) + MARGIN * float((lam * _scale(g, dis)).sum())
-    return search._replace(lam=lam, tang=tang, tang_floor=float((lam * values).sum()) - slack)
+    if not np.all(gains > TOLERANCE):
+        return tables
+    points = _directions(gains)
+    while len(points) and n_states * depth * len(points) * 8 > budget.free // 4:
+        points = points[: len(points) - 2] if len(points) > 1 else points[:0]
+    if not len(points):
+        return tables
+    budget.reserve(n_states * depth * len(points) * 8, "tangent bounds")
+    lam = g.beta / points
+    tang = np.empty((n_states, depth, len(points)))
+    _forward(g, n_workers, M, A, lambda states, Mw, Aw: _kernel.tangent_paths(states, Mw, Aw, tables.u, lam, tables.powk, tables.lower, tables.kmin, tang))
+    scale = _scale(g, dis)
+    return tables._replace(
+        lam=lam,
+        tang=tang,
+        # Σ_p lam_p·d_p, less a slack for the rounding of sums of values up to each scale
+        tang_base=(lam * dis.values).sum(axis=1) - MARGIN * (lam * scale).sum(axis=1),
+        tang_point=np.log(points) @ g.beta,
+    )
+
+
+def _floored(search: Search, floor: tuple[int, float]) -> Search:
+    """``search`` bounded by the Nash rank ``floor`` (gaining parties, log-product).
+
+    A tangent taken at gains g° bounds every level: at the floor F the point of the level
+    set in g°'s direction is g°·e^{F − S(g°)} (S the log-product; Σ β_p = 1), where the tangent
+    is lam·e^{S(g°) − F}. A plan reaches F only if Σ_p lam_p·(V_p − d_p) ≥ e^{F − S(g°)}.
+    """
+    score = floor[1] - TOLERANCE - FLOOR_MARGIN * (1.0 + abs(floor[1]))
+    tangent = floor[0] == len(search.beta) and search.tang.shape[0] > 1
+    return search._replace(
+        floor_count=floor[0],
+        floor_score=score,
+        tang_floor=search.tang_base + np.exp(score - search.tang_point) if tangent else np.full(len(search.tang_base), -np.inf),
+    )
 
 
 def _scratch_bytes(M: Moves, P: int) -> int:
