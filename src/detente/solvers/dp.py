@@ -45,6 +45,8 @@ FLOOR_MARGIN = 1e-7
 OPTIMISTIC = (0.04, 0.01)
 # Tangents are taken around the known plan's gains, each party's a factor TILT and TILT² apart.
 TILT = 1.6
+# Below this many states, one tangent and no optimistic floors: the exact pass is cheap anyway.
+SMALL_STATES = 1 << 14
 PARALLEL_LAYER_SIZE = 256  # smaller layers are not worth a thread
 SERIAL_STATES = 1 << 13  # below this many states, threads cost more than they save
 STAGING = 1 << 16  # entries a thread writes before they are appended to the store
@@ -133,7 +135,8 @@ def solve_game(
     # plan reaches its floor has kept every plan that could beat or tie it, and is the answer;
     # one that finds none only shows that the best score is below its floor (and costs little,
     # since little reaches such a floor). The last try is the known plan's own score.
-    for lift in (*OPTIMISTIC, 0.0):
+    small = (1 << g.n_free) < SMALL_STATES  # the exact pass costs little anyway: no extra tries
+    for lift in (0.0,) if small else (*OPTIMISTIC, 0.0):
         floor = (known[0], known[1] + lift)
         if lift and known[0] < g.n_parties:
             continue
@@ -210,7 +213,7 @@ def _tangent(
     depth = min(g.max_stages, g.n_free) + 1
     if not np.all(gains > TOLERANCE):
         return tables
-    points = _directions(gains)
+    points = _directions(gains)[:1] if n_states < SMALL_STATES else _directions(gains)
     while len(points) and n_states * depth * len(points) * 8 > budget.free // 4:
         points = points[: len(points) - 2] if len(points) > 1 else points[:0]
     if not len(points):
@@ -316,6 +319,19 @@ def _forward(
             list(pool.map(lambda c, w: kernel(c, *inputs[w]), chunks, range(len(chunks))))
 
 
+def _allocated(n_states: int, P: int, capacity: int, budget: MemoryBudget) -> Store:
+    """``_new_store``, smaller if the system will not reserve that much address space at once
+    (strict overcommit): then the store fills sooner, and the solve stops with the limit's
+    message."""
+    while True:
+        try:
+            return _new_store(n_states, P, capacity)
+        except MemoryError:
+            if capacity <= n_states:
+                raise SolverLimitError(budget.message("the system would not reserve memory for the frontiers")) from None
+            capacity //= 2
+
+
 def _layers(n_free: int) -> list[np.ndarray]:
     """Free-move masks grouped by how many moves they hold, largest first."""
     masks = np.arange(1 << n_free, dtype=np.int64)
@@ -336,7 +352,8 @@ def _run(
         capacity = room
     if capacity < 1:
         raise SolverLimitError(budget.message("the search has no room left for the frontiers"))
-    store = _new_store(n_states, P, capacity)
+    store = _allocated(n_states, P, capacity, budget)
+    capacity = len(store.j)
     budget.reserve(capacity * eb, "frontiers")  # released when the pass's store is done
     layers = _layers(g.n_free)
     x = scratch(M, P, 256)

@@ -33,7 +33,7 @@ from detente.model.game import FloatArray, Game
 from detente.solvers import _robust_kernel
 from detente.solvers._common import flows, scratch
 from detente.solvers.bundles import agent_arrays, moves_of, stages_of
-from detente.solvers.dp import _layers, _new_store
+from detente.solvers.dp import _allocated, _layers
 from detente.solvers.limits import MemoryBudget, check_size
 
 __all__ = ["AgentFrontier", "RobustPlan", "RobustResult", "agent_frontier", "enforced", "expected", "solve_robust"]
@@ -107,7 +107,7 @@ def agent_frontier(
     capacity = min(budget.free // eb, 2**31 - 1)
     if capacity < 1:
         raise SolverLimitError(budget.message("the search has no room left for the frontiers"))
-    st = _new_store(n_states, len(agents), capacity)
+    st = _allocated(n_states, len(agents), capacity, budget)
     order = np.concatenate(_layers(base.n_free))
     counters = np.zeros(2, dtype=np.int64)
     done, size = _robust_kernel.solve_agents(order, M, A, u, must, st, scratch(M, len(agents), 256), counters)
