@@ -32,13 +32,16 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from baseline_solver import dp as baseline  # noqa: E402
+from baseline_solver import robust as baseline_robust  # noqa: E402
 from random_scenarios import random_scenario  # noqa: E402
 from results import write_section  # noqa: E402
 
 import detente  # noqa: E402
 from detente.analysis import solve as analysis  # noqa: E402
+from detente.model.agents import agents  # noqa: E402
 from detente.model.game import compile_game  # noqa: E402
 from detente.solvers.dp import solve_game  # noqa: E402
+from detente.solvers.robust import solve_robust  # noqa: E402
 from oracle import oracle_solve  # noqa: E402
 
 BEGIN, END = "<!-- solver:begin -->", "<!-- solver:end -->"
@@ -175,6 +178,9 @@ def main() -> None:
         _time(lambda: solve_game(g, enforce_ic=False, enforce_stable=False, keep_frontier=False, incumbent=deal.values), 9)
     )
     api_old = statistics.median(_time(lambda: baseline_analysis(scenario), 5))
+    typed = agents(scenario)
+    robust_old = statistics.median(_time(lambda: baseline_robust.solve_robust(g, typed, 0.25), 7))
+    robust_new = statistics.median(_time(lambda: solve_robust(g, typed, 0.25), 7))
 
     def fresh() -> object:
         analysis._benchmarks.clear()
@@ -195,6 +201,7 @@ def main() -> None:
         "|---|---|---|---|---|---|",
         f"| the self-enforcing DP | {dp_old * 1000:.1f} | {dp_new * 1000:.1f} | {ratio(dp_old, dp_new)} | | |",
         f"| the same, whole frontier (no bound; the kernels' refactor alone) | {dp_old * 1000:.1f} | {full_new * 1000:.1f} | {ratio(dp_old, full_new)} | no slowdown | {'yes' if full_new <= dp_old * 1.1 else 'no'} |",
+        f"| the type-robust DP (τ = 0.25, {len(typed)} agents; the kernels' refactor alone) | {robust_old * 1000:.1f} | {robust_new * 1000:.1f} | {ratio(robust_old, robust_new)} | no slowdown | {'yes' if robust_new <= robust_old * 1.1 else 'no'} |",
         f"| the enforceable benchmark DP | {bench_old * 1000:.1f} | {bench_new * 1000:.1f} | {ratio(bench_old, bench_new)} | | |",
         f"| `detente.solve`, benchmark off | {api_old * 1000:.1f} | {api_off * 1000:.1f} | {ratio(api_old, api_off)} | < 20 ms | {'yes' if api_off < 0.020 else 'no'} |",
         f"| `detente.solve`, benchmark cached | {api_old * 1000:.1f} | {api_cached * 1000:.1f} | {ratio(api_old, api_cached)} | < 50 ms | {'yes' if api_cached < 0.050 else 'no'} |",

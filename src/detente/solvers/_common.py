@@ -467,7 +467,7 @@ def scratch(M, n_values, ccap):  # type: ignore[no-untyped-def]
         np.empty(rcap),
         stage_space(M),
         np.empty((rcap, n_values)),
-        np.empty((2, most_sets, 2)),
+        np.empty((n_values, most_sets, 2)),
         np.empty(n_values),
         np.empty(M.max_stages + 2),
         hidden,

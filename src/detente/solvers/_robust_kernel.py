@@ -41,69 +41,110 @@ def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-u
     """
     n_agents = enforce.shape[0]
     n_total = M.n_total
+    initial = M.initial
+    max_stages = M.max_stages
+    max_exhaustive = M.max_exhaustive
+    two = M.n_parties == 2
+    party = A.party
+    delta = A.delta
     cap = st.j.shape[0]
+    starts = st.starts
+    counts = st.counts
+    e_val = st.val
+    e_j = st.j
+    e_stage = st.stage
+    e_next = st.next
+    z = x.z
+    stages = z.out
+    picks = z.picks
     size = 0
     for idx in range(order.shape[0]):
         f = order[idx]
-        s = f | M.initial
+        s = f | initial
         if not consistent(M, s):
             continue
+        c_val = x.c_val
+        c_j = x.c_j
+        c_stage = x.c_stage
+        c_next = x.c_next
+        kept = x.kept
         nc = 0
         nk = 0
         if f != 0:  # stop here: s is the final agreement (at the root, stopping is no deal)
             ok = True
             for a in range(n_agents):
-                comply = u[f, a] / (1.0 - A.delta[a])
-                dev = final_best(A, a, s, n_total, M.max_exhaustive, x.hidden, x.work, np.inf)
+                comply = u[f, a] / (1.0 - delta[a])
+                dev = final_best(A, a, s, n_total, max_exhaustive, x.hidden, x.work, np.inf)
                 if enforce[a]:
                     if dev > comply + TOL:
                         ok = False
                         break
-                    x.c_val[nc, a] = comply
+                    c_val[nc, a] = comply
                 else:
-                    x.c_val[nc, a] = comply if comply >= dev else dev
+                    c_val[nc, a] = comply if comply >= dev else dev
             if ok:
-                x.c_j[nc] = 0
-                x.c_stage[nc] = 0
-                x.c_next[nc] = -1
-                x.kept[0] = 0
+                c_j[nc] = 0
+                c_stage[nc] = 0
+                c_next[nc] = -1
+                kept[0] = 0
                 nk = 1
                 nc = 1
                 counters[1] += 1
         run_d = x.stop_val  # one run at a time: the agents' deviations
-        n_st = valid_stages(M, f, x.z)
-        stage_payoffs(f, n_st, x.z, u, A.party, A.set_cost, A.unrec, M.offsets, x.pay)
+        pay = x.pay
+        devs = x.devs  # two parties: D_a depends only on the other party's part of the stage
+        if two:
+            for a in range(n_agents):
+                for q in range(devs.shape[1]):
+                    devs[a, q, 0] = np.nan
+                    devs[a, q, 1] = np.nan
+        n_st = valid_stages(M, f, z)
+        stage_payoffs(f, n_st, z, u, party, A.set_cost, A.unrec, M.offsets, pay)
         for t in range(n_st):
-            stage = x.z.out[t]
+            stage = stages[t]
             f2 = f | stage
-            if st.counts[f2] == 0:
+            if counts[f2] == 0:
                 continue
             counters[0] += 1
-            run_a = x.pay[t]
             for a in range(n_agents):
-                run_d[a] = deviation(A, a, s, stage, n_total)
-            for e in range(st.starts[f2], st.starts[f2] + st.counts[f2]):
-                if st.j[e] + 1 > M.max_stages:
+                if two:
+                    p = party[a]
+                    q = picks[t, 1 - p]
+                    mine = 1 if picks[t, p] > 0 else 0
+                    dv = devs[a, q, mine]
+                    if dv != dv:  # not computed yet
+                        dv = deviation(A, a, s, stage, n_total)
+                        devs[a, q, mine] = dv
+                    run_d[a] = dv
+                else:
+                    run_d[a] = deviation(A, a, s, stage, n_total)
+            for e in range(starts[f2], starts[f2] + counts[f2]):
+                if e_j[e] + 1 > max_stages:
                     continue
-                if nc >= x.c_j.shape[0]:
+                if nc >= c_j.shape[0]:
                     x = grown(M, x, nc, nk)  # the runs' arrays are carried over
+                    c_val = x.c_val
+                    c_j = x.c_j
+                    c_stage = x.c_stage
+                    c_next = x.c_next
+                    kept = x.kept
                 feasible = True
                 for a in range(n_agents):
-                    v = run_a[a] + A.delta[a] * st.val[e, a]
+                    v = pay[t, a] + delta[a] * e_val[e, a]
                     if enforce[a]:
                         if v < run_d[a] - TOL:
                             feasible = False
                             break
                     elif run_d[a] > v:
                         v = run_d[a]
-                    x.c_val[nc, a] = v
+                    c_val[nc, a] = v
                 if not feasible:
                     continue
-                x.c_j[nc] = st.j[e] + 1
-                x.c_stage[nc] = stage
-                x.c_next[nc] = e
+                c_j[nc] = e_j[e] + 1
+                c_stage[nc] = stage
+                c_next[nc] = e
                 counters[1] += 1
-                res = offer_any(nc, nk, n_agents, x.c_val, x.c_j, x.c_stage, x.c_next, x.kept, st.stage, st.next)
+                res = offer_any(nc, nk, n_agents, c_val, c_j, c_stage, c_next, kept, e_stage, e_next)
                 if res >= 0:
                     nk = res
                     nc += 1
@@ -111,14 +152,14 @@ def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-u
             continue
         if size + nk > cap:
             return idx, size
-        st.starts[f] = size
-        st.counts[f] = nk
+        starts[f] = size
+        counts[f] = nk
         for ki in range(nk):
-            k = x.kept[ki]
+            k = kept[ki]
             for a in range(n_agents):
-                st.val[size, a] = x.c_val[k, a]
-            st.j[size] = x.c_j[k]
-            st.stage[size] = x.c_stage[k]
-            st.next[size] = x.c_next[k]
+                e_val[size, a] = c_val[k, a]
+            e_j[size] = c_j[k]
+            e_stage[size] = c_stage[k]
+            e_next[size] = c_next[k]
             size += 1
     return order.shape[0], size

@@ -264,7 +264,8 @@ class Scratch(NamedTuple):
     key: FloatArray
     z: Stages  # valid_stages' output and scratch
     pay: FloatArray  # [t, a]: a(s, S_t) of each valid stage (stage_payoffs)
-    devs: FloatArray  # two parties: [p, the other's set, own set empty or not]: D_p at this state
+    devs: FloatArray  # two parties: [a, the other party's set, own party's set empty or not]:
+    # D_a at this state
     stop_val: FloatArray
     prefmax: FloatArray
     hidden: IntArray  # final_best's scratch
