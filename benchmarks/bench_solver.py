@@ -309,7 +309,7 @@ def main() -> None:
         if "failed" in ro:
             lines.append(
                 f"- Before, with its address space capped at 4 GB: `{ro['failed']}` after {ro['seconds']:.0f} s "
-                "(uncapped it grew to 9.7 GB on this machine)."
+                "(uncapped, it was reported to reach 9.7 GB before its MemoryError)."
             )
         else:
             lines.append(f"- Before: {ro['seconds']:.1f} s, peak {ro['peak_mb']:.0f} MB.")
