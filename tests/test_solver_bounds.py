@@ -116,3 +116,15 @@ def test_the_agents_frontier_of_the_parties_is_the_full_frontier(scenario: Scena
     for plan in full.frontier:
         assert tuple(plan.stages) in got
         assert got[tuple(plan.stages)] == tuple(plan.values)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=5), st.floats(0.5, 3.0))
+def test_an_incumbent_that_is_not_feasible_does_not_change_the_answer(scenario: Scenario, lift: float) -> None:
+    """A caller's incumbent better than anything feasible cannot hide the answer."""
+    g = compile_game(scenario)
+    oracle = oracle_solve(g)
+    if oracle.stages is None:
+        return
+    result = solve_game(g, incumbent=oracle.values + lift)
+    assert describe(g, None if result.best is None else result.best.stages) == describe(g, oracle.stages)

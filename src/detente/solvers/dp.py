@@ -143,11 +143,12 @@ def solve_game(
         store = _run(g, M, A, _floored(search, floor), budget, n_workers, counters, capacity=None)
         result = _choose(g, store, dis, counters, time.perf_counter() - started, keep_frontier, False, floor[1])
         store.release()
-        if lift == 0.0 or (
-            result.best is not None and _rank(result.best.values, dis.values, g.beta) >= (floor[0], floor[1] - FLOOR_MARGIN * (1.0 + abs(floor[1])))
-        ):
+        if result.best is not None and _rank(result.best.values, dis.values, g.beta) >= (floor[0], floor[1] - FLOOR_MARGIN * (1.0 + abs(floor[1]))):
             return result
-    raise AssertionError("unreachable: the last floor is a feasible plan's")
+    # Only a caller's incumbent that is not feasible after all gets here (the first pass's plan
+    # always reaches its own floor): the search without a floor is exact whatever it was.
+    store = _run(g, M, A, tables, budget, n_workers, counters, capacity=None)
+    return _choose(g, store, dis, counters, time.perf_counter() - started, keep_frontier, True, None)
 
 
 def _tables(
