@@ -23,12 +23,13 @@ NEG_INF = -np.inf
 @njit(cache=True, nogil=True)
 def flow_sum(A, a, s, n_total):  # type: ignore[no-untyped-def]
     """u_a(s): the flows of the moves in s, summed in index order."""
+    flow = A.flow
     total = 0.0
     for i in range(n_total):
         if (s >> i) == 0:
             break
         if (s >> i) & 1:
-            total += A.flow[i, a]
+            total += flow[i, a]
     return total
 
 
@@ -36,6 +37,8 @@ def flow_sum(A, a, s, n_total):  # type: ignore[no-untyped-def]
 def deviation(A, a, s, stage, n_total):  # type: ignore[no-untyped-def]
     """D_a(s, S) of docs/model.md, "Deviations" (with reversal lags), or −inf when a has no
     deviation: the same sums, in the same order, as ``model.deviation.overt_deviation``."""
+    flow = A.flow
+    rc = A.rc
     own = A.own[a]
     skipped = stage & own
     orev = s & A.own_rev[a]
@@ -45,15 +48,18 @@ def deviation(A, a, s, stage, n_total):  # type: ignore[no-untyped-def]
         if orev == 0:
             return NEG_INF
         if rev == 0:
+            tail = A.tail
             best = -1
             best_val = NEG_INF
             for i in range(n_total):
                 if (orev >> i) & 1:
-                    v = -A.flow[i, a] * A.tail[a, i] - A.rc[a, i]
+                    v = -flow[i, a] * tail[a, i] - rc[a, i]
                     if v > best_val:
                         best_val = v
                         best = i
             rev = np.int64(1) << best
+    lasting = A.lasting
+    lasting_next = A.lasting_next
     x = s | (stage & ~own)
     snapped = x & A.snap[a]
     perp = 1.0 / (1.0 - d)
@@ -62,22 +68,23 @@ def deviation(A, a, s, stage, n_total):  # type: ignore[no-untyped-def]
     for i in range(n_total):
         if (x >> i) & 1:
             if (rev >> i) & 1:
-                w = A.lasting[a, i]
-                rtot += A.rc[a, i]
+                w = lasting[a, i]
+                rtot += rc[a, i]
             elif (snapped >> i) & 1:
-                w = A.lasting_next[a, i]
+                w = lasting_next[a, i]
             else:
                 w = perp
-            total += A.flow[i, a] * w
+            total += flow[i, a] * w
     return total - rtot - d * A.penalty[a] / (1.0 - d)
 
 
 @njit(cache=True, nogil=True)
-def _verif(A, a, m, s, n_total):  # type: ignore[no-untyped-def]
-    v = A.verif[a, m]
+def _verif(verif, verif_with, a, m, s, n_total):  # type: ignore[no-untyped-def]
+    """v_m(s) in agent a's world."""
+    v = verif[a, m]
     for e in range(n_total):
         if (s >> e) & 1:
-            w = A.verif_with[a, m, e]
+            w = verif_with[a, m, e]
             if w > v:
                 v = w
     return v
@@ -114,14 +121,20 @@ def final_best(A, a, s, n_total, max_exhaustive, hidden, work, enough):  # type:
     best = deviation(A, a, s, np.int64(0), n_total)
     if best > enough:
         return best
+    verif = A.verif
+    verif_with = A.verif_with
+    own_rev = A.own_rev[a]
     nh = 0
     for i in range(n_total):
-        if (s >> i) & 1 and (A.own_rev[a] >> i) & 1:
-            if _verif(A, a, i, s, n_total) < 1.0:
+        if (s >> i) & 1 and (own_rev >> i) & 1:
+            if _verif(verif, verif_with, a, i, s, n_total) < 1.0:
                 hidden[nh] = i
                 nh += 1
     if nh == 0:
         return best
+    flow = A.flow
+    lasting = A.lasting
+    rc = A.rc
     # with nothing cheated, once caught: each move's flow over the periods it lasts (own
     # paying reversals and the others' snapback last their lag, the rest forever), and the
     # reversal costs paid
@@ -133,11 +146,11 @@ def final_best(A, a, s, n_total, max_exhaustive, hidden, work, enough):  # type:
     for i in range(n_total):
         if (s >> i) & 1:
             if (gone >> i) & 1:
-                keep0 += A.flow[i, a] * A.lasting[a, i]
+                keep0 += flow[i, a] * lasting[a, i]
             else:
-                keep0 += A.flow[i, a] * perp
+                keep0 += flow[i, a] * perp
             if (pays >> i) & 1:
-                rtot0 += A.rc[a, i]
+                rtot0 += rc[a, i]
     # per hidden move: unnoticed factor, flow saved, flow lost after the snapback, reversal saved
     unseen = work[0]
     saved = work[1]
@@ -145,10 +158,10 @@ def final_best(A, a, s, n_total, max_exhaustive, hidden, work, enough):  # type:
     spared = work[3]
     for j in range(nh):
         i = hidden[j]
-        unseen[j] = 1.0 - _verif(A, a, i, s, n_total)
-        saved[j] = -A.flow[i, a]
-        lost[j] = A.flow[i, a] * (A.lasting[a, i] if (gone >> i) & 1 else perp)
-        spared[j] = A.rc[a, i] if (pays >> i) & 1 else 0.0
+        unseen[j] = 1.0 - _verif(verif, verif_with, a, i, s, n_total)
+        saved[j] = -flow[i, a]
+        lost[j] = flow[i, a] * (lasting[a, i] if (gone >> i) & 1 else perp)
+        spared[j] = rc[a, i] if (pays >> i) & 1 else 0.0
     penalty = A.penalty[a]
     if nh <= max_exhaustive:
         n_sets = np.int64(1) << nh
@@ -392,19 +405,25 @@ def keycmp(sa, na, sb, nb, ent_stage, ent_next):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def dominates(va, ja, sa, na, vb, jb, sb, nb, P, ent_stage, ent_next):  # type: ignore[no-untyped-def]
-    """Whether plan a makes plan b redundant (Pareto over values and −stages, then the key)."""
+def dominates(c_val, c_j, c_stage, c_next, a, b, P, ent_stage, ent_next):  # type: ignore[no-untyped-def]
+    """Whether candidate a makes candidate b redundant (Pareto over values and −stages, then
+    the key). Candidates are rows of the ``c_*`` arrays (indices, not row views: a view costs
+    two atomic reference counts)."""
+    ja = c_j[a]
+    jb = c_j[b]
     if ja > jb:
         return False
     strictly = ja < jb
     for p in range(P):
-        if va[p] < vb[p] - TOL:
+        va = c_val[a, p]
+        vb = c_val[b, p]
+        if va < vb - TOL:
             return False
-        if va[p] > vb[p] + TOL:
+        if va > vb + TOL:
             strictly = True
     if strictly:
         return True
-    return keycmp(sa, na, sb, nb, ent_stage, ent_next) <= 0
+    return keycmp(c_stage[a], c_next[a], c_stage[b], c_next[b], ent_stage, ent_next) <= 0
 
 
 @njit(cache=True, nogil=True)
@@ -414,13 +433,12 @@ def offer_any(c, nk, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next):
     Returns the new frontier size, or −1 if c is dominated (and so not kept).
     """
     for ki in range(nk):
-        k = kept[ki]
-        if dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], c_j[c], c_stage[c], c_next[c], P, ent_stage, ent_next):
+        if dominates(c_val, c_j, c_stage, c_next, kept[ki], c, P, ent_stage, ent_next):
             return -1
     w = 0
     for ki in range(nk):
         k = kept[ki]
-        if not dominates(c_val[c], c_j[c], c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], P, ent_stage, ent_next):
+        if not dominates(c_val, c_j, c_stage, c_next, c, k, P, ent_stage, ent_next):
             kept[w] = k
             w += 1
     kept[w] = c
@@ -472,26 +490,4 @@ def scratch(M, n_values, ccap):  # type: ignore[no-untyped-def]
         np.empty(M.max_stages + 2),
         hidden,
         work,
-    )
-
-
-@njit(cache=True, nogil=True)
-def grown(M, x, nc, nk):  # type: ignore[no-untyped-def]
-    """``x`` with twice the room for candidates, the first ``nc`` candidates and the frontier
-    ``kept[:nk]`` carried over; every other array is ``x``'s own."""
-    ccap = 2 * x.c_j.shape[0]
-    c_val = np.empty((ccap, x.c_val.shape[1]))
-    c_j = np.empty(ccap, dtype=np.int64)
-    c_stage = np.empty(ccap, dtype=np.int64)
-    c_next = np.empty(ccap, dtype=np.int64)
-    kept = np.empty(ccap + 1, dtype=np.int64)
-    c_val[:nc] = x.c_val[:nc]
-    c_j[:nc] = x.c_j[:nc]
-    c_stage[:nc] = x.c_stage[:nc]
-    c_next[:nc] = x.c_next[:nc]
-    kept[:nk] = x.kept[:nk]
-    return Scratch(
-        c_val, c_j, c_stage, c_next, kept, np.empty(ccap + 1), x.run_a, x.run_d, x.run_pos,
-        x.run_end, x.run_stage, x.heap, x.key, x.z, x.pay, x.devs, x.stop_val, x.prefmax,
-        x.hidden, x.work,
     )

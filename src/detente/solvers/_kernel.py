@@ -25,7 +25,6 @@ from detente.solvers._common import (
     dominates,
     is_stable,
     offer_any,
-    scratch,
     stage_payoffs,
     stage_space,
     stages_into,
@@ -137,14 +136,14 @@ def _offer_two(c, nk, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent
     if q >= v1 - TOL:
         for ki in range(nk):
             k = kept[ki]
-            if dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], jc, c_stage[c], c_next[c], 2, ent_stage, ent_next):
+            if dominates(c_val, c_j, c_stage, c_next, k, c, 2, ent_stage, ent_next):
                 return -1
     # c may only dominate kept plans whose V_0 is within the tolerance of its own
     removed = False
     ki = nk - 1
     while ki >= 0 and c_val[kept[ki], 0] <= c_val[c, 0] + TOL:
         k = kept[ki]
-        if dominates(c_val[c], jc, c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], 2, ent_stage, ent_next):
+        if dominates(c_val, c_j, c_stage, c_next, c, k, 2, ent_stage, ent_next):
             kept[ki] = -1
             removed = True
         ki -= 1
@@ -648,9 +647,11 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
     States of one layer (equal popcount) are independent of each other; they read the
     frontiers of the layers above from ``st``. ``out`` is ``st`` itself (one thread) or a
     thread's staging store, which the caller appends to ``st`` (each state's ``start`` is then
-    relative to ``out``). Stops before a state whose frontier does not fit in ``out``.
-    Returns (the next state to do, the new size of ``out``, the scratch, grown if need be).
-    Releases the GIL, so threads run parts of a layer in parallel.
+    relative to ``out``). Returns (the next state to do, the new size of ``out``, why it
+    stopped: 0 every state is done, 1 the next state's frontier does not fit in ``out``, 2 the
+    scratch ``x`` is too small for its candidates: the caller grows it and calls again). ``x``
+    is never rebound here: a bundle rebound in a loop is reference-counted member by member at
+    every iteration. Releases the GIL, so threads run parts of a layer in parallel.
     """
     P = M.n_parties
     K = M.max_stages
@@ -662,6 +663,14 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
     start = st.starts
     count = st.counts
     alive = st.alive
+    beam = S.beam > 0
+    kept = x.kept
+    c_val = x.c_val
+    c_j = x.c_j
+    c_stage = x.c_stage
+    c_next = x.c_next
+    z = x.z
+    into = z.out
     n = states.shape[0]
     idx = lo
     while idx < n:
@@ -671,43 +680,38 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
             continue
         saved0 = counters[0]
         saved1 = counters[1]
-        while True:
-            if S.beam > 0:
-                nk = _beam_frontier(f, M, A, S, st, x, counters)
-            else:
-                nk = _frontier(f, M, A, S, st, x, counters)
-            if nk >= 0:
-                break
+        if beam:
+            nk = _beam_frontier(f, M, A, S, st, x, counters)
+        else:
+            nk = _frontier(f, M, A, S, st, x, counters)
+        if nk < 0:
             counters[0] = saved0
             counters[1] = saved1
-            x = scratch(M, P, 2 * x.c_j.shape[0])
+            return idx, out_size, 2
         if nk > 0:
             if out_size + nk > cap:
                 counters[0] = saved0
                 counters[1] = saved1
-                return idx, out_size, x
-            kept = x.kept
-            c_val = x.c_val
+                return idx, out_size, 1
             for ki in range(nk):
                 k = kept[ki]
                 e = out_size + ki
                 for p in range(P):
                     o_val[e, p] = c_val[k, p]
-                o_j[e] = x.c_j[k]
-                o_stage[e] = x.c_stage[k]
-                o_next[e] = x.c_next[k]
+                o_j[e] = c_j[k]
+                o_stage[e] = c_stage[k]
+                o_next[e] = c_next[k]
             if P == 2:
                 suffix_bounds(o_val, o_j, out.suf1, out.sufj, out_size, nk, K)
             start[f] = out_size
             count[f] = nk
             out_size += nk
-            if S.beam == 0:  # the states a stage leads here from are worth looking at
-                n_in = stages_into(M, f, x.z)
-                into = x.z.out
+            if not beam:  # the states a stage leads here from are worth looking at
+                n_in = stages_into(M, f, z)
                 for t in range(n_in):
                     alive[f ^ into[t]] = 1
         idx += 1
-    return idx, out_size, x
+    return idx, out_size, 0
 
 
 @njit(cache=True, nogil=True)

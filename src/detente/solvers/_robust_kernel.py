@@ -21,19 +21,20 @@ from detente.solvers._common import (
     consistent,
     deviation,
     final_best,
-    grown,
     offer_any,
-    stage_payoffs,
     valid_stages,
 )
 
 
 @njit(cache=True, nogil=True)
-def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-untyped-def]
+def solve_agents(order, lo, size, M, A, u, enforce, st, x, counters):  # type: ignore[no-untyped-def]
     """Every state's Pareto frontier over the agents' values, states taken in ``order``
-    (largest sets first), written to the store ``st``. Stops before a state whose frontier
-    does not fit in the store. Returns (states done, entries written); ``counters`` gets
-    (transitions, candidates).
+    (largest sets first) from ``order[lo]`` on, written to the store ``st`` from entry ``size``
+    on. Returns (the next state to do, entries written, why it stopped: 0 every state is done,
+    1 the store is full, 2 the scratch ``x`` is too small for a state's candidates: the caller
+    grows it and calls again from that state); ``counters`` gets (transitions, candidates).
+    ``x`` is never rebound here: a bundle rebound in a loop is reference-counted member by
+    member at every iteration.
 
     Per agent a: its world's flows, reversal costs, lag weights and verifiability (row or
     column a of the ``Agents`` arrays): agents may live in worlds that differ in any number.
@@ -44,8 +45,12 @@ def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-u
     initial = M.initial
     max_stages = M.max_stages
     max_exhaustive = M.max_exhaustive
-    two = M.n_parties == 2
+    n_parties = M.n_parties
+    two = n_parties == 2
     party = A.party
+    set_cost = A.set_cost
+    unrec = A.unrec
+    offsets = M.offsets
     delta = A.delta
     cap = st.j.shape[0]
     starts = st.starts
@@ -57,24 +62,31 @@ def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-u
     z = x.z
     stages = z.out
     picks = z.picks
-    size = 0
-    for idx in range(order.shape[0]):
+    c_val = x.c_val
+    c_j = x.c_j
+    c_stage = x.c_stage
+    c_next = x.c_next
+    kept = x.kept
+    ccap = c_j.shape[0]
+    run_d = x.stop_val  # one run at a time: the agents' deviations
+    pay = x.pay
+    devs = x.devs  # two parties: D_a depends only on the other party's part of the stage
+    hidden = x.hidden
+    work = x.work
+    for idx in range(lo, order.shape[0]):
         f = order[idx]
         s = f | initial
         if not consistent(M, s):
             continue
-        c_val = x.c_val
-        c_j = x.c_j
-        c_stage = x.c_stage
-        c_next = x.c_next
-        kept = x.kept
+        saved0 = counters[0]
+        saved1 = counters[1]
         nc = 0
         nk = 0
         if f != 0:  # stop here: s is the final agreement (at the root, stopping is no deal)
             ok = True
             for a in range(n_agents):
                 comply = u[f, a] / (1.0 - delta[a])
-                dev = final_best(A, a, s, n_total, max_exhaustive, x.hidden, x.work, np.inf)
+                dev = final_best(A, a, s, n_total, max_exhaustive, hidden, work, np.inf)
                 if enforce[a]:
                     if dev > comply + TOL:
                         ok = False
@@ -90,22 +102,31 @@ def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-u
                 nk = 1
                 nc = 1
                 counters[1] += 1
-        run_d = x.stop_val  # one run at a time: the agents' deviations
-        pay = x.pay
-        devs = x.devs  # two parties: D_a depends only on the other party's part of the stage
         if two:
             for a in range(n_agents):
                 for q in range(devs.shape[1]):
                     devs[a, q, 0] = np.nan
                     devs[a, q, 1] = np.nan
         n_st = valid_stages(M, f, z)
-        stage_payoffs(f, n_st, z, u, party, A.set_cost, A.unrec, M.offsets, pay)
         for t in range(n_st):
             stage = stages[t]
             f2 = f | stage
             if counts[f2] == 0:
                 continue
             counters[0] += 1
+            for a in range(n_agents):  # a(s, S) as _common.stage_payoffs computes it
+                p = party[a]
+                mine = picks[t, p]
+                o = 0.0
+                if mine > 0:
+                    o = set_cost[a, offsets[p] + mine]
+                    alone = True
+                    for q in range(n_parties):
+                        if q != p and picks[t, q] > 0:
+                            alone = False
+                    if alone:
+                        o += unrec[a]
+                pay[t, a] = u[f2, a] - o
             for a in range(n_agents):
                 if two:
                     p = party[a]
@@ -121,13 +142,10 @@ def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-u
             for e in range(starts[f2], starts[f2] + counts[f2]):
                 if e_j[e] + 1 > max_stages:
                     continue
-                if nc >= c_j.shape[0]:
-                    x = grown(M, x, nc, nk)  # the runs' arrays are carried over
-                    c_val = x.c_val
-                    c_j = x.c_j
-                    c_stage = x.c_stage
-                    c_next = x.c_next
-                    kept = x.kept
+                if nc >= ccap:
+                    counters[0] = saved0
+                    counters[1] = saved1
+                    return idx, size, 2
                 feasible = True
                 for a in range(n_agents):
                     v = pay[t, a] + delta[a] * e_val[e, a]
@@ -151,7 +169,9 @@ def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-u
         if nk == 0:
             continue
         if size + nk > cap:
-            return idx, size
+            counters[0] = saved0
+            counters[1] = saved1
+            return idx, size, 1
         starts[f] = size
         counts[f] = nk
         for ki in range(nk):
@@ -162,4 +182,4 @@ def solve_agents(order, M, A, u, enforce, st, x, counters):  # type: ignore[no-u
             e_stage[size] = c_stage[k]
             e_next[size] = c_next[k]
             size += 1
-    return order.shape[0], size
+    return order.shape[0], size, 0

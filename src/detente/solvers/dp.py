@@ -67,13 +67,13 @@ class DPResult:
     # Plans at the status quo: the whole Pareto frontier of IC plans with ``full_frontier``;
     # otherwise only those the bounded search kept (every plan that could win is among them)
     frontier: list[Plan]
-    states: int
-    transitions: int
-    candidates: int  # plans generated before Pareto pruning (both passes)
-    entries: int
+    states: int  # states with plans in the last pass
+    transitions: int  # (state, stage) transitions looked at, over every pass
+    candidates: int  # plans generated before Pareto pruning, over every pass
+    entries: int  # plans kept in the last pass
     seconds: float
-    full_frontier: bool = True
-    floor: float | None = None  # the Nash score the bounded search started from, if any
+    full_frontier: bool = True  # whether ``frontier`` is the whole Pareto frontier (no Nash bound)
+    floor: float | None = None  # the log-product the last pass was bounded by, if any
 
 
 def solve_game(
@@ -357,18 +357,21 @@ def _run(
     capacity = len(store.j)
     budget.reserve(capacity * eb, "frontiers")  # released when the pass's store is done
     layers = _layers(g.n_free)
-    x = scratch(M, P, 256)
     if n_workers == 1:
         order = np.concatenate(layers)
-        idx, size, _ = _kernel.frontiers(order, 0, M, A, search, store, store, 0, x, counters)
-        if idx < len(order):
-            raise SolverLimitError(_full(budget, size))
+        idx, size, x = 0, 0, scratch(M, P, 256)
+        while idx < len(order):
+            idx, size, why = _kernel.frontiers(order, idx, M, A, search, store, store, size, x, counters)
+            if why == 1:
+                raise SolverLimitError(_full(budget, size))
+            if why == 2:
+                x = scratch(M, P, 2 * len(x.c_j))  # a state had more candidates than x holds
         return _Filled(store, size, budget, capacity * eb)
     filled = _Filled(store, 0, budget, capacity * eb)
     lock = threading.Lock()
     inputs = [(M, A, search)] + [_copy(M, A, search) for _ in range(n_workers - 1)]
     staging = [_new_store(0, P, STAGING, with_states=False) for _ in range(n_workers)]
-    scratches = [x] + [scratch(M, P, 256) for _ in range(n_workers - 1)]
+    scratches = [scratch(M, P, 256) for _ in range(n_workers)]
     tallies = [np.zeros(2, dtype=np.int64) for _ in range(n_workers)]
 
     def work(states: np.ndarray, w: int) -> None:
@@ -376,8 +379,10 @@ def _run(
         out = staging[w]
         lo = 0
         while lo < len(states):
-            idx, size, scratches[w] = _kernel.frontiers(states, lo, Mw, Aw, Sw, store, out, 0, scratches[w], tallies[w])
-            if idx == lo:
+            idx, size, why = _kernel.frontiers(states, lo, Mw, Aw, Sw, store, out, 0, scratches[w], tallies[w])
+            if why == 2:
+                scratches[w] = scratch(M, P, 2 * len(scratches[w].c_j))
+            elif why == 1 and size == 0:
                 raise SolverLimitError(budget.message(f"a state's frontier outgrew {STAGING:,} plans"))
             with lock:
                 base = filled.size

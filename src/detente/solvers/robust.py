@@ -110,9 +110,15 @@ def agent_frontier(
     st = _allocated(n_states, len(agents), capacity, budget)
     order = np.concatenate(_layers(base.n_free))
     counters = np.zeros(2, dtype=np.int64)
-    done, size = _robust_kernel.solve_agents(order, M, A, u, must, st, scratch(M, len(agents), 256), counters)
-    if done < len(order):
-        raise SolverLimitError(budget.message(f"the frontiers need more than {size:,} plans"))
+    x = scratch(M, len(agents), 256)
+    done, size = 0, 0
+    while True:
+        done, size, why = _robust_kernel.solve_agents(order, done, size, M, A, u, must, st, x, counters)
+        if why == 0:
+            break
+        if why == 1:
+            raise SolverLimitError(budget.message(f"the frontiers need more than {size:,} plans"))
+        x = scratch(M, len(agents), 2 * len(x.c_j))  # a state had more candidates than x holds
     lo, n = int(st.starts[0]), int(st.counts[0])
     plans = [(stages_of(st.j, st.stage, st.next, e), st.val[e].copy()) for e in range(lo, lo + n)]
     return AgentFrontier(plans, int(counters[0]), int(counters[1]), size, time.perf_counter() - started)
