@@ -225,7 +225,7 @@ class Search(NamedTuple):
     enforce_stable: bool
     floor_count: int  # plans that cannot reach the Nash score (floor_count, floor_score) are
     floor_score: float  # dropped; floor_count −1: no floor
-    beam: int  # > 0: keep at most this many plans a state (the first, approximate pass)
+    beam: int  # > 0: the first pass (a few plans a state: ``_kernel._beam_frontier``); 0: exact
     lam: FloatArray  # [d, p]: tangents of the log-product, β_p/g°_p at gains g° > 0
     tang: FloatArray  # [f, k, d]: max over k-stage paths to f of Σ_p lam_dp·B_k(p) ([1, 1, 1]: none)
     tang_floor: FloatArray  # [d]: a plan is dropped when Σ_p lam_dp·(its best value at the
@@ -247,14 +247,14 @@ class Stages(NamedTuple):
 
 
 class Scratch(NamedTuple):
-    """One thread's working space (built by ``_kernel.scratch``)."""
+    """One thread's working space (built by ``_common.scratch``)."""
 
     c_val: FloatArray  # candidates: values, stages, first stage, next entry
     c_j: IntArray
     c_stage: IntArray
     c_next: IntArray
     kept: IntArray  # indices of the candidates on the frontier
-    rank: FloatArray  # per candidate: its Nash bound (the beam's choice)
+    rank: FloatArray  # the first pass: the Nash bound of the plan it keeps for its rank
     run_a: FloatArray  # per run (a valid stage with a live successor): a(s, S)
     run_d: FloatArray  # and each party's deviation
     run_pos: IntArray
