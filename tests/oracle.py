@@ -2,7 +2,7 @@
 
 Obviously correct rather than fast: it enumerates every sequence of valid, disjoint, non-empty
 stages up to ``max_stages``, checks each stage's IC and the final agreement with the Python
-reference functions of :mod:`detente.model`, and picks the best by section 6's rule.
+reference functions of :mod:`detente.model`, and picks the best by 'Which deal''s rule.
 It shares with the DP only those reference functions, which are themselves tested against
 the hand-worked numbers of docs/model.md, 'Worked examples'.
 """

@@ -67,11 +67,15 @@ def _scenario(scenario: Scenario | str | Path) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else _load(scenario)
 
 
-def solve(scenario: Scenario | str | Path) -> SolveResult:
-    """The self-enforcing deal that maximises the Nash product (docs/model.md, "Which deal" and "The solver")."""
+def solve(scenario: Scenario | str | Path, *, benchmark: bool = True, frontier: bool = False) -> SolveResult:
+    """The self-enforcing deal that maximises the Nash product (docs/model.md, "Which deal" and "The solver").
+
+    ``benchmark``: also the deal if promises were enforceable (``if_enforceable``; cached by
+    the scenario's content); ``frontier``: also the whole Pareto frontier at the status quo.
+    """
     from detente.analysis.solve import solve as _solve
 
-    return _solve(_scenario(scenario))
+    return _solve(_scenario(scenario), benchmark=benchmark, frontier=frontier)
 
 
 def solve_robust(
@@ -93,10 +97,10 @@ def audit(
     types: bool = False,
     beliefs_at: BeliefsAt = "prior",
 ) -> AuditResult:
-    """Audit a proposal by id, or stages (``"a1,b2;b1"`` or lists of move ids) (section 8).
+    """Audit a proposal by id, or stages (``"a1,b2;b1"`` or lists of move ids) ('The audit' (docs/model.md)).
 
     With ``types``, ``screening`` says what every type of every party does inside the
-    schedule (section 9), under the priors or the posteriors (``beliefs_at``).
+    schedule ('Types and beliefs' (docs/model.md)), under the priors or the posteriors (``beliefs_at``).
     """
     from detente.analysis.audit import audit_proposal, audit_schedule, parse_stages
     from detente.analysis.types import screen

@@ -15,7 +15,7 @@ from detente.smp.results import ForecastBacktestResult
 
 
 class DeviationInfo(Result):
-    """A deviation of section 4: what the party skips, reverses, and what snaps back."""
+    """A deviation of 'Deviations' (docs/model.md): what the party skips, reverses, and what snaps back."""
 
     skip: list[str] = Field(default_factory=list)
     reverse: list[str] = Field(default_factory=list)
@@ -36,7 +36,7 @@ class StageCheck(Result):
 
 
 class FinalCheck(Result):
-    """One check of the final agreement (section 5), overt or covert."""
+    """One check of the final agreement ('The final agreement' (docs/model.md)), overt or covert."""
 
     party: str
     kind: Literal["overt", "covert"]
@@ -56,7 +56,7 @@ class FinalSummary(Result):
 
 
 class CovertPathCheck(Result):
-    """Cheating on ``cheat`` from ``stage`` on while the schedule goes on (section 8)."""
+    """Cheating on ``cheat`` from ``stage`` on while the schedule goes on ('The audit' (docs/model.md))."""
 
     stage: int
     party: str
@@ -335,7 +335,7 @@ class TypeBehaviour(Result):
     type: str | None  # null: the party has no types
     probability: float
     enforced: bool  # whether the robust solve requires this type to comply throughout
-    value: float  # its value of the schedule when it may quit (section 9)
+    value: float  # its value of the schedule when it may quit ('Types and beliefs' (docs/model.md))
     disagreement: float  # its no-deal value
     quits_at: int | None  # the stage it walks out at, if any (K + 1: breaks the final agreement)
     choices: list[TypeChoice]

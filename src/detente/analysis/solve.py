@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 from detente.analysis import explain
 from detente.analysis.audit import audit_proposal, audit_schedule
 from detente.analysis.offers import offers, setups
@@ -22,23 +26,31 @@ from detente.results import (
     SolverStats,
 )
 from detente.scenario.model import Scenario
-from detente.solvers.dp import DPResult, solve_game
+from detente.solvers.dp import DPResult, Plan, solve_game
 
 TIGHTEST = 3
+BENCHMARK_CACHE = 64  # enforceable benchmarks kept, by scenario content (overrides included)
+_benchmarks: OrderedDict[str, Benchmark | None] = OrderedDict()
+_benchmarks_lock = threading.Lock()
 
 
-def solve(scenario: Scenario, game: Game | None = None) -> SolveResult:
-    """The self-enforcing deal of ``scenario`` (or why there is none)."""
+def solve(scenario: Scenario, game: Game | None = None, *, benchmark: bool = True, frontier: bool = False) -> SolveResult:
+    """The self-enforcing deal of ``scenario`` (or why there is none).
+
+    ``benchmark``: also the best schedule if promises were enforceable (``if_enforceable``),
+    cached by the scenario's content. ``frontier``: also the whole Pareto frontier at the status
+    quo (``frontier``; a slower search without the bound on the Nash product).
+    """
     g = game if game is not None else compile_game(scenario)
     limit = scenario.solver.max_transitions
     try:
-        result = solve_game(g, limit)
+        result = solve_game(g, limit, keep_frontier=frontier, full_frontier=frontier)
     except SolverLimitError as exc:
         raise SolverLimitError(f"{scenario.origin}: solver: {exc}") from None
     pid = g.party_ids
     words = explain.Words(scenario)
     d = result.disagreement.values
-    bench = _benchmark(scenario, g, limit)
+    bench = _benchmark(scenario, g, limit, result.best) if benchmark else None
 
     audit: AuditResult | None = None
     binding: list[Binding] = []
@@ -53,7 +65,7 @@ def solve(scenario: Scenario, game: Game | None = None) -> SolveResult:
         explanation = _deal_sentence(words, schedule, gains, bench, values)
     else:
         schedule, values, gains, nash = [], None, None, None
-        explanation = _no_deal_sentence(bench)
+        explanation = _no_deal_sentence(bench, benchmark)
     return SolveResult(
         scenario=scenario.id,
         deal=result.best is not None,
@@ -81,18 +93,38 @@ def solve(scenario: Scenario, game: Game | None = None) -> SolveResult:
     )
 
 
-def _benchmark(scenario: Scenario, g: Game, limit: int) -> Benchmark | None:
-    """The best schedule if promises were enforceable, and what breaks it without enforcement."""
-    result = solve_game(g, limit, enforce_ic=False, enforce_stable=False)
-    if result.best is None:
-        return None
-    schedule = [g.ids(s) for s in result.best.stages]
-    report = audit_schedule(scenario, schedule, game=g)
-    return Benchmark(
-        schedule=schedule,
-        values={g.party_ids[p]: float(result.best.values[p]) for p in range(g.n_parties)},
-        failures=[f for f in report.failures if f.kind != "path-covert"],
-    )
+def _benchmark(scenario: Scenario, g: Game, limit: int, deal: Plan | None) -> Benchmark | None:
+    """The best schedule if promises were enforceable, and what breaks it without enforcement.
+
+    The same search with IC and stability off; the self-enforcing deal, feasible there too,
+    starts its bound. Kept per scenario content (every resolved number, so overrides too).
+    """
+    key = hashlib.sha256(repr(scenario).encode()).hexdigest()
+    with _benchmarks_lock:
+        if key in _benchmarks:
+            _benchmarks.move_to_end(key)
+            return _benchmarks[key]
+    try:
+        result = solve_game(
+            g, limit, enforce_ic=False, enforce_stable=False, keep_frontier=False,
+            incumbent=None if deal is None else deal.values,
+        )
+    except SolverLimitError as exc:
+        raise SolverLimitError(f"{scenario.origin}: solver (if promises were enforceable): {exc}") from None
+    bench = None
+    if result.best is not None:
+        schedule = [g.ids(s) for s in result.best.stages]
+        report = audit_schedule(scenario, schedule, game=g)
+        bench = Benchmark(
+            schedule=schedule,
+            values={g.party_ids[p]: float(result.best.values[p]) for p in range(g.n_parties)},
+            failures=[f for f in report.failures if f.kind != "path-covert"],
+        )
+    with _benchmarks_lock:
+        _benchmarks[key] = bench
+        while len(_benchmarks) > BENCHMARK_CACHE:
+            _benchmarks.popitem(last=False)
+    return bench
 
 
 def _frontier(g: Game, result: DPResult) -> list[FrontierPoint]:
@@ -173,7 +205,13 @@ def _deal_sentence(
     return text
 
 
-def _no_deal_sentence(bench: Benchmark | None) -> str:
+def _no_deal_sentence(bench: Benchmark | None, computed: bool = True) -> str:
+    if not computed:
+        return (
+            "No self-enforcing deal: no schedule of the moves on the table is incentive compatible "
+            "at every stage, ends in a stable agreement and leaves every party at least as well "
+            "off as no deal."
+        )
     if bench is None:
         return (
             "No self-enforcing deal: no schedule of the moves on the table leaves every party at "

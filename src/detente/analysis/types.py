@@ -178,7 +178,7 @@ def profile_plays(scenario: Scenario, masks: list[int], b: Beliefs) -> list[Prof
 
 
 def solve_against_types(scenario: Scenario, tau: float, at: BeliefsAt = "prior") -> RobustSolveResult:
-    """The best deal every type at least ``tau`` likely goes through with (section 9)."""
+    """The best deal every type at least ``tau`` likely goes through with ('Types and beliefs' (docs/model.md))."""
     return solve_with_beliefs(scenario, tau, beliefs_at(scenario, at), at)
 
 

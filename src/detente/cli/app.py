@@ -122,10 +122,17 @@ def solve(
         typer.Option(
             "--robust",
             metavar="TAU",
-            help="Keep IC for every type at least TAU likely; the others may quit (MODEL.md §9).",
+            help="Keep IC for every type at least TAU likely; the others may quit (docs/model.md, 'Types and beliefs').",
         ),
     ] = None,
     beliefs_at: BeliefsOpt = BeliefsChoice.prior,
+    frontier: Annotated[
+        bool,
+        typer.Option(
+            "--frontier",
+            help="Also list the whole Pareto frontier at the status quo (a slower search).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
@@ -145,7 +152,7 @@ def solve(
             robust_result = api.solve_robust(sc, robust, beliefs_at.value)
             record.save(robust_result, solve_tables(robust_result))
         else:
-            result = api.solve(sc)
+            result = api.solve(sc, frontier=frontier)
             record.save(result, solve_tables(result))
     if robust is not None:
         if as_json:
@@ -168,7 +175,7 @@ def audit(
     ] = None,
     set_: SetOpt = None,
     types: Annotated[
-        bool, typer.Option("--types", help="Also say what each type of each party would do (MODEL.md §9).")
+        bool, typer.Option("--types", help="Also say what each type of each party would do (docs/model.md, 'Types and beliefs').")
     ] = False,
     beliefs_at: BeliefsOpt = BeliefsChoice.prior,
     as_json: JsonOpt = False,
@@ -213,7 +220,7 @@ def signals(
     set_: SetOpt = None,
     robust: Annotated[
         float,
-        typer.Option("--robust", metavar="TAU", help="The threshold of the deals compared (MODEL.md §9)."),
+        typer.Option("--robust", metavar="TAU", help="The threshold of the deals compared (docs/model.md, 'Types and beliefs')."),
     ] = 0.25,
     beliefs_at: BeliefsOpt = BeliefsChoice.prior,
     as_json: JsonOpt = False,
@@ -286,7 +293,7 @@ def simulate(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
-    """Summit versus working level: Monte Carlo histories of the talks (MODEL.md §11)."""
+    """Summit versus working level: Monte Carlo histories of the talks (docs/model.md, "Summit versus working level")."""
     from detente.cli import render
     from detente.scenario.loader import parse_overrides
     from detente.store.tables import simulation_tables

@@ -158,7 +158,7 @@ class TypeSpec(_Strict):
 
 
 class EventSpec(_Strict):
-    """A dated observation and how likely each type of its actor was to produce it (section 9)."""
+    """A dated observation and how likely each type of its actor was to produce it ('Types and beliefs' (docs/model.md))."""
 
     id: Id
     date: datetime.date

@@ -6,9 +6,9 @@ Usage::
     inp = read_ktab_csv("SOE-Pol-Comp.csv")
     result = run_smp(inp, max_turns=100)
 
-The model follows ``design/SMP.md``. Reproducing KTAB's reference log of SOE-Pol-Comp (every
+The model is restated in docs/model.md, "The multi-actor forecast". Reproducing KTAB's reference log of SOE-Pol-Comp (every
 turn's positions at 4 decimals, fractional changes, risk attitudes, all challenges, bargains
-and queue elections, the winning probabilities) settled where the specification is silent or
+and queue elections, the winning probabilities) settled where the written description is silent or
 wrong; KTAB's behaviour, as implemented here:
 
 * Ideals follow positions (identity accommodation): every turn starts with y_i = x_i of that

@@ -1,8 +1,8 @@
 """KTAB's Spatial Model of Politics (SMP), default configuration, as pure numpy functions.
 
-Positions and saliences are on the 0-1 scale. N actors, D dimensions. See
-``/work/shared/design/SMP.md`` for the specification and ``detente.smp`` for the findings
-where KTAB's reference log differs from it.
+Positions and saliences are on the 0-1 scale. N actors, D dimensions. See docs/model.md, "The
+multi-actor forecast", for the model and ``detente.smp`` for what KTAB's reference log settled
+where a written description of the model is silent or differs from it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
-"""The compiled inner loop of the sequencing DP (MODEL.md section 7), in numba.
+"""The compiled inner loop of the sequencing DP (docs/model.md, "The solver"), in numba.
 
 States are masks over the free moves (bits 0..n_free−1); the full state adds ``initial``.
 For each state, processed from the largest mask down (a stage only adds moves), the kernel
-builds the Pareto frontier of plans over (V_1..V_P, −stages), with section 6's tie-break for
-equal vectors. Values are computed with exactly the operations of :mod:`detente.model.payoffs`
-so that solver and audit agree bit for bit; deviations (section 4) and the final checks
-(section 5) are re-implemented here and cross-checked against the Python reference in tests.
+builds the Pareto frontier of plans over (V_1..V_P, −stages), with 'Which deal''s tie-break for
+equal vectors. A plan is dropped as soon as it provably cannot matter: it cannot leave every
+party at its no-deal value (``Search.lower``), or its Nash product cannot reach a floor that a
+known feasible plan already attains (branch and bound: ``Search.floor_*``, ``Search.tang``).
+Values come from ``_common``, with exactly the operations of :mod:`detente.model.payoffs`.
+
+The kernels take the named bundles of :mod:`detente.solvers.bundles`; hot loops read the
+arrays they need into locals first (reading a bundle's field costs a reference count).
 """
 
 from __future__ import annotations
@@ -13,291 +17,115 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-TOL = 1e-9
-NEG_INF = -np.inf
+from detente.solvers._common import (
+    NEG_INF,
+    TOL,
+    consistent,
+    deviation,
+    dominates,
+    is_stable,
+    offer_any,
+    stage_payoffs,
+    stage_space,
+    stages_into,
+    suffix_bounds,
+    valid_stages,
+)
+
+# a frontier's rank in the beam: (gaining parties, log-product) as one number; a log-product
+# is a weighted mean of logs of doubles, so well within ±1e4
+_COUNT_WEIGHT = 1e4
 
 
-@njit(cache=True)
-def _sum_flow(mask, p, flow, n_total):  # type: ignore[no-untyped-def]
-    total = 0.0
-    for i in range(n_total):
-        if (mask >> i) & 1:
-            total += flow[i, p]
-    return total
+@njit(cache=True, nogil=True)
+def _jj(j, J):  # type: ignore[no-untyped-def]
+    """The row of ``Search.lower`` for a plan of j stages (one row when there is no stage axis)."""
+    return j if J > 1 else 0
 
 
-@njit(cache=True)
-def _one_time(stage, p, owner, upfront, unrec, n_total):  # type: ignore[no-untyped-def]
-    total = 0.0
-    owners = 0
-    for i in range(n_total):
-        if (stage >> i) & 1:
-            owners |= np.int64(1) << owner[i]
-            if owner[i] == p:
-                total += upfront[i]
-    if owners == (np.int64(1) << p):
-        total += unrec[p]
-    return total
+@njit(cache=True, nogil=True)
+def _floor2(v0, v1, low0, low1, pw0, pw1, b0, b1, floor_count, floor_score):  # type: ignore[no-untyped-def]
+    """Two parties: whether a schedule through this state, going on with a plan worth
+    (v0, v1), could reach the floor's Nash rank. Party p's gain at the status quo is at most
+    δ_p^kmin·(v_p − low_p) (``reach_bounds``); the rank of those bounds bounds the rank."""
+    count = 0
+    score = 0.0
+    g = pw0 * (v0 - low0)
+    if g > TOL:
+        count += 1
+        score += b0 * np.log(g)
+    g = pw1 * (v1 - low1)
+    if g > TOL:
+        count += 1
+        score += b1 * np.log(g)
+    if count != floor_count:
+        return count > floor_count
+    return score >= floor_score
 
 
-@njit(cache=True)
-def _lowest_bit_index(mask):  # type: ignore[no-untyped-def]
-    i = 0
-    while not (mask >> i) & 1:
-        i += 1
-    return i
-
-
-@njit(cache=True)
-def _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, n_total):  # type: ignore[no-untyped-def]
-    """D_p(s, S) of docs/model.md, "Deviations" (with reversal lags), or −inf when p has no
-    deviation: the same sums, in the same order, as ``model.deviation.overt_deviation``."""
-    skipped = stage & own[p]
-    orev = s & own_rev[p]
-    rev = s & own_pays[p]
-    d = delta[p]
-    if skipped == 0:
-        if orev == 0:
-            return NEG_INF
-        if rev == 0:
-            best = -1
-            best_val = NEG_INF
-            for i in range(n_total):
-                if (orev >> i) & 1:
-                    v = -flow[i, p] * tail[p, i] - rc[i]
-                    if v > best_val:
-                        best_val = v
-                        best = i
-            rev = np.int64(1) << best
-    x = s | (stage & ~own[p])
-    snapped = x & snap_others[p]
-    perp = 1.0 / (1.0 - d)
-    total = 0.0
-    rtot = 0.0
-    for i in range(n_total):
-        if (x >> i) & 1:
-            if (rev >> i) & 1:
-                w = lasting[p, i]
-                rtot += rc[i]
-            elif (snapped >> i) & 1:
-                w = lasting_next[p, i]
-            else:
-                w = perp
-            total += flow[i, p] * w
-    return total - rtot - d * penalty[p] / (1.0 - d)
-
-
-@njit(cache=True)
-def _verif(m, s, verif, verif_with, n_total):  # type: ignore[no-untyped-def]
-    v = verif[m]
-    for e in range(n_total):
-        if (s >> e) & 1:
-            w = verif_with[m, e]
-            if w > v:
-                v = w
-    return v
-
-
-@njit(cache=True)
-def _final_best(s, a, own, own_rev, own_pays, snap_others, flow, rc_a, lasting, lasting_next, tail, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, enough):  # type: ignore[no-untyped-def]
-    """The best deviation of party (or agent) ``a`` from the final agreement s, overt or
-    covert (docs/model.md, "The final agreement"), or −inf when it has none. ``rc_a`` holds
-    the reversal costs it pays. Covert cheating is on its reversible, imperfectly verifiable
-    moves only.
-
-    Every term of a covert cheat's value is a sum (or, for the chance of going unnoticed, a
-    product) over the cheated moves, so the 2^h subsets are tabulated each from the subset
-    without its highest move: O(2^h) work in all instead of O(2^h · n²). This check runs at
-    every full state of the DP and was most of a solve's time. ``hidden`` and ``work`` are
-    scratch space (``work_space``), passed in so the hot loop allocates nothing. The search
-    stops at the first deviation worth more than ``enough`` (a stability check needs no more;
-    pass +inf for the best).
-    """
-    d = delta[a]
-    u = _sum_flow(s, a, flow, n_total)
-    best = _deviation(s, np.int64(0), a, own, own_rev, own_pays, snap_others, flow, rc_a, lasting, lasting_next, tail, delta, penalty, n_total)
-    if best > enough:
-        return best
-    nh = 0
-    for i in range(n_total):
-        if (s >> i) & 1 and (own_rev[a] >> i) & 1:
-            if _verif(i, s, verif, verif_with, n_total) < 1.0:
-                hidden[nh] = i
-                nh += 1
-    if nh == 0:
-        return best
-    # with nothing cheated, once caught: each move's flow over the periods it lasts (own
-    # paying reversals and the others' snapback last their lag, the rest forever), and the
-    # reversal costs paid
-    pays = s & own_pays[a]
-    gone = pays | (s & snap_others[a])
-    perp = 1.0 / (1.0 - d)
-    keep0 = 0.0
-    rtot0 = 0.0
-    for i in range(n_total):
-        if (s >> i) & 1:
-            if (gone >> i) & 1:
-                keep0 += flow[i, a] * lasting[a, i]
-            else:
-                keep0 += flow[i, a] * perp
-            if (pays >> i) & 1:
-                rtot0 += rc_a[i]
-    # per hidden move: unnoticed factor, flow saved, flow lost after the snapback, reversal saved
-    unseen = work[0]
-    saved = work[1]
-    lost = work[2]
-    spared = work[3]
-    for j in range(nh):
-        i = hidden[j]
-        unseen[j] = 1.0 - _verif(i, s, verif, verif_with, n_total)
-        saved[j] = -flow[i, a]
-        lost[j] = flow[i, a] * (lasting[a, i] if (gone >> i) & 1 else perp)
-        spared[j] = rc_a[i] if (pays >> i) & 1 else 0.0
-    if nh <= max_exhaustive:
-        n_sets = np.int64(1) << nh
-        miss = work[4]
-        gain = work[5]
-        keep = work[6]
-        rtot = work[7]
-        miss[0] = 1.0
-        gain[0] = 0.0
-        keep[0] = keep0
-        rtot[0] = rtot0
-        top = 0
-        for k in range(1, n_sets):
-            if (k >> (top + 1)) & 1:
-                top += 1
-            r = k ^ (np.int64(1) << top)
-            miss[k] = miss[r] * unseen[top]
-            gain[k] = gain[r] + saved[top]
-            keep[k] = keep[r] - lost[top]
-            rtot[k] = rtot[r] - spared[top]
-            x = _covert_value(u, d, miss[k], gain[k], keep[k], rtot[k], penalty[a])
-            if x > best:
-                best = x
-                if best > enough:
-                    return best
-        return best
-    # too many to enumerate: each move alone, then all of them (section 5)
-    m_all = 1.0
-    g_all = 0.0
-    k_all = keep0
-    r_all = rtot0
-    for j in range(nh):
-        x = _covert_value(u, d, unseen[j], saved[j], keep0 - lost[j], rtot0 - spared[j], penalty[a])
-        if x > best:
-            best = x
-        m_all *= unseen[j]
-        g_all += saved[j]
-        k_all -= lost[j]
-        r_all -= spared[j]
-    x = _covert_value(u, d, m_all, g_all, k_all, r_all, penalty[a])
-    if x > best:
-        best = x
-    return best
-
-
-@njit(cache=True)
-def _covert_value(u, d, miss, gain, keep, rtot, penalty_a):  # type: ignore[no-untyped-def]
-    """X_C of section 5: cheat until caught (chance 1 − miss a period), then the punishment."""
-    q = 1.0 - miss
-    pun = keep - penalty_a / (1.0 - d) - rtot
-    return (u + gain + d * q * pun) / (1.0 - d * (1.0 - q))
-
-
-@njit(cache=True)
-def work_space(n_total, max_exhaustive):  # type: ignore[no-untyped-def]
-    """Scratch for ``_final_best``: the hidden moves, and rows for their terms and subsets."""
-    return np.empty(n_total, dtype=np.int64), np.empty((8, max(n_total, np.int64(1) << max_exhaustive)))
-
-
-@njit(cache=True)
-def _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work):  # type: ignore[no-untyped-def]
-    """Overt and covert stability of the full state s (docs/model.md, "The final agreement")."""
-    for p in range(P):  # the overt deviations first: they break most states, and cost little
-        comply = _sum_flow(s, p, flow, n_total) / (1.0 - delta[p])
-        if _deviation(s, np.int64(0), p, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, n_total) > comply + TOL:
-            return False
+@njit(cache=True, nogil=True)
+def _rank_bound(v, low, pw, beta, P):  # type: ignore[no-untyped-def]
+    """The same bound for any number of parties, as (gaining parties, log-product)."""
+    count = 0
+    score = 0.0
     for p in range(P):
-        comply = _sum_flow(s, p, flow, n_total) / (1.0 - delta[p])
-        if _final_best(s, p, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work, comply + TOL) > comply + TOL:
+        g = pw[p] * (v[p] - low[p])
+        if g > TOL:
+            count += 1
+            score += beta[p] * np.log(g)
+    return count, score
+
+
+@njit(cache=True, nogil=True)
+def _tangent2(tang, f, k0, hi, lam, powk, v0, v1, tang_floor):  # type: ignore[no-untyped-def]
+    """Two parties: whether every tangent of the floor lets such a schedule reach the floor.
+
+    The log-product is concave, so on its level set through the floor F, at the point where
+    the tangent is lam (lam_p ∝ β_p/g°_p), Σ β_p log g_p ≤ F + Σ_p lam_p·(g_p − g°_p): a
+    schedule reaches F only if Σ_p lam_p·V_p ≥ ``tang_floor``. Through f with k stages before a
+    plan worth v, Σ_p lam_p·V_p ≤ tang[f, k] + Σ_p lam_p·δ_p^k·v_p. Each direction d (a row
+    of ``lam``) gives such a bound; all must hold."""
+    for d in range(lam.shape[0]):
+        l0 = lam[d, 0]
+        l1 = lam[d, 1]
+        ok = False
+        for k in range(k0, hi + 1):
+            t = tang[f, k, d]
+            if t != NEG_INF and t + l0 * powk[k, 0] * v0 + l1 * powk[k, 1] * v1 >= tang_floor[d]:
+                ok = True
+                break
+        if not ok:
             return False
     return True
 
 
-@njit(cache=True)
-def _lexcmp(a, b):  # type: ignore[no-untyped-def]
-    """Compare two stages as ascending index lists: −1, 0 or 1."""
-    while True:
-        if a == 0 and b == 0:
-            return 0
-        if a == 0:
-            return -1
-        if b == 0:
-            return 1
-        la = a & -a
-        lb = b & -b
-        if la != lb:
-            return -1 if la < lb else 1
-        a ^= la
-        b ^= lb
-
-
-@njit(cache=True)
-def _keycmp(sa, na, sb, nb, ent_stage, ent_next):  # type: ignore[no-untyped-def]
-    """Compare two plans with the same number of stages by section 6's lexicographic key."""
-    while True:
-        if sa != sb:
-            return _lexcmp(sa, sb)
-        if na == nb or na < 0 or nb < 0:
-            return 0
-        sa, na, sb, nb = ent_stage[na], ent_next[na], ent_stage[nb], ent_next[nb]
-
-
-@njit(cache=True)
-def _dominates(va, ja, sa, na, vb, jb, sb, nb, P, ent_stage, ent_next):  # type: ignore[no-untyped-def]
-    """Whether plan a makes plan b redundant (Pareto over values and −stages, then the key)."""
-    if ja > jb:
-        return False
-    strictly = ja < jb
-    for p in range(P):
-        if va[p] < vb[p] - TOL:
+@njit(cache=True, nogil=True)
+def _tangent(tang, f, k0, hi, lam, powk, v, P, tang_floor):  # type: ignore[no-untyped-def]
+    """``_tangent2`` for any number of parties."""
+    for d in range(lam.shape[0]):
+        ok = False
+        for k in range(k0, hi + 1):
+            t = tang[f, k, d]
+            if t == NEG_INF:
+                continue
+            for p in range(P):
+                t += lam[d, p] * powk[k, p] * v[p]
+            if t >= tang_floor[d]:
+                ok = True
+                break
+        if not ok:
             return False
-        if va[p] > vb[p] + TOL:
-            strictly = True
-    if strictly:
-        return True
-    return _keycmp(sa, na, sb, nb, ent_stage, ent_next) <= 0
+    return True
 
 
-@njit(cache=True)
-def _offer_any(c, nk, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next):  # type: ignore[no-untyped-def]
-    """Offer candidate c to the frontier ``kept``, for any number of parties: O(frontier).
-
-    Returns the new frontier size, or −1 if c is dominated (and so not kept).
-    """
-    for ki in range(nk):
-        k = kept[ki]
-        if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], c_j[c], c_stage[c], c_next[c], P, ent_stage, ent_next):
-            return -1
-    w = 0
-    for ki in range(nk):
-        k = kept[ki]
-        if not _dominates(c_val[c], c_j[c], c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], P, ent_stage, ent_next):
-            kept[w] = k
-            w += 1
-    kept[w] = c
-    return w + 1
-
-
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _offer_two(c, nk, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent_next):  # type: ignore[no-untyped-def]
     """Offer candidate c (two parties, candidates in decreasing V_0): about O(1).
 
     Every kept plan has V_0 at least c's. ``prefmax[j]`` is the largest V_1 among kept plans
     with at most j stages: c clearly below it is dominated, clearly above it is not; only
-    near-ties (within the tolerance) fall back to the exact pairwise rule of
-    :func:`_dominates`. Returns the new frontier size, or −1 if c is not kept.
+    near-ties (within the tolerance) fall back to the exact pairwise rule of ``dominates``.
+    Returns the new frontier size, or −1 if c is not kept.
     """
     nj = prefmax.shape[0]
     jc = c_j[c]
@@ -308,14 +136,14 @@ def _offer_two(c, nk, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent
     if q >= v1 - TOL:
         for ki in range(nk):
             k = kept[ki]
-            if _dominates(c_val[k], c_j[k], c_stage[k], c_next[k], c_val[c], jc, c_stage[c], c_next[c], 2, ent_stage, ent_next):
+            if dominates(c_val, c_j, c_stage, c_next, k, c, 2, ent_stage, ent_next):
                 return -1
     # c may only dominate kept plans whose V_0 is within the tolerance of its own
     removed = False
     ki = nk - 1
     while ki >= 0 and c_val[kept[ki], 0] <= c_val[c, 0] + TOL:
         k = kept[ki]
-        if _dominates(c_val[c], jc, c_stage[c], c_next[c], c_val[k], c_j[k], c_stage[k], c_next[k], 2, ent_stage, ent_next):
+        if dominates(c_val, c_j, c_stage, c_next, c, k, 2, ent_stage, ent_next):
             kept[ki] = -1
             removed = True
         ki -= 1
@@ -340,219 +168,179 @@ def _offer_two(c, nk, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent
     return nk + 1
 
 
-@njit(cache=True)
-def _sift_down(heap, key, nh, i):  # type: ignore[no-untyped-def]
-    while True:
-        left = 2 * i + 1
-        if left >= nh:
-            return
-        big = left
-        right = left + 1
-        if right < nh and key[heap[right]] > key[heap[left]]:
-            big = right
-        if key[heap[big]] <= key[heap[i]]:
-            return
-        heap[i], heap[big] = heap[big], heap[i]
-        i = big
-
-
-@njit(cache=True)
-def _sift_up(heap, key, i):  # type: ignore[no-untyped-def]
-    while i > 0:
-        parent = (i - 1) // 2
-        if key[heap[parent]] >= key[heap[i]]:
-            return
-        heap[i], heap[parent] = heap[parent], heap[i]
-        i = parent
-
-
-@njit(cache=True)
-def _grow_rows(a, n, cap):  # type: ignore[no-untyped-def]
-    out = np.empty((cap, a.shape[1]), dtype=a.dtype)
-    out[:n] = a[:n]
-    return out
-
-
-@njit(cache=True)
-def _grow(a, n, cap):  # type: ignore[no-untyped-def]
-    out = np.empty(cap, dtype=a.dtype)
-    out[:n] = a[:n]
-    return out
-
-
-@njit(cache=True)
-def _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, delta, party_subsets, party_offsets, max_stages, u_tab, d):  # type: ignore[no-untyped-def]
-    """Lower bounds on the values of plans worth keeping at each state (exact pruning).
-
-    A plan from state f is only useful inside a schedule from the status quo that leaves
-    every party at least its no-deal value d_p. Reaching f in k stages gives party p at most
-    B_k(f, p) (the best discounted sum of stage payoffs over valid paths, IC ignored, so an
-    upper bound), and the schedule's value is that prefix plus δ_p^k times the plan's value.
-    So a plan of j stages worth keeping has W_p ≥ min_{k ≤ max_stages − j} (d_p − B_k(f, p))/δ_p^k;
-    a small margin keeps rounding on the safe side. Unreachable (f, j) get +∞.
-    """
-    n_states = np.int64(1) << n_free
-    best = np.full((n_states, max_stages + 1, P), NEG_INF)
-    for p in range(P):
-        best[0, 0, p] = 0.0
-    power = np.ones((max_stages + 1, P))
-    for k in range(1, max_stages + 1):
-        for p in range(P):
-            power[k, p] = power[k - 1, p] * delta[p]
-    avail = np.empty(party_offsets[P], dtype=np.int64)
-    avail_start = np.zeros(P + 1, dtype=np.int64)
-    odo = np.zeros(P, dtype=np.int64)
-    a = np.empty(P)
-    for f_ in range(n_states):
-        f = np.int64(f_)
-        reached = False
-        for k in range(max_stages):
-            if best[f, k, 0] > NEG_INF:
-                reached = True
-                break
-        if not reached:
-            continue
-        pos = 0
-        for p in range(P):
-            avail_start[p] = pos
-            for q in range(party_offsets[p], party_offsets[p + 1]):
-                if (party_subsets[q] & f) == 0:
-                    avail[pos] = party_subsets[q]
-                    pos += 1
-        avail_start[P] = pos
-        for p in range(P):
-            odo[p] = 0
-        while True:
-            stage = np.int64(0)
-            for p in range(P):
-                stage |= avail[avail_start[p] + odo[p]]
-            if stage != 0:
-                f2 = f | stage
-                s2 = f2 | initial
-                ok = True
-                for i in range(n_total):
-                    if (s2 >> i) & 1 and (requires[i] & ~s2) != 0:
-                        ok = False
-                        break
-                if ok:
-                    for p in range(P):
-                        a[p] = u_tab[f2, p] - _one_time(stage, p, owner, upfront, unrec, n_total)
-                    for k in range(max_stages):
-                        if best[f, k, 0] == NEG_INF:
-                            continue
-                        for p in range(P):
-                            v = best[f, k, p] + power[k, p] * a[p]
-                            if v > best[f2, k + 1, p]:
-                                best[f2, k + 1, p] = v
-            p = 0
-            while p < P:
-                odo[p] += 1
-                if avail_start[p] + odo[p] < avail_start[p + 1]:
-                    break
-                odo[p] = 0
-                p += 1
-            if p == P:
-                break
-    # lower[f, j, p]: a plan of j stages from f can only follow a prefix of k ≤ max_stages − j
-    lower = np.full((n_states, max_stages + 1, P), np.inf)
-    for f in range(n_states):
-        for p in range(P):
-            running = np.inf
-            for k in range(max_stages + 1):
-                if best[f, k, p] > NEG_INF:
-                    need = (d[p] - TOL - best[f, k, p]) / power[k, p]
-                    need -= 1e-7 * (1.0 + abs(need))
-                    if need < running:
-                        running = need
-                lower[f, max_stages - k, p] = running
-    return lower
-
-
 @njit(cache=True, nogil=True)
-def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters, hidden, work):  # type: ignore[no-untyped-def]
-    """The Pareto frontier of one state, into ``kept`` (indices into the c_* buffers).
+def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
+    """The Pareto frontier of state f, into ``x.kept`` (indices into the x.c_* buffers).
 
-    Returns the frontier size, −1 if the run buffers are too small, −2 if the candidate
-    buffers are too small (the caller grows them and calls again). No array is rebound
-    here, which keeps numba's reference counting out of the hot loops.
+    Returns the frontier size, or −2 if the candidate buffers are too small (the caller grows
+    them and calls again). At a state, each valid stage S is a "run": the successor's frontier
+    (stored in decreasing V_0) mapped to V = a(s, S) + δ·w, which keeps that order. The runs
+    are merged through a max-heap on V_0, so candidates reach the pruning in decreasing V_0
+    without sorting.
     """
-    s = f | initial
+    P = M.n_parties
+    K = M.max_stages
+    n_total = M.n_total
+    s = f | M.initial
+    lower = S.lower
+    J = lower.shape[1]
     for p in range(P):
         if lower[f, 0, p] == np.inf:
             return 0  # not reachable from the status quo by valid stages
-    rcap = run_pos.shape[0]
-    ccap = c_j.shape[0]
+    # the state's bounds
+    u = S.u
+    kf = S.kmin[f]
+    powk = S.powk
+    beta = S.beta
+    floor_count = S.floor_count
+    floor_score = S.floor_score
+    bounded = floor_count >= 0
+    tang = S.tang
+    tangent = tang.shape[0] > 1
+    lam = S.lam
+    tang_floor = S.tang_floor
+    kt = tang.shape[1] - 1
+    # scratch and store
+    ccap = x.c_j.shape[0]
+    c_val = x.c_val
+    c_j = x.c_j
+    c_stage = x.c_stage
+    c_next = x.c_next
+    kept = x.kept
+    run_a = x.run_a
+    run_d = x.run_d
+    run_pos = x.run_pos
+    run_end = x.run_end
+    run_stage = x.run_stage
+    heap = x.heap
+    key = x.key
+    prefmax = x.prefmax
+    stop_val = x.stop_val
+    z = x.z
+    stages = z.out
+    picks = z.picks
+    devs = x.devs
+    ent_val = st.val
+    ent_j = st.j
+    ent_stage = st.stage
+    ent_next = st.next
+    ent_suf1 = st.suf1
+    ent_sufj = st.sufj
+    ent_start = st.starts
+    ent_count = st.counts
+    delta = A.delta
+    d0 = delta[0]
+    d1 = delta[1] if P > 1 else 0.0
+    pw0 = powk[kf, 0]
+    pw1 = powk[kf, 1] if P > 1 else 0.0
+    b0 = beta[0]
+    b1 = beta[1] if P > 1 else 0.0
     # "stop": s is a final agreement (never at the root, where stopping is no deal)
     has_stop = False
     if f != 0:
         useful = True
         for p in range(P):
-            if u_tab[f, p] / (1.0 - delta[p]) < lower[f, 0, p]:
+            stop_val[p] = u[f, p] / (1.0 - delta[p])
+            if stop_val[p] < lower[f, 0, p]:
                 useful = False
-        if useful and ((not enforce_stable) or _is_stable(s, P, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, verif, verif_with, n_total, max_exhaustive, hidden, work)):
+        if useful and tangent and not _tangent(tang, f, kf, min(kt, K), lam, powk, stop_val, P, tang_floor):
+            useful = False
+        if useful and bounded:
+            count, score = _rank_bound(stop_val, lower[f, 0], powk[kf], beta, P)
+            if count < floor_count or (count == floor_count and score < floor_score):
+                useful = False
+        if useful and ((not S.enforce_stable) or is_stable(A, P, s, n_total, M.max_exhaustive, x.hidden, x.work)):
             has_stop = True
-            for p in range(P):
-                stop_val[p] = u_tab[f, p] / (1.0 - delta[p])
-    # the runs: per party, subsets of its remaining free moves (size ≤ max), combined
-    pos = 0
-    for p in range(P):
-        avail_start[p] = pos
-        for k in range(party_offsets[p], party_offsets[p + 1]):
-            if (party_subsets[k] & f) == 0:
-                avail[pos] = party_subsets[k]
-                pos += 1
-    avail_start[P] = pos
-    for p in range(P):
-        odo[p] = 0
+    if st.alive[f] == 0 and not has_stop:
+        return 0  # no successor has plans: no stage leads anywhere
+    # the runs: one per valid stage whose successor has plans. With two parties a whole run
+    # is dropped before its deviations are computed when even its best values (its first
+    # plan's V_0, the largest V_1 and the fewest stages in it) fail a bound or the IC of the
+    # party the first plan does; and D_p depends only on the other party's part of the stage
+    # and on whether p has a part, so it is computed once per state and such pair
+    n_st = valid_stages(M, f, z)
+    set_cost = A.set_cost
+    unrec = A.unrec
+    offsets = M.offsets
+    enforce_ic = S.enforce_ic
+    if P == 2 and enforce_ic:
+        for p in range(2):
+            for q in range(devs.shape[1]):
+                devs[p, q, 0] = np.nan
+                devs[p, q, 1] = np.nan
     nr = 0
-    transitions = 0
-    while True:
-        stage = np.int64(0)
-        for p in range(P):
-            stage |= avail[avail_start[p] + odo[p]]
-        if stage != 0 and state_count[f | stage] > 0:  # the cheap test first: most fail it
-            f2 = f | stage
-            s2 = f2 | initial
-            ok = True
-            for i in range(n_free):
-                if (stage >> i) & 1 and (requires[i] & ~s2) != 0:
-                    ok = False
-                    break
-            if ok:
-                if nr >= rcap:
-                    return -1
-                transitions += 1
-                for p in range(P):
-                    run_a[nr, p] = u_tab[f2, p] - _one_time(stage, p, owner, upfront, unrec, n_total)
-                    if enforce_ic:
-                        run_d[nr, p] = _deviation(s, stage, p, own, own_rev, own_pays, snap_others, flow, rc, lasting, lasting_next, tail, delta, penalty, n_total)
-                    else:
-                        run_d[nr, p] = NEG_INF
-                run_pos[nr] = state_start[f2]
-                run_end[nr] = state_start[f2] + state_count[f2]
-                run_stage[nr] = stage
-                nr += 1
-        # advance the odometer over the parties' subsets
-        p = 0
-        while p < P:
-            odo[p] += 1
-            if avail_start[p] + odo[p] < avail_start[p + 1]:
+    live = 0
+    nh = 0
+    for t in range(n_st):
+        stage = stages[t]
+        f2 = f | stage
+        if ent_count[f2] == 0:
+            continue
+        live += 1
+        for p in range(P):  # a(s, S) as _common.stage_payoffs computes it (party p is agent p)
+            mine = picks[t, p]
+            o = 0.0
+            if mine > 0:
+                o = set_cost[p, offsets[p] + mine]
+                alone = True
+                for q in range(P):
+                    if q != p and picks[t, q] > 0:
+                        alone = False
+                if alone:
+                    o += unrec[p]
+            run_a[nr, p] = u[f2, p] - o
+        e = ent_start[f2]
+        v0 = run_a[nr, 0] + d0 * ent_val[e, 0]
+        if P == 2:
+            jm = ent_sufj[e] + 1
+            if jm > K:
+                continue
+            b = run_a[nr, 1] + d1 * ent_suf1[e]
+            jj = _jj(jm, J)
+            if v0 < lower[f, jj, 0] or b < lower[f, jj, 1]:
+                continue
+            if tangent and not _tangent2(tang, f, kf, min(kt, K - jm), lam, powk, v0, b, tang_floor):
+                continue
+            if bounded and not _floor2(v0, b, lower[f, jj, 0], lower[f, jj, 1], pw0, pw1, b0, b1, floor_count, floor_score):
+                continue
+            if enforce_ic:
+                for p in range(2):
+                    q = picks[t, 1 - p]
+                    mine = 1 if picks[t, p] > 0 else 0
+                    dv = devs[p, q, mine]
+                    if dv != dv:  # not computed yet
+                        dv = deviation(A, p, s, stage, n_total)
+                        devs[p, q, mine] = dv
+                    run_d[nr, p] = dv
+                if v0 < run_d[nr, 0] - TOL or b < run_d[nr, 1] - TOL:
+                    continue
+            else:
+                run_d[nr, 0] = NEG_INF
+                run_d[nr, 1] = NEG_INF
+        else:
+            for p in range(P):
+                run_d[nr, p] = deviation(A, p, s, stage, n_total) if enforce_ic else NEG_INF
+        run_pos[nr] = e
+        run_end[nr] = e + ent_count[f2]
+        run_stage[nr] = stage
+        # into the max-heap on the run's next V_0
+        key[nr] = v0
+        heap[nh] = nr
+        nh += 1
+        i = nh - 1
+        while i > 0:
+            parent = (i - 1) // 2
+            if key[heap[parent]] >= key[heap[i]]:
                 break
-            odo[p] = 0
-            p += 1
-        if p == P:
-            break
-    counters[0] += transitions
+            tmp = heap[i]
+            heap[i] = heap[parent]
+            heap[parent] = tmp
+            i = parent
+        nr += 1
+    counters[0] += live
     if nr == 0 and not has_stop:
         return 0
     # merge the runs in decreasing V_0 and prune on the fly
-    d0 = delta[0]
-    nh = 0
-    for r in range(nr):
-        key[r] = run_a[r, 0] + d0 * ent_val[run_pos[r], 0]
-        heap[nh] = r
-        nh += 1
-        _sift_up(heap, key, nh - 1)
     for j in range(prefmax.shape[0]):
         prefmax[j] = NEG_INF
     nc = 0
@@ -575,22 +363,27 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, lasting, la
             v0 = key[r]
             # the whole rest of the run can go when its first plan fails the first party's
             # IC (all later ones fail too), or (two parties) when even the best V_1 left in
-            # the run fails the second party's IC or is below a kept plan's with no more
-            # stages: suffix maxima make these checks exact
+            # the run fails the second party's IC, is below a kept plan's with no more
+            # stages, or cannot reach the bounds: suffix maxima make these checks exact
             fails_ic0 = v0 < run_d[r, 0] - TOL
             drop = fails_ic0
             if P == 2 and not drop:
                 jm = ent_sufj[e] + 1
-                if jm > max_stages:
+                if jm > K:
                     drop = True
                 else:
-                    bound = run_a[r, 1] + delta[1] * ent_suf1[e]
-                    if v0 < lower[f, jm, 0] or bound < run_d[r, 1] - TOL or bound < lower[f, jm, 1] or prefmax[jm] > bound + TOL:
+                    b = run_a[r, 1] + d1 * ent_suf1[e]
+                    jj = _jj(jm, J)
+                    if (
+                        v0 < lower[f, jj, 0]
+                        or b < run_d[r, 1] - TOL
+                        or b < lower[f, jj, 1]
+                        or prefmax[jm] > b + TOL
+                        or (tangent and not _tangent2(tang, f, kf, min(kt, K - jm), lam, powk, v0, b, tang_floor))
+                        or (bounded and not _floor2(v0, b, lower[f, jj, 0], lower[f, jj, 1], pw0, pw1, b0, b1, floor_count, floor_score))
+                    ):
                         drop = True
-                if drop:
-                    fails_ic0 = True
-                    drop = True
-                    fails_ic0 = True
+                fails_ic0 = drop
             if not drop:
                 run_pos[r] = e + 1
                 if e + 1 < run_end[r]:
@@ -600,7 +393,7 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, lasting, la
             if drop:
                 nh -= 1
                 heap[0] = heap[nh]
-            # sift the root down (inlined: a call would cost reference counting)
+            # sift the root down
             i = 0
             while True:
                 left = 2 * i + 1
@@ -618,28 +411,45 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, lasting, la
             if fails_ic0:
                 continue
             jc = ent_j[e] + 1
-            if jc > max_stages or v0 < lower[f, jc, 0]:
+            if jc > K:
+                continue
+            jj = _jj(jc, J)
+            if v0 < lower[f, jj, 0]:
                 continue
             feasible = True
             for p in range(1, P):
                 v = run_a[r, p] + delta[p] * ent_val[e, p]
-                if v < run_d[r, p] - TOL or v < lower[f, jc, p]:
+                if v < run_d[r, p] - TOL or v < lower[f, jj, p]:
                     feasible = False
                     break
                 c_val[nc, p] = v
             if not feasible:
                 continue
             c_val[nc, 0] = v0
-            c_j[nc] = ent_j[e] + 1
+            c_j[nc] = jc
             c_stage[nc] = run_stage[r]
             c_next[nc] = e
         offered += 1
-        if P == 2 and prefmax[c_j[nc]] > c_val[nc, 1] + TOL:
-            continue  # clearly dominated: _offer_two's fast path, without the call
+        jc = c_j[nc]
+        jj = _jj(jc, J)
         if P == 2:
+            v0 = c_val[nc, 0]
+            v1 = c_val[nc, 1]
+            if prefmax[jc] > v1 + TOL:
+                continue  # clearly dominated: _offer_two's fast path, without the call
+            if tangent and not _tangent2(tang, f, kf, min(kt, K - jc), lam, powk, v0, v1, tang_floor):
+                continue
+            if bounded and not _floor2(v0, v1, lower[f, jj, 0], lower[f, jj, 1], pw0, pw1, b0, b1, floor_count, floor_score):
+                continue
             res = _offer_two(nc, nk, c_val, c_j, c_stage, c_next, kept, prefmax, ent_stage, ent_next)
         else:
-            res = _offer_any(nc, nk, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next)
+            if tangent and not _tangent(tang, f, kf, min(kt, K - jc), lam, powk, c_val[nc], P, tang_floor):
+                continue
+            if bounded:
+                count, score = _rank_bound(c_val[nc], lower[f, jj], powk[kf], beta, P)
+                if count < floor_count or (count == floor_count and score < floor_score):
+                    continue
+            res = offer_any(nc, nk, P, c_val, c_j, c_stage, c_next, kept, ent_stage, ent_next)
         if res >= 0:
             nk = res
             nc += 1
@@ -648,195 +458,391 @@ def _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, lasting, la
 
 
 @njit(cache=True, nogil=True)
-def prepare(n_free, n_total, P, owner, flow, upfront, unrec, reversible, rev_pays, requires, initial, delta, party_subsets, party_offsets, max_stages, d, use_bounds):  # type: ignore[no-untyped-def]
-    """Per-party masks, the flow table of every state, and the pruning bounds."""
-    n_states = np.int64(1) << n_free
-    masks = np.zeros((4, P), dtype=np.int64)  # own, own reversible, own paying, others' paying
-    all_pays = np.int64(0)
-    for i in range(n_total):
-        bit = np.int64(1) << i
-        masks[0, owner[i]] |= bit
-        if reversible[i]:
-            masks[1, owner[i]] |= bit
-        if rev_pays[i]:
-            masks[2, owner[i]] |= bit
-            all_pays |= bit
+def _slot(c_val, c_j, c_stage, c_next, src, dst, P):  # type: ignore[no-untyped-def]
+    """Copy candidate ``src`` to ``dst``."""
     for p in range(P):
-        masks[3, p] = all_pays & ~masks[0, p]
-    # flows of every reachable full state, summed in index order (as in model.payoffs)
-    u_tab = np.empty((n_states, P))
-    for f in range(n_states):
-        for p in range(P):
-            u_tab[f, p] = _sum_flow(np.int64(f) | initial, p, flow, n_total)
-    if use_bounds:
-        lower = _ir_bounds(n_free, n_total, P, owner, upfront, unrec, requires, initial, delta, party_subsets, party_offsets, max_stages, u_tab, d)
-    else:
-        lower = np.full((n_states, max_stages + 1, P), NEG_INF)
-    return masks, u_tab, lower
+        c_val[dst, p] = c_val[src, p]
+    c_j[dst] = c_j[src]
+    c_stage[dst] = c_stage[src]
+    c_next[dst] = c_next[src]
 
 
 @njit(cache=True, nogil=True)
-def layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj):  # type: ignore[no-untyped-def]
-    """Frontiers of some states of one layer (equal popcount: independent of each other).
-
-    Reads the frontiers of the layers above; returns this chunk's entries, each state's
-    count, and (transitions, candidates offered). Releases the GIL, so threads run chunks of
-    a layer in parallel.
-
-    At a state, each valid stage S is a "run": the successor's frontier (stored in decreasing
-    V_0) mapped to V = a(s, S) + δ·w, which keeps that order. The runs are merged through a
-    max-heap on V_0, so candidates reach the pruning in decreasing V_0 without sorting.
-    """
-    own = masks[0]
-    own_rev = masks[1]
-    own_pays = masks[2]
-    snap_others = masks[3]
-    n = states.shape[0]
-    counts = np.zeros(n, dtype=np.int64)
-    counters = np.zeros(2, dtype=np.int64)
-    ocap = 1024
-    o_val = np.empty((ocap, P))
-    o_j = np.empty(ocap, dtype=np.int64)
-    o_stage = np.empty(ocap, dtype=np.int64)
-    o_next = np.empty(ocap, dtype=np.int64)
-    n_out = 0
-
-    ccap = 256
-    c_val = np.empty((ccap, P))
-    c_j = np.empty(ccap, dtype=np.int64)
-    c_stage = np.empty(ccap, dtype=np.int64)
-    c_next = np.empty(ccap, dtype=np.int64)
-    kept = np.empty(ccap + 1, dtype=np.int64)
-    rcap = 256
-    run_a = np.empty((rcap, P))
-    run_d = np.empty((rcap, P))
-    run_pos = np.empty(rcap, dtype=np.int64)
-    run_end = np.empty(rcap, dtype=np.int64)
-    run_stage = np.empty(rcap, dtype=np.int64)
-    heap = np.empty(rcap, dtype=np.int64)
-    key = np.empty(rcap)
-    avail = np.empty(party_offsets[P], dtype=np.int64)
-    avail_start = np.zeros(P + 1, dtype=np.int64)
-    odo = np.zeros(P, dtype=np.int64)
-    stop_val = np.empty(P)
-    prefmax = np.empty(max_stages + 2)
-    hidden, work = work_space(n_total, max_exhaustive)
-
-    for idx in range(n):
-        f = states[idx]
-        s = f | initial
-        consistent = True
-        for i in range(n_total):
-            if (s >> i) & 1 and (requires[i] & ~s) != 0:
-                consistent = False
-                break
-        if not consistent:
+def _beam_frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
+    """The first pass at state f: a few plans, not a frontier. Among the plans a frontier
+    would be built from (valid, IC with their continuation, able to leave every party at its
+    no-deal value), keep each party's best and the one with the best Nash bound (at most
+    P + 1, in decreasing V_0). Every plan kept is a real plan, IC with the plans it continues
+    with, so every schedule this pass finds at the status quo is feasible; it only looks for a
+    good one, to start the exact pass's floor. Slots 0..P of ``x.c_*`` hold the chosen plans,
+    slot P + 1 the candidate at hand."""
+    P = M.n_parties
+    K = M.max_stages
+    n_total = M.n_total
+    s = f | M.initial
+    lower = S.lower
+    J = lower.shape[1]
+    for p in range(P):
+        if lower[f, 0, p] == np.inf:
+            return 0
+    if x.c_j.shape[0] < P + 2:
+        return -2
+    u = S.u
+    kf = S.kmin[f]
+    pw = S.powk[kf]
+    beta = S.beta
+    delta = A.delta
+    c_val = x.c_val
+    c_j = x.c_j
+    c_stage = x.c_stage
+    c_next = x.c_next
+    rank = x.rank
+    kept = x.kept
+    z = x.z
+    stages = z.out
+    picks = z.picks
+    pay = x.pay
+    devs = x.devs
+    run_d = x.run_d
+    ent_val = st.val
+    ent_j = st.j
+    ent_start = st.starts
+    ent_count = st.counts
+    enforce_ic = S.enforce_ic
+    c = P + 1  # the candidate's slot
+    pw0 = pw[0]
+    pw1 = pw[1] if P > 1 else 0.0
+    b0 = beta[0]
+    b1 = beta[1] if P > 1 else 0.0
+    filled = np.zeros(P + 1, dtype=np.bool_)
+    offered = 0
+    # stop here
+    if f != 0:
+        ok = True
+        for p in range(P):
+            c_val[c, p] = u[f, p] / (1.0 - delta[p])
+            if c_val[c, p] < lower[f, 0, p]:
+                ok = False
+        if ok and ((not S.enforce_stable) or is_stable(A, P, s, n_total, M.max_exhaustive, x.hidden, x.work)):
+            c_j[c] = 0
+            c_stage[c] = 0
+            c_next[c] = -1
+            offered += 1
+            count, score = _rank_bound(c_val[c], lower[f, 0], pw, beta, P)
+            for q in range(P + 1):
+                _slot(c_val, c_j, c_stage, c_next, c, q, P)
+                filled[q] = True
+            rank[P] = count * _COUNT_WEIGHT + score
+    n_st = valid_stages(M, f, z)
+    stage_payoffs(f, n_st, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+    if P == 2 and enforce_ic:
+        for p in range(2):
+            for q in range(devs.shape[1]):
+                devs[p, q, 0] = np.nan
+                devs[p, q, 1] = np.nan
+    live = 0
+    for t in range(n_st):
+        stage = stages[t]
+        f2 = f | stage
+        if ent_count[f2] == 0:
             continue
-        while True:
-            saved0 = counters[0]
-            saved1 = counters[1]
-            nk = _state_frontier(f, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, own, own_rev, own_pays, snap_others, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj, c_val, c_j, c_stage, c_next, kept, run_a, run_d, run_pos, run_end, run_stage, heap, key, avail, avail_start, odo, stop_val, prefmax, counters, hidden, work)
-            if nk >= 0:
-                break
-            counters[0] = saved0
-            counters[1] = saved1
-            if nk == -1:
-                rcap *= 2
-                run_a = np.empty((rcap, P))
-                run_d = np.empty((rcap, P))
-                run_pos = np.empty(rcap, dtype=np.int64)
-                run_end = np.empty(rcap, dtype=np.int64)
-                run_stage = np.empty(rcap, dtype=np.int64)
-                heap = np.empty(rcap, dtype=np.int64)
-                key = np.empty(rcap)
+        live += 1
+        have_devs = not enforce_ic
+        if not enforce_ic:
+            for p in range(P):
+                run_d[0, p] = NEG_INF
+        for e in range(ent_start[f2], ent_start[f2] + ent_count[f2]):
+            jc = ent_j[e] + 1
+            if jc > K:
+                continue
+            jj = _jj(jc, J)
+            ok = True
+            for p in range(P):
+                v = pay[t, p] + delta[p] * ent_val[e, p]
+                if v < lower[f, jj, p]:
+                    ok = False
+                    break
+                c_val[c, p] = v
+            if not ok:
+                continue
+            if not have_devs:
+                have_devs = True
+                for p in range(P):
+                    if P == 2:
+                        q = picks[t, 1 - p]
+                        mine = 1 if picks[t, p] > 0 else 0
+                        dv = devs[p, q, mine]
+                        if dv != dv:
+                            dv = deviation(A, p, s, stage, n_total)
+                            devs[p, q, mine] = dv
+                        run_d[0, p] = dv
+                    else:
+                        run_d[0, p] = deviation(A, p, s, stage, n_total)
+            for p in range(P):
+                if c_val[c, p] < run_d[0, p] - TOL:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            offered += 1
+            c_j[c] = jc
+            c_stage[c] = stage
+            c_next[c] = e
+            better_somewhere = False
+            for p in range(P):
+                if not filled[p] or c_val[c, p] > c_val[p, p] or (c_val[c, p] == c_val[p, p] and jc < c_j[p]):
+                    _slot(c_val, c_j, c_stage, c_next, c, p, P)
+                    filled[p] = True
+                    better_somewhere = True
+                elif not filled[P] or c_val[c, p] > c_val[P, p]:
+                    better_somewhere = True
+            if not (better_somewhere or not filled[P]):
+                continue
+            if P == 2:  # the rank of _rank_bound, with scalars
+                count = 0
+                r = 0.0
+                g = pw0 * (c_val[c, 0] - lower[f, jj, 0])
+                if g > TOL:
+                    count += 1
+                    r += b0 * np.log(g)
+                g = pw1 * (c_val[c, 1] - lower[f, jj, 1])
+                if g > TOL:
+                    count += 1
+                    r += b1 * np.log(g)
+                r += count * _COUNT_WEIGHT
             else:
-                ccap *= 2
-                c_val = np.empty((ccap, P))
-                c_j = np.empty(ccap, dtype=np.int64)
-                c_stage = np.empty(ccap, dtype=np.int64)
-                c_next = np.empty(ccap, dtype=np.int64)
-                kept = np.empty(ccap + 1, dtype=np.int64)
-        if nk == 0:
+                count, score = _rank_bound(c_val[c], lower[f, jj], pw, beta, P)
+                r = count * _COUNT_WEIGHT + score
+            if not filled[P] or r > rank[P]:
+                _slot(c_val, c_j, c_stage, c_next, c, P, P)
+                filled[P] = True
+                rank[P] = r
+    counters[0] += live
+    counters[1] += offered
+    # the distinct slots, in decreasing V_0
+    nk = 0
+    for q in range(P + 1):
+        if not filled[q]:
             continue
-        if n_out + nk > ocap:
-            while n_out + nk > ocap:
-                ocap *= 2
-            o_val = _grow_rows(o_val, n_out, ocap)
-            o_j = _grow(o_j, n_out, ocap)
-            o_stage = _grow(o_stage, n_out, ocap)
-            o_next = _grow(o_next, n_out, ocap)
-        counts[idx] = nk
+        same = False
         for ki in range(nk):
             k = kept[ki]
-            for p in range(P):
-                o_val[n_out, p] = c_val[k, p]
-            o_j[n_out] = c_j[k]
-            o_stage[n_out] = c_stage[k]
-            o_next[n_out] = c_next[k]
-            n_out += 1
-    return counts, o_val[:n_out], o_j[:n_out], o_stage[:n_out], o_next[:n_out], counters
+            if c_j[k] == c_j[q] and c_stage[k] == c_stage[q] and c_next[k] == c_next[q]:
+                same = True
+        if same:
+            continue
+        ki = nk
+        while ki > 0 and c_val[kept[ki - 1], 0] < c_val[q, 0]:
+            kept[ki] = kept[ki - 1]
+            ki -= 1
+        kept[ki] = q
+        nk += 1
+    return nk
 
 
 @njit(cache=True, nogil=True)
-def suffix_bounds(ent_val, ent_j, ent_suf1, ent_sufj, starts, counts, max_stages):  # type: ignore[no-untyped-def]
-    """Two parties: per entry, the largest V_1 and fewest stages from it to its state's end."""
-    for idx in range(starts.shape[0]):
-        best1 = NEG_INF
-        fewest = max_stages + 1
-        for e in range(starts[idx] + counts[idx] - 1, starts[idx] - 1, -1):
-            if ent_val[e, 1] > best1:
-                best1 = ent_val[e, 1]
-            if ent_j[e] < fewest:
-                fewest = ent_j[e]
-            ent_suf1[e] = best1
-            ent_sufj[e] = fewest
+def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ignore[no-untyped-def]
+    """Frontiers of ``states[lo:]``, in order, written to ``out`` from ``out_size`` on.
+
+    States of one layer (equal popcount) are independent of each other; they read the
+    frontiers of the layers above from ``st``. ``out`` is ``st`` itself (one thread) or a
+    thread's staging store, which the caller appends to ``st`` (each state's ``start`` is then
+    relative to ``out``). Returns (the next state to do, the new size of ``out``, why it
+    stopped: 0 every state is done, 1 the next state's frontier does not fit in ``out``, 2 the
+    scratch ``x`` is too small for its candidates: the caller grows it and calls again). ``x``
+    is never rebound here: a bundle rebound in a loop is reference-counted member by member at
+    every iteration. Releases the GIL, so threads run parts of a layer in parallel.
+    """
+    P = M.n_parties
+    K = M.max_stages
+    cap = out.j.shape[0]
+    o_val = out.val
+    o_j = out.j
+    o_stage = out.stage
+    o_next = out.next
+    start = st.starts
+    count = st.counts
+    alive = st.alive
+    beam = S.beam > 0
+    kept = x.kept
+    c_val = x.c_val
+    c_j = x.c_j
+    c_stage = x.c_stage
+    c_next = x.c_next
+    z = x.z
+    into = z.out
+    n = states.shape[0]
+    idx = lo
+    while idx < n:
+        f = states[idx]
+        if not consistent(M, f | M.initial):
+            idx += 1
+            continue
+        saved0 = counters[0]
+        saved1 = counters[1]
+        if beam:
+            nk = _beam_frontier(f, M, A, S, st, x, counters)
+        else:
+            nk = _frontier(f, M, A, S, st, x, counters)
+        if nk < 0:
+            counters[0] = saved0
+            counters[1] = saved1
+            return idx, out_size, 2
+        if nk > 0:
+            if out_size + nk > cap:
+                counters[0] = saved0
+                counters[1] = saved1
+                return idx, out_size, 1
+            for ki in range(nk):
+                k = kept[ki]
+                e = out_size + ki
+                for p in range(P):
+                    o_val[e, p] = c_val[k, p]
+                o_j[e] = c_j[k]
+                o_stage[e] = c_stage[k]
+                o_next[e] = c_next[k]
+            if P == 2:
+                suffix_bounds(o_val, o_j, out.suf1, out.sufj, out_size, nk, K)
+            start[f] = out_size
+            count[f] = nk
+            out_size += nk
+            if not beam:  # the states a stage leads here from are worth looking at
+                n_in = stages_into(M, f, z)
+                for t in range(n_in):
+                    alive[f ^ into[t]] = 1
+        idx += 1
+    return idx, out_size, 0
 
 
-@njit(cache=True)
-def solve_serial(order, layer_starts, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower):  # type: ignore[no-untyped-def]
-    """Every layer in one compiled call (no thread, no Python between layers): for small
-    problems, where the per-call cost of ``layer_chunk`` would dominate. Same store layout as
-    ``dp._Store``, same answer."""
-    n_states = np.int64(1) << n_free
-    state_start = np.zeros(n_states, dtype=np.int64)
-    state_count = np.zeros(n_states, dtype=np.int64)
-    cap = 1024
-    ent_val = np.empty((cap, P))
-    ent_j = np.empty(cap, dtype=np.int8)
-    ent_stage = np.empty(cap, dtype=np.int32)
-    ent_next = np.empty(cap, dtype=np.int32)
-    ent_suf1 = np.empty(cap)
-    ent_sufj = np.empty(cap, dtype=np.int8)
-    size = 0
-    total = np.zeros(2, dtype=np.int64)
-    for li in range(layer_starts.shape[0] - 1):
-        states = order[layer_starts[li]:layer_starts[li + 1]]
-        counts, o_val, o_j, o_stage, o_next, counters = layer_chunk(states, n_free, n_total, P, owner, flow, upfront, rc, lasting, lasting_next, tail, requires, initial, delta, unrec, penalty, verif, verif_with, party_subsets, party_offsets, max_stages, enforce_ic, enforce_stable, max_exhaustive, masks, u_tab, lower, state_start, state_count, ent_val, ent_j, ent_stage, ent_next, ent_suf1, ent_sufj)
-        total += counters
-        m = o_j.shape[0]
-        if size + m > cap:
-            while size + m > cap:
-                cap += cap // 2 + 1024
-            ent_val = _grow_rows(ent_val, size, cap)
-            ent_j = _grow(ent_j, size, cap)
-            ent_stage = _grow(ent_stage, size, cap)
-            ent_next = _grow(ent_next, size, cap)
-            ent_suf1 = _grow(ent_suf1, size, cap)
-            ent_sufj = _grow(ent_sufj, size, cap)
-        starts = np.empty(states.shape[0], dtype=np.int64)
-        pos = size
-        for idx in range(states.shape[0]):
-            starts[idx] = pos
-            state_start[states[idx]] = pos
-            state_count[states[idx]] = counts[idx]
-            pos += counts[idx]
-        for e in range(m):
+@njit(cache=True, nogil=True)
+def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-untyped-def]
+    """The forward pass, for ``states`` (all of one size, after every smaller state): the raw
+    rows of ``lower`` and ``kmin`` of :class:`~detente.solvers.bundles.Search`, pulled from each
+    state's predecessors; ``finish_bounds`` turns the rows into bounds once every state is done.
+
+    A plan from state f is only useful inside a schedule from the status quo that leaves every
+    party p at least ``need0[p]`` (its no-deal value, less the tolerance and a safety margin).
+    Reaching f in k stages gives p at most B_k(f, p), the best discounted sum of stage payoffs
+    over valid paths (IC ignored, so an upper bound), and the schedule's value is that prefix
+    plus δ_p^k times the plan's value. So a plan of j stages worth keeping has
+    W_p ≥ min over k ≤ max_stages − j of (need0_p − B_k(f, p))/δ_p^k.
+
+    With a stage axis (``lower.shape[1]`` = max_stages + 1) the row holds B_k per k and the
+    bound is exact in j. Without one the bound takes every k: H(f) = max_k (B_k − need0)/δ^k
+    follows H(f ∪ S) = max (H(f) + a(S))/δ from H(∅) = −need0, one number per state and
+    party, and lower = −H for every j (a weaker bound, still safe). ``kmin[f]``: the fewest
+    stages to f (127: unreachable within max_stages).
+    """
+    P = M.n_parties
+    K = M.max_stages
+    J = lower.shape[1]
+    delta = A.delta
+    z = stage_space(M)
+    stages = z.out
+    pay = np.empty((M.most_stages, P))
+    for idx in range(states.shape[0]):
+        f2 = states[idx]
+        kmin[f2] = 127
+        for jj in range(J):
             for p in range(P):
-                ent_val[size + e, p] = o_val[e, p]
-            ent_j[size + e] = o_j[e]
-            ent_stage[size + e] = o_stage[e]
-            ent_next[size + e] = o_next[e]
-        size += m
-        if P == 2 and m > 0:
-            suffix_bounds(ent_val, ent_j, ent_suf1, ent_sufj, starts, counts, max_stages)
-    return state_start, state_count, ent_val[:size], ent_j[:size], ent_stage[:size], ent_next[:size], total
+                lower[f2, jj, p] = NEG_INF
+        if f2 == 0:
+            if consistent(M, np.int64(M.initial)):
+                kmin[0] = 0
+                for p in range(P):
+                    lower[0, 0, p] = -need0[p] if J == 1 else 0.0
+            continue
+        n = stages_into(M, f2, z)
+        stage_payoffs(f2, n, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+        for t in range(n):
+            f = f2 ^ stages[t]
+            if kmin[f] >= K:
+                continue
+            if kmin[f] + 1 < kmin[f2]:
+                kmin[f2] = kmin[f] + 1
+            if J == 1:
+                for p in range(P):
+                    h = (lower[f, 0, p] + pay[t, p]) / delta[p]
+                    if h > lower[f2, 0, p]:
+                        lower[f2, 0, p] = h
+            else:
+                for k in range(K):
+                    if lower[f, k, 0] == NEG_INF:
+                        continue
+                    for p in range(P):
+                        v = lower[f, k, p] + powk[k, p] * pay[t, p]
+                        if v > lower[f2, k + 1, p]:
+                            lower[f2, k + 1, p] = v
+
+
+@njit(cache=True, nogil=True)
+def finish_bounds(need0, powk, lower, kmin):  # type: ignore[no-untyped-def]
+    """Turn every state's row of ``reach_bounds`` into its bound (+∞: unreachable)."""
+    P = lower.shape[2]
+    J = lower.shape[1]
+    K = powk.shape[0] - 1
+    row = np.empty(K + 1)
+    for f in range(lower.shape[0]):
+        if kmin[f] > K:
+            for jj in range(J):
+                for p in range(P):
+                    lower[f, jj, p] = np.inf
+            continue
+        for p in range(P):
+            if J == 1:
+                lower[f, 0, p] = -lower[f, 0, p]
+                continue
+            for k in range(K + 1):
+                row[k] = lower[f, k, p]
+            running = np.inf
+            for k in range(K + 1):
+                if row[k] > NEG_INF:
+                    need = (need0[p] - row[k]) / powk[k, p]
+                    if need < running:
+                        running = need
+                lower[f, K - k, p] = running
+
+
+@njit(cache=True, nogil=True)
+def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignore[no-untyped-def]
+    """tang[f, k, d] for ``states`` (all of one size, after every smaller state): the most
+    Σ_p lam[d, p]·B_k(f, p) over valid paths of k stages from the status quo to f (IC
+    ignored, so an upper bound); −∞ where there is none. k < tang.shape[1]. A path to f has
+    between kmin[f] and |f| stages (each adds a move)."""
+    P = M.n_parties
+    KT = tang.shape[1]
+    D = tang.shape[2]
+    z = stage_space(M)
+    stages = z.out
+    pay = np.empty((M.most_stages, P))
+    for idx in range(states.shape[0]):
+        f2 = states[idx]
+        for k in range(KT):
+            for d in range(D):
+                tang[f2, k, d] = NEG_INF
+        if lower[f2, 0, 0] == np.inf:
+            continue
+        if f2 == 0:
+            for d in range(D):
+                tang[0, 0, d] = 0.0
+            continue
+        n = stages_into(M, f2, z)
+        stage_payoffs(f2, n, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+        size = 0  # |f2|: a predecessor's paths have fewer stages
+        rest = f2
+        while rest:
+            rest &= rest - 1
+            size += 1
+        for t in range(n):
+            f = f2 ^ stages[t]
+            if lower[f, 0, 0] == np.inf:
+                continue
+            for k in range(kmin[f], min(KT - 1, size)):
+                if tang[f, k, 0] == NEG_INF:
+                    continue
+                for d in range(D):
+                    v = tang[f, k, d]
+                    for p in range(P):
+                        v += lam[d, p] * powk[k, p] * pay[t, p]
+                    if v > tang[f2, k + 1, d]:
+                        tang[f2, k + 1, d] = v

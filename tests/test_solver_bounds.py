@@ -1,0 +1,130 @@
+"""Branch and bound against the full-frontier DP and the oracle (docs/model.md, "Branch and
+bound on the Nash product"), and the kernels' shared paths (threads, agents)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import detente.solvers.dp as dp
+from detente.model.bargaining import disagreement, is_individually_rational
+from detente.model.game import compile_game
+from detente.model.payoffs import schedule_values
+from detente.scenario.model import Scenario
+from detente.solvers.dp import solve_game
+from detente.solvers.robust import agent_frontier
+from oracle import all_schedules, describe, oracle_solve
+from strategies import scenarios
+
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _same(a: dp.DPResult, b: dp.DPResult) -> None:
+    assert (None if a.best is None else a.best.stages) == (None if b.best is None else b.best.stages)
+    if a.best is not None and b.best is not None:
+        np.testing.assert_array_equal(a.best.values, b.best.values)
+
+
+@SETTINGS
+@given(scenarios(max_free=6), st.booleans())
+def test_the_bound_changes_nothing_but_the_work(scenario: Scenario, enforce: bool) -> None:
+    """Bounded and full-frontier searches choose the same plan, bit for bit; the bounded
+    frontier at the status quo is part of the full one and holds the chosen plan."""
+    g = compile_game(scenario)
+    bounded = solve_game(g, enforce_ic=enforce, enforce_stable=enforce)
+    full = solve_game(g, enforce_ic=enforce, enforce_stable=enforce, full_frontier=True)
+    _same(bounded, full)
+    assert full.full_frontier  # the bounded one is full too when no floor was found
+    kept = {tuple(p.stages) for p in full.frontier}
+    assert {tuple(p.stages) for p in bounded.frontier} <= kept
+    if bounded.best is not None:
+        assert tuple(bounded.best.stages) in {tuple(p.stages) for p in bounded.frontier}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=5), st.data())
+def test_any_feasible_incumbent_gives_the_same_answer(scenario: Scenario, data: st.DataObject) -> None:
+    """The floor may start from any feasible plan (the benchmark starts from the deal): the
+    answer is the oracle's whatever the plan."""
+    g = compile_game(scenario)
+    oracle = oracle_solve(g)
+    if oracle.stages is None:
+        return
+    dis = disagreement(g)
+    feasible = []
+    for stages in all_schedules(g):
+        values = schedule_values(g, stages)[0]
+        if is_individually_rational(values, dis.values) and oracle_solve_accepts(g, stages):
+            feasible.append(values)
+        if len(feasible) >= 20:
+            break
+    incumbent = data.draw(st.sampled_from(feasible)) if feasible else oracle.values
+    result = solve_game(g, incumbent=incumbent)
+    assert describe(g, None if result.best is None else result.best.stages) == describe(g, oracle.stages)
+
+
+def oracle_solve_accepts(g, stages):  # type: ignore[no-untyped-def]
+    """Whether the schedule is IC at every stage and ends stable (the oracle's own checks)."""
+    from detente.model.deviation import overt_deviation
+    from detente.model.game import TOLERANCE
+    from detente.model.payoffs import states_of
+    from detente.model.stability import is_stable
+
+    states = states_of(g, stages)
+    if not is_stable(g, states[-1]):
+        return False
+    values = schedule_values(g, stages)
+    for k, stage in enumerate(stages):
+        for p in range(g.n_parties):
+            dev = overt_deviation(g, states[k], stage, p)
+            if dev is not None and values[k, p] < dev.value - TOLERANCE:
+                return False
+    return True
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3))
+def test_threads_equal_the_oracle(scenario: Scenario) -> None:
+    """Every layer of every pass split between two threads (staging stores appended to the
+    store): the same plan and the same frontier sizes as one thread, and the oracle's answer."""
+    saved = dp.PARALLEL_LAYER_SIZE, dp.SERIAL_STATES
+    dp.PARALLEL_LAYER_SIZE, dp.SERIAL_STATES = 1, 0
+    try:
+        g = compile_game(scenario)
+        two = solve_game(g, workers=2)
+        two_full = solve_game(g, workers=2, full_frontier=True)
+    finally:
+        dp.PARALLEL_LAYER_SIZE, dp.SERIAL_STATES = saved
+    one = solve_game(g, workers=1)
+    one_full = solve_game(g, workers=1, full_frontier=True)
+    _same(two, one)
+    _same(two_full, one_full)
+    assert two.entries == one.entries and two_full.entries == one_full.entries
+    assert describe(g, None if two.best is None else two.best.stages) == describe(g, oracle_solve(g).stages)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=5))
+def test_the_agents_frontier_of_the_parties_is_the_full_frontier(scenario: Scenario) -> None:
+    """One agent per party, all enforced: the robust kernel's frontier at the status quo holds
+    the plain full-frontier DP's plans (it keeps plans that cannot be IR too)."""
+    g = compile_game(scenario)
+    found = agent_frontier(g, [(p, g) for p in range(g.n_parties)])
+    full = solve_game(g, full_frontier=True)
+    got = {tuple(stages): tuple(values) for stages, values in found.plans}
+    for plan in full.frontier:
+        assert tuple(plan.stages) in got
+        assert got[tuple(plan.stages)] == tuple(plan.values)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=5), st.floats(0.5, 3.0))
+def test_an_incumbent_that_is_not_feasible_does_not_change_the_answer(scenario: Scenario, lift: float) -> None:
+    """A caller's incumbent better than anything feasible cannot hide the answer."""
+    g = compile_game(scenario)
+    oracle = oracle_solve(g)
+    if oracle.stages is None:
+        return
+    result = solve_game(g, incumbent=oracle.values + lift)
+    assert describe(g, None if result.best is None else result.best.stages) == describe(g, oracle.stages)
