@@ -62,7 +62,7 @@ def main() -> None:
         rows.append((name, n, d, ran, secs))
     lines = [
         BEGIN,
-        "## Multi-actor forecast (issue: SMP)",
+        "## Multi-actor forecast (KTAB's SMP)",
         "",
         f"- Machine: {machine()}",
         f"- Date: {datetime.date.today().isoformat()}; KTAB's default configuration, at most 20 turns a run, best of 3",

@@ -93,7 +93,7 @@ def main() -> None:
 
     lines = [
         BEGIN,
-        "## Serving (issue: pictures and a web page)",
+        "## Serving (detente serve)",
         "",
         f"- Machine: {machine()}",
         f"- Date: {datetime.date.today().isoformat()}; `detente serve` with 2 analysis workers; clients POST /api/solve on hanoi-2019",

@@ -98,7 +98,7 @@ def main() -> None:
     m_small, m_large = peak_mb(50), peak_mb(200)
     lines = [
         BEGIN,
-        "## Simulation (issue: uncertainty at scale)",
+        "## Simulation (Monte Carlo histories)",
         "",
         f"- Machine: {machine()}",
         f"- Date: {datetime.date.today().isoformat()}; hanoi-2019, {args.samples} histories × 4 strategies, seed 5",

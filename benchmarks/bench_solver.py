@@ -153,7 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     load_start = os.getloadavg()
-    lines = [BEGIN, "## Solver (issue: the exact solver at real sizes)", ""]
+    lines = [BEGIN, "## Solver (the exact DP at real sizes)", ""]
     lines.append(f"- Machine: {machine()}")
     lines.append(f"- Date: {datetime.date.today().isoformat()}; mode: {'quick' if quick else 'full'}")
     lines.append(
