@@ -369,12 +369,12 @@ def test_parse_overrides_good() -> None:
 
 def test_override_of_an_unknown_parameter() -> None:
     data = "[parameters]\nleak = { value = 0.25 }\n" + W
-    message = fails(data, "--set nope", "unknown parameter", overrides=parse_overrides(["nope=1"]))
+    message = fails(data, "overrides.nope", "unknown parameter", overrides=parse_overrides(["nope=1"]))
     assert "leak" in message  # the known parameters are listed
 
 
 def test_override_without_any_parameters() -> None:
-    fails(W, "--set nope", "unknown parameter", overrides={"nope": 1.0})
+    fails(W, "overrides.nope", "unknown parameter", overrides={"nope": 1.0})
 
 
 def test_override_applies() -> None:
@@ -611,7 +611,7 @@ def test_parameter_domains() -> None:
     for bad in (1.5, -1.0):
         with pytest.raises(ScenarioError) as info:
             load_bytes((DOMAIN + BODY).encode(), FILE, {"share": bad})
-        check(info.value, "--set share", "outside the parameter's domain [0, 1]")
+        check(info.value, "overrides.share", "outside the parameter's domain [0, 1]")
 
 
 def test_a_distribution_outside_the_domain() -> None:
@@ -701,12 +701,12 @@ def test_set_reaches_any_number_or_boolean_field() -> None:
 @pytest.mark.parametrize(
     ("item", "key", "word"),
     [
-        ("moves.zz.cost=1", "--set moves.zz.cost", "no moves entry with id 'zz'"),
+        ("moves.zz.cost=1", "overrides.moves.zz.cost", "no moves entry with id 'zz'"),
         ("moves.a1.colour=1", "moves[a1].colour", "unknown key"),
         ("parties.a.discount=1.5", "parties[a].discount", "strictly between 0 and 1"),
         ("moves.a1.reversal_lag=-1", "moves[a1].reversal_lag", "whole number"),
-        ("moves.a1.label=1", "--set moves.a1.label", "not a number or a boolean"),
-        ("weird.a1.cost=1", "--set weird.a1.cost", "field path"),
+        ("moves.a1.label=1", "overrides.moves.a1.label", "not a number or a boolean"),
+        ("weird.a1.cost=1", "overrides.weird.a1.cost", "field path"),
     ],
 )
 def test_bad_field_overrides(item: str, key: str, word: str) -> None:

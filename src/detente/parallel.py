@@ -35,7 +35,8 @@ Task = tuple[Any, ...]
 
 
 class ExecutionError(DetenteError):
-    """The executor could not run (Dask missing, a scheduler unreachable, a worker lost)."""
+    """The executor could not run (Dask missing, a scheduler unreachable, a worker lost); a
+    message about the ``dask`` argument starts with its name."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def _dask(fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution
         from distributed import wait as dask_wait
     except ImportError:
         raise ExecutionError(
-            "--dask needs Dask's distributed scheduler: pip install 'detente[dask]'"
+            "dask needs Dask's distributed scheduler: pip install 'detente[dask]'"
         ) from None
     cluster = None
     try:
@@ -268,13 +269,13 @@ def _dask(fn: Callable[..., R], shared: object, tasks: Sequence[Task], execution
     except OSError as exc:
         if cluster is not None:
             cluster.close()
-        raise ExecutionError(f"--dask {execution.dask}: cannot reach the scheduler ({exc})") from None
+        raise ExecutionError(f"dask {execution.dask}: cannot reach the scheduler ({exc})") from None
     clean = False
     futures: list[Any] = []
     try:
         threads = sum(client.nthreads().values())
         if threads == 0:
-            raise ExecutionError(f"--dask {execution.dask}: the scheduler has no workers")
+            raise ExecutionError(f"dask {execution.dask}: the scheduler has no workers")
         remote = client.scatter(shared, broadcast=True)
 
         def submit(i: int) -> Any:

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.analysis import explain
-from detente.errors import ScheduleError
+from detente.errors import ScheduleError, did_you_mean
 from detente.model.bargaining import disagreement
 from detente.model.deviation import Deviation, overt_deviation
 from detente.model.game import TOLERANCE, FloatArray, Game, bits, compile_game
@@ -49,23 +49,22 @@ MAX_PATH_CHEAT_SETS = 4096  # ... unless there are more such sets: then each mov
 MAX_AUDIT_STAGES = 256  # a schedule of more stages is refused (a proposal uses each move once)
 
 
-def parse_stages(text: str) -> list[list[str]]:
+def parse_stages(text: str, origin: str = "") -> list[list[str]]:
     """``"a1,b2;b1"`` → ``[["a1", "b2"], ["b1"]]``: stages split by ';', moves by ','."""
     stages = [[m.strip() for m in part.split(",") if m.strip()] for part in text.split(";")]
     if not text.strip():
-        raise ScheduleError("--stages: empty schedule; write stages as \"a1,b2;b1\"")
+        raise ScheduleError(origin, "stages", 'empty schedule; write stages as "a1,b2;b1"')
     for k, stage in enumerate(stages, start=1):
         if not stage:
-            raise ScheduleError(f"--stages: stage {k} is empty; write stages as \"a1,b2;b1\"")
+            raise ScheduleError(origin, "stages", f'stage {k} is empty; write stages as "a1,b2;b1"')
     return stages
 
 
-def schedule_masks(g: Game, stages: list[list[str]], where: str = "--stages") -> list[int]:
-    """Stage masks of a schedule of move ids, checked: known, free, used once."""
+def schedule_masks(g: Game, stages: list[list[str]], where: str = "stages", origin: str = "") -> list[int]:
+    """Stage masks of a schedule of move ids, checked: known, free, used once. ``where`` names
+    the schedule in errors: the parameter (``stages``) or the proposal (``proposals[ID]``)."""
     if len(stages) > MAX_AUDIT_STAGES:
-        raise ScheduleError(
-            f"{where}: {len(stages)} stages; the audit takes at most {MAX_AUDIT_STAGES} stages"
-        )
+        raise ScheduleError(origin, where, f"{len(stages)} stages; the audit takes at most {MAX_AUDIT_STAGES} stages")
     index = {mid: i for i, mid in enumerate(g.move_ids)}
     seen: set[str] = set()
     masks = []
@@ -73,11 +72,11 @@ def schedule_masks(g: Game, stages: list[list[str]], where: str = "--stages") ->
         mask = 0
         for mid in stage:
             if mid not in index:
-                raise ScheduleError(f"{where}: stage {k}: unknown move {mid!r}")
+                raise ScheduleError(origin, where, f"stage {k}: unknown move {mid!r}{did_you_mean(mid, g.move_ids)}")
             if (g.initial >> index[mid]) & 1:
-                raise ScheduleError(f"{where}: stage {k}: move {mid!r} is already in effect")
+                raise ScheduleError(origin, where, f"stage {k}: move {mid!r} is already in effect")
             if mid in seen:
-                raise ScheduleError(f"{where}: stage {k}: move {mid!r} appears twice")
+                raise ScheduleError(origin, where, f"stage {k}: move {mid!r} appears twice")
             seen.add(mid)
             mask |= 1 << index[mid]
         masks.append(mask)
@@ -98,8 +97,8 @@ def audit_schedule(
 ) -> AuditResult:
     """Audit ``stages`` (lists of move ids) in ``scenario``."""
     g = game if game is not None else compile_game(scenario)
-    where = f"proposals[{proposal}]" if proposal else "--stages"
-    masks = schedule_masks(g, stages, f"{scenario.origin}: {where}")
+    where = f"proposals[{proposal}]" if proposal else "stages"
+    masks = schedule_masks(g, stages, where, scenario.origin)
     words = explain.Words(scenario)
     pid = g.party_ids
     failures: list[Failure] = []
@@ -448,7 +447,9 @@ def audit_proposal(scenario: Scenario, proposal_id: str, game: Game | None = Non
     known = [p.id for p in scenario.proposals]
     if proposal_id not in known:
         raise ScheduleError(
-            f"{scenario.origin}: proposals: unknown proposal {proposal_id!r} (known: {', '.join(known) or 'none'})"
+            scenario.origin,
+            "proposal",
+            f"unknown proposal {proposal_id!r}{did_you_mean(proposal_id, known)} (known: {', '.join(known) or 'none'})",
         )
     prop = scenario.proposal(proposal_id)
     return audit_schedule(scenario, [list(s) for s in prop.stages], proposal_id, game)

@@ -57,8 +57,8 @@ def schedule_as_happened(scenario: Scenario, g: Game) -> list[int]:
     for prop in scenario.proposals:
         stages = [frozenset(s) for s in prop.stages]
         if stages[: len(happened)] == happened:
-            return schedule_masks(g, [list(s) for s in prop.stages], f"{scenario.origin}: proposals[{prop.id}]")
-    return schedule_masks(g, [list(o.moves) for o in scenario.outcomes], f"{scenario.origin}: outcomes")
+            return schedule_masks(g, [list(s) for s in prop.stages], f"proposals[{prop.id}]", scenario.origin)
+    return schedule_masks(g, [list(o.moves) for o in scenario.outcomes], "outcomes", scenario.origin)
 
 
 def case_verdict(scenario: Scenario) -> CaseVerdict:

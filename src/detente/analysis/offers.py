@@ -127,7 +127,7 @@ def _candidates(
         for frontier in frontiers(scenario, p, r, worlds).values():
             found.update(frontier)
     for prop in scenario.proposals:
-        masks = schedule_masks(base, [list(s) for s in prop.stages], f"{scenario.origin}: proposals[{prop.id}]")
+        masks = schedule_masks(base, [list(s) for s in prop.stages], f"proposals[{prop.id}]", scenario.origin)
         found.add(tuple(masks))
     return tuple(sorted(found, key=lambda st: stage_key(base, list(st))))
 

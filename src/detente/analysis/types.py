@@ -38,7 +38,7 @@ BeliefsAt = Literal["prior", "posterior"]
 
 def check_tau(scenario: Scenario, tau: float) -> None:
     if not 0.0 <= tau <= 1.0:
-        raise ScenarioError(scenario.origin, "--robust", f"must lie in [0, 1], got {tau:g}")
+        raise ScenarioError(scenario.origin, "tau", f"must lie in [0, 1], got {tau:g}")
 
 
 def check_types(scenario: Scenario) -> None:
@@ -52,7 +52,7 @@ def check_types(scenario: Scenario) -> None:
 def beliefs_at(scenario: Scenario, at: BeliefsAt) -> dict[str, dict[str, float]]:
     """The types' priors, or their posteriors after the whole event timeline."""
     if at not in ("prior", "posterior"):
-        raise ValueError(f"beliefs_at must be 'prior' or 'posterior', not {at!r}")
+        raise ScenarioError(scenario.origin, "beliefs_at", f"must be 'prior' or 'posterior', not {at!r}")
     if at == "prior":
         return prior_beliefs(scenario)
     return {pb.party: dict(pb.final) for pb in belief_trajectories(scenario).parties}
@@ -155,11 +155,11 @@ def screen(
     scenario: Scenario,
     stages: list[list[str]],
     at: BeliefsAt = "prior",
-    where: str = "--stages",
+    where: str = "stages",
 ) -> ScreeningResult:
     """What every type of every party does inside ``stages``, and each party's expected value."""
     base = compile_game(scenario)
-    masks = schedule_masks(base, stages, f"{scenario.origin}: {where}")
+    masks = schedule_masks(base, stages, where, scenario.origin)
     b, agent_list = _agents(scenario, at)
     result = _screening(scenario, base, agent_list, [False] * len(agent_list), masks, at, b, None)
     result.profiles = profile_plays(scenario, masks, b)

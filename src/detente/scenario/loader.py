@@ -6,16 +6,18 @@ file, the key path and the reason (docs/model.md, "Scenario files").
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from detente.errors import ScenarioError
-from detente.scenario import library, screen
+from detente.scenario import library, references, screen
 from detente.scenario.model import Scenario
 from detente.scenario.resolve import resolve
 from detente.scenario.schema import ScenarioSpec
@@ -99,7 +101,7 @@ def load_bytes(
         digest = hashlib.sha256(data + b"\0" + extra.encode()).hexdigest()
     for name, value in params.items():
         if isinstance(value, bool):
-            raise ScenarioError(origin, f"--set {name}", "a parameter takes a number, not true or false")
+            raise ScenarioError(origin, f"overrides.{name}", "a parameter takes a number, not true or false")
     return resolve(spec, origin, {k: float(v) for k, v in params.items()}, content_hash=digest)
 
 
@@ -111,7 +113,7 @@ def _set_field(raw: dict[str, Any], path: str, value: Override, origin: str) -> 
     """Set one field of the raw file: ``SECTION.ID.FIELD`` in an array of tables (by its id)
     or ``TABLE.FIELD``; the field must be one the file format knows (checked by validation)."""
     parts = path.split(".")
-    key = f"--set {path}"
+    key = f"overrides.{path}"
     if len(parts) == 3 and parts[0] in _SECTIONS:
         section, ident, field = parts
         items = raw.get(section)
@@ -162,36 +164,95 @@ _MESSAGES = {
     "extra_forbidden": "unknown key",
     "missing": "required key is missing",
 }
+_NUMBER_OR_TEXT = {"float_type", "float_parsing", "string_type", "int_type", "bool_type"}
 
 
 def _translate(exc: ValidationError, raw: Mapping[str, Any], origin: str) -> ScenarioError:
-    """One line for the first error: the key path (ids where known) and the reason."""
-    errors = exc.errors()
-    # Union members (float | str) each report an error; merge them into one reason.
-    first = errors[0]
-    path = _key_path(first["loc"], raw)
-    same = [e for e in errors if _key_path(e["loc"], raw) == path]
+    """Every structure error, one per key path (the key path with ids where known, and the
+    reason), and the ids the file refers to in vain: one error listing them all."""
+    paths: dict[str, list[Any]] = {}
+    for e in exc.errors():  # union members (float | str) each report an error: one reason per key
+        paths.setdefault(_key_path(e["loc"], raw), []).append(e)
+    problems: list[tuple[str, str]] = []
+    meant: set[str] = set()  # a misspelt key leaves the key it meant missing: one error, not two
+    for path, same in paths.items():
+        reason = _reason(same)
+        first = same[0]
+        word = first["loc"][-1] if first["loc"] else None
+        if first["type"] == "extra_forbidden" and isinstance(word, str):
+            close = difflib.get_close_matches(word, _known_keys(first["loc"]), n=1, cutoff=0.6)
+            if close:
+                reason += f" (did you mean {close[0]!r}?)"
+                meant.add(".".join([*path.split(".")[:-1], close[0]]))
+        problems.append((path, reason))
+    problems = [(k, r) for k, r in problems if not (r == _MESSAGES["missing"] and k in meant)]
+    keys = {k for k, _ in problems}
+    problems += [(k, r) for k, r in references.problems(raw) if k not in keys]
+    return ScenarioError.of(origin, problems)
+
+
+def _reason(same: list[Any]) -> str:
+    """The reason for the errors at one key path."""
+    first = same[0]
     too_long = [e for e in same if e["type"] == "string_too_long"]
     if too_long:
-        limit = too_long[0].get("ctx", {}).get("max_length")
-        reason = f"text longer than {limit} characters"
-    elif len(same) > 1 and all(
-        e["type"] in {"float_type", "float_parsing", "string_type", "int_type", "bool_type"}
-        for e in same
-    ):
-        reason = "expected a number or an expression string"
-    else:
-        reason = _MESSAGES.get(first["type"], first["msg"])
-        if (
-            first["type"] not in _MESSAGES
-            and "input" in first
-            and not isinstance(first["input"], dict | list)
-        ):
-            reason = f"{reason} (got {first['input']!r})"
-    others = len({_key_path(e["loc"], raw) for e in errors}) - 1
-    if others > 0:
-        reason += f" (and {others} more {'error' if others == 1 else 'errors'})"
-    return ScenarioError(origin, path, reason)
+        return f"text longer than {too_long[0].get('ctx', {}).get('max_length')} characters"
+    if len(same) > 1 and all(e["type"] in _NUMBER_OR_TEXT for e in same):
+        return "expected a number or an expression string"
+    reason: str = _MESSAGES.get(first["type"], first["msg"])
+    if first["type"] not in _MESSAGES and "input" in first and not isinstance(first["input"], dict | list):
+        reason = f"{reason} (got {first['input']!r})"
+    return reason
+
+
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the file format takes where ``loc`` (an unknown key's location) lies."""
+    node: Any = ScenarioSpec
+    for item in loc[:-1]:
+        node = _inside(node, item)
+        if node is None:
+            return []
+    model = _model(node)
+    return list(model.model_fields) if model is not None else []
+
+
+def _model(tp: Any) -> type[BaseModel] | None:
+    """The model a field's type holds (through ``Annotated`` and ``X | None``)."""
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    members = [_model(a) for a in get_args(tp) if a is not type(None)] if get_origin(tp) in (Union, UnionType) else []
+    found = [m for m in members if m is not None]
+    return found[0] if len(found) == 1 else None
+
+
+def _inside(tp: Any, item: int | str) -> Any:
+    """The type one step of an error's location leads to: a model's field, a list's item,
+    a mapping's value, or (a union's tag) the member it names."""
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    model = _model(tp)
+    if model is not None:
+        if not isinstance(item, str):
+            return None
+        if item in model.model_fields:
+            return model.model_fields[item].annotation
+        if model.model_config.get("extra") == "allow":  # [uncertainty]: a parameter's distribution
+            return get_args(get_type_hints(model, include_extras=True).get("__pydantic_extra__"))[1]
+        return None
+    origin = get_origin(tp)
+    if origin in (Union, UnionType):
+        for member in get_args(tp):
+            m = _model(member)
+            if m is not None and any(get_args(f.annotation) == (item,) for f in m.model_fields.values()):
+                return m  # the tag of a discriminated union
+        return None
+    if origin is list:
+        return get_args(tp)[0] if isinstance(item, int) else None
+    if origin is dict:
+        return get_args(tp)[1]
+    return None
 
 
 def _key_path(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Turn a checked-for-shape :class:`ScenarioSpec` into a :class:`Scenario` (docs/model.md, "Scenario files").
 
-Evaluates expressions, applies ``--set`` overrides, and rejects unknown ids, duplicate ids,
+Evaluates expressions, applies parameter overrides, and rejects unknown ids, duplicate ids,
 cycles in ``requires``, probabilities outside [0, 1] and discounts outside (0, 1), each with
 the key path and the reason.
 """
@@ -8,9 +8,10 @@ the key path and the reason.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from detente.errors import ExpressionError, ScenarioError
+from detente.errors import ExpressionError, Problem, ScenarioError, did_you_mean
 from detente.scenario import expressions
 from detente.scenario.model import (
     Bargaining,
@@ -26,6 +27,7 @@ from detente.scenario.model import (
     Signal,
     Uncertainty,
 )
+from detente.scenario.references import unknown
 from detente.scenario.schema import (
     MOVE_NUMBER_FIELDS,
     PARTY_NUMBER_FIELDS,
@@ -46,75 +48,82 @@ def resolve(
     content_hash: str = "",
     game_only: bool = False,
 ) -> Scenario:
-    """Resolve ``spec``; ``overrides`` replace parameter values (``--set name=value``).
+    """Resolve ``spec``; ``overrides`` replace parameter values (``overrides.NAME``).
+
+    Every problem found is reported at once, in one :class:`ScenarioError`: each party, move,
+    proposal and section is checked whatever the others hold (a section that depends on
+    another, such as events on types, only once that one is valid).
 
     ``game_only`` skips what no game is compiled from (types, events, signals, uncertainty):
     for the thousands of re-resolutions of a simulation, of a scenario already resolved whole."""
+    found = _Found(origin)
     params = {name: p.value for name, p in spec.parameters.items()}
-    domains = _domains(origin, spec)
+    domains = found.run(_domains, origin, spec) or {}
     for name, value in (overrides or {}).items():
         if name not in params:
             known = ", ".join(sorted(params)) or "none"
-            raise ScenarioError(origin, f"--set {name}", f"unknown parameter (known: {known})")
-        check_domain(origin, f"--set {name}", float(value), domains.get(name))
+            found.add(f"overrides.{name}", f"unknown parameter{did_you_mean(name, params)} (known: {known})")
+            continue
+        try:
+            check_domain(origin, f"overrides.{name}", float(value), domains.get(name))
+        except ScenarioError as exc:
+            found.note(exc)
+            continue
         params[name] = float(value)
 
     ev = _Evaluator(origin, params)
-    party_ids = _unique(origin, "parties", [p.id for p in spec.parties])
-    move_ids = _unique(origin, "moves", [m.id for m in spec.moves])
-    _unique(origin, "proposals", [p.id for p in spec.proposals])
+    party_ids = {p.id for p in spec.parties}
+    move_ids = {m.id for m in spec.moves}
+    for key, ids in (("parties", [p.id for p in spec.parties]), ("moves", [m.id for m in spec.moves])):
+        found.run(_unique, origin, key, ids)
+    found.run(_unique, origin, "proposals", [p.id for p in spec.proposals])
 
     for name, p in spec.parameters.items():
         if not math.isfinite(p.value):
-            raise ScenarioError(origin, f"parameters.{name}.value", "must be a finite number")
+            found.add(f"parameters.{name}.value", "must be a finite number")
         if p.owner is not None and p.owner not in party_ids:
-            raise ScenarioError(origin, f"parameters.{name}.owner", f"unknown party {p.owner!r}")
+            found.add(f"parameters.{name}.owner", unknown("party", p.owner, party_ids))
 
-    parties = tuple(_party(ev, p) for p in spec.parties)
+    parties = found.each(lambda p: _party(ev, p), spec.parties)
     powers = [p.bargaining_power for p in parties]
-    if any(b is not None for b in powers) and any(b is None for b in powers):
+    if len(parties) == len(spec.parties) and any(b is not None for b in powers) and any(b is None for b in powers):
         missing = next(p.id for p in parties if p.bargaining_power is None)
-        raise ScenarioError(
-            origin,
-            f"parties[{missing}].bargaining_power",
-            "set bargaining_power for every party or for none",
-        )
+        found.add(f"parties[{missing}].bargaining_power", "set bargaining_power for every party or for none")
 
-    moves = tuple(_move(ev, m, party_ids, move_ids) for m in spec.moves)
-    _check_cycles(origin, moves)
+    moves = found.each(lambda m: _move(ev, m, party_ids, move_ids), spec.moves)
+    if len(moves) == len(spec.moves):
+        found.run(_check_cycles, origin, moves)
 
     initial = spec.scenario.initial
-    _unique(origin, "scenario.initial", initial)
+    found.run(_unique, origin, "scenario.initial", initial)
     for mid in initial:
         if mid not in move_ids:
-            raise ScenarioError(origin, "scenario.initial", f"unknown move {mid!r}")
+            found.add("scenario.initial", unknown("move", mid, move_ids))
     for m in moves:
         if m.id in initial:
             for r in m.requires:
                 if r not in initial:
-                    raise ScenarioError(
-                        origin,
-                        f"moves[{m.id}].requires",
-                        f"initial move {m.id!r} requires {r!r}, which is not in scenario.initial",
-                    )
+                    found.add(f"moves[{m.id}].requires", f"initial move {m.id!r} requires {r!r}, which is not in scenario.initial")
 
-    proposals = tuple(
-        _proposal(origin, p, party_ids, move_ids, set(initial)) for p in spec.proposals
-    )
+    proposals = found.each(lambda p: _proposal(origin, p, party_ids, move_ids, set(initial)), spec.proposals)
     types: tuple[PartyType, ...] = ()
     events: tuple[Event, ...] = ()
     clusters: tuple[Cluster, ...] = ()
     signals: tuple[Signal, ...] = ()
     uncertainty: Uncertainty | None = None
-    bargaining = _bargaining(origin, spec, parties)
-    outcomes = _outcomes(origin, spec, party_ids, move_ids, set(initial))
+    bargaining = found.run(_bargaining, origin, spec, [p.id for p in spec.parties]) or Bargaining()
+    outcomes = found.run(_outcomes, origin, spec, party_ids, move_ids, set(initial)) or ()
     if not game_only:
-        types = _types(origin, spec, party_ids, params, domains)
-        clusters = _clusters(origin, spec, types)
-        events = _events(origin, spec, types, clusters)
-        signals = tuple(_signal(ev, sig, types) for sig in spec.signals)
-        _unique(origin, "signals", [sig.id for sig in spec.signals])
-        uncertainty = _uncertainty(origin, spec, params, frozenset(overrides or {}), domains)
+        resolved_types = found.run(_types, origin, spec, party_ids, params, domains)
+        if resolved_types is not None:
+            types = resolved_types
+            clusters = found.run(_clusters, origin, spec, types) or ()
+            if len(clusters) == len(spec.clusters):
+                events = found.run(_events, origin, spec, types, clusters) or ()
+            signals = found.each(lambda sig: _signal(ev, sig, types), spec.signals)
+        found.run(_unique, origin, "signals", [sig.id for sig in spec.signals])
+        uncertainty = found.run(_uncertainty, origin, spec, params, frozenset(overrides or {}), domains)
+    found.check()
     return Scenario(
         id=spec.scenario.id,
         title=spec.scenario.title,
@@ -138,6 +147,48 @@ def resolve(
         content_hash=content_hash,
         spec=spec,
     )
+
+
+T = TypeVar("T")
+S = TypeVar("S")
+
+
+class _Found:
+    """The problems of one scenario, gathered as its parts are resolved."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, reason: str) -> None:
+        if (key, reason) not in self.problems:
+            self.problems.append((key, reason))
+
+    def note(self, exc: ScenarioError) -> None:
+        for key, reason in exc.problems:
+            self.add(key, reason)
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T | None:
+        """``fn(*args)``, or None once its problems are noted."""
+        try:
+            return fn(*args)
+        except ScenarioError as exc:
+            self.note(exc)
+            return None
+
+    def each(self, fn: Callable[[S], T], items: Sequence[S]) -> tuple[T, ...]:
+        """``fn`` of every item: the ones that resolve (the others' problems noted)."""
+        out = []
+        for item in items:
+            try:
+                out.append(fn(item))
+            except ScenarioError as exc:
+                self.note(exc)
+        return tuple(out)
+
+    def check(self) -> None:
+        if self.problems:
+            raise ScenarioError.of(self.origin, self.problems)
 
 
 def _domains(origin: str, spec: ScenarioSpec) -> dict[str, tuple[float, float]]:
@@ -234,7 +285,7 @@ def _uncertainty(
     for name, d in (u.model_extra or {}).items():
         if name not in params:
             known = ", ".join(sorted(params)) or "none"
-            raise fail(name, f"unknown parameter (known: {known})")
+            raise fail(name, f"unknown parameter{did_you_mean(name, params)} (known: {known})")
         dist = distribution(name, d, fail)
         domain = (domains or {}).get(name)
         if domain is not None:
@@ -326,23 +377,23 @@ def _move(ev: _Evaluator, m: MoveSpec, party_ids: set[str], move_ids: set[str]) 
     key = f"moves[{m.id}]"
     _check_notes(ev, key, m.notes, MOVE_NUMBER_FIELDS)
     if m.owner not in party_ids:
-        raise ev.fail(f"{key}.owner", f"unknown party {m.owner!r}")
+        raise ev.fail(f"{key}.owner", unknown("party", m.owner, party_ids))
     value: dict[str, float] = {}
     for pid, v in m.value.items():
         if pid not in party_ids:
-            raise ev.fail(f"{key}.value.{pid}", f"unknown party {pid!r}")
+            raise ev.fail(f"{key}.value.{pid}", unknown("party", pid, party_ids))
         value[pid] = ev(f"{key}.value.{pid}", v)
     with_: dict[str, float] = {}
     for mid, v in m.verifiability_with.items():
         if mid not in move_ids:
-            raise ev.fail(f"{key}.verifiability_with.{mid}", f"unknown move {mid!r}")
+            raise ev.fail(f"{key}.verifiability_with.{mid}", unknown("move", mid, move_ids))
         if mid == m.id:
             raise ev.fail(f"{key}.verifiability_with.{mid}", "a move cannot verify itself")
         with_[mid] = _probability(ev, f"{key}.verifiability_with.{mid}", v)
     seen: set[str] = set()
     for r in m.requires:
         if r not in move_ids:
-            raise ev.fail(f"{key}.requires", f"unknown move {r!r}")
+            raise ev.fail(f"{key}.requires", unknown("move", r, move_ids))
         if r == m.id:
             raise ev.fail(f"{key}.requires", "a move cannot require itself")
         if r in seen:
@@ -408,7 +459,7 @@ def _proposal(
 ) -> Proposal:
     key = f"proposals[{p.id}]"
     if p.by is not None and p.by not in party_ids:
-        raise ScenarioError(origin, f"{key}.by", f"unknown party {p.by!r}")
+        raise ScenarioError(origin, f"{key}.by", unknown("party", p.by, party_ids))
     if not p.stages:
         raise ScenarioError(origin, f"{key}.stages", "a proposal needs at least one stage")
     seen: set[str] = set()
@@ -417,7 +468,7 @@ def _proposal(
             raise ScenarioError(origin, f"{key}.stages[{k}]", "a stage cannot be empty")
         for mid in stage:
             if mid not in move_ids:
-                raise ScenarioError(origin, f"{key}.stages[{k}]", f"unknown move {mid!r}")
+                raise ScenarioError(origin, f"{key}.stages[{k}]", unknown("move", mid, move_ids))
             if mid in initial:
                 raise ScenarioError(
                     origin, f"{key}.stages[{k}]", f"move {mid!r} is already in effect (initial)"
@@ -452,7 +503,7 @@ def _types(
     for t in spec.types:
         key = f"types[{t.party}.{t.id}]"
         if t.party not in party_ids:
-            raise ScenarioError(origin, f"{key}.party", f"unknown party {t.party!r}")
+            raise ScenarioError(origin, f"{key}.party", unknown("party", t.party, party_ids))
         if (t.party, t.id) in seen:
             raise ScenarioError(origin, key, f"duplicate type {t.id!r} for party {t.party!r}")
         seen.add((t.party, t.id))
@@ -460,7 +511,7 @@ def _types(
             raise ScenarioError(origin, f"{key}.prior", f"must lie in (0, 1], got {t.prior:g}")
         for name, value in t.parameters.items():
             if name not in params:
-                raise ScenarioError(origin, f"{key}.parameters.{name}", "unknown parameter")
+                raise ScenarioError(origin, f"{key}.parameters.{name}", "unknown parameter" + did_you_mean(name, params))
             if not math.isfinite(value):
                 raise ScenarioError(origin, f"{key}.parameters.{name}", "must be a finite number")
             check_domain(origin, f"{key}.parameters.{name}", value, (domains or {}).get(name))
@@ -533,7 +584,7 @@ def _events(
     return tuple(sorted(out, key=lambda ev: ev.date))
 
 
-def _bargaining(origin: str, spec: ScenarioSpec, parties: tuple[Party, ...]) -> Bargaining:
+def _bargaining(origin: str, spec: ScenarioSpec, ids: list[str]) -> Bargaining:
     """[bargaining]: "nash" takes no other key; "offers" needs two parties and a proposer."""
     b = spec.bargaining
     if b is None:
@@ -545,15 +596,14 @@ def _bargaining(origin: str, spec: ScenarioSpec, parties: tuple[Party, ...]) -> 
             if value is not None:
                 raise ScenarioError(origin, f"{key}.{name}", 'is a key of protocol "offers"; protocol "nash" does not take it')
         return Bargaining()
-    if len(parties) != 2:
+    if len(ids) != 2:
         raise ScenarioError(
-            origin, f"{key}.protocol", f'"offers" needs exactly two parties, this scenario has {len(parties)}'
+            origin, f"{key}.protocol", f'"offers" needs exactly two parties, this scenario has {len(ids)}'
         )
-    ids = [p.id for p in parties]
     if b.proposer is None:
         raise ScenarioError(origin, f"{key}.proposer", f'required under protocol "offers" (one of {", ".join(ids)})')
     if b.proposer not in ids:
-        raise ScenarioError(origin, f"{key}.proposer", f"unknown party {b.proposer!r} (one of {', '.join(ids)})")
+        raise ScenarioError(origin, f"{key}.proposer", f"{unknown('party', b.proposer, ids)} (one of {', '.join(ids)})")
     rounds = 3 if b.rounds is None else b.rounds
     if not 1 <= rounds <= MAX_ROUNDS:
         raise ScenarioError(origin, f"{key}.rounds", f"must lie in [1, {MAX_ROUNDS}], got {rounds}")
@@ -579,7 +629,7 @@ def _outcomes(
             raise ScenarioError(origin, key, "comes after a stage that was refused or quit: the schedule ended there")
         for mid in o.moves:
             if mid not in move_ids:
-                raise ScenarioError(origin, f"{key}.moves", f"unknown move {mid!r}")
+                raise ScenarioError(origin, f"{key}.moves", unknown("move", mid, move_ids))
             if mid in initial:
                 raise ScenarioError(origin, f"{key}.moves", f"move {mid!r} is already in effect (initial)")
             if mid in seen:
@@ -587,7 +637,7 @@ def _outcomes(
             seen.add(mid)
         for pid in o.by:
             if pid not in party_ids:
-                raise ScenarioError(origin, f"{key}.by", f"unknown party {pid!r}")
+                raise ScenarioError(origin, f"{key}.by", unknown("party", pid, party_ids))
         if o.status == "taken" and o.by:
             raise ScenarioError(origin, f"{key}.by", "a stage that was taken has nobody who refused or quit")
         if o.status != "taken" and not o.by:

@@ -125,14 +125,14 @@ def varied(uncertain: Sequence[Uncertain]) -> list[Varied]:
 
 def check(src: ForecastSource, samples: int, transition: str, max_turns: int, uncertain: Sequence[Uncertain]) -> None:
     if samples < 1:
-        raise ScenarioError(src.origin, "--samples", f"must be at least 1, got {samples}")
+        raise ScenarioError(src.origin, "samples", f"must be at least 1, got {samples}")
     if max_turns < 1:
-        raise ScenarioError(src.origin, "--max-turns", f"must be at least 1, got {max_turns}")
+        raise ScenarioError(src.origin, "max_turns", f"must be at least 1, got {max_turns}")
     if transition not in TRANSITIONS:
         raise ScenarioError(src.origin, "transition", f"unknown {transition!r}: use {' or '.join(TRANSITIONS)}")
     if not uncertain and transition == "deterministic":
         raise ScenarioError(
-            src.origin, "--samples", "nothing is uncertain: add an [uncertainty] table, --vary, or --stochastic"
+            src.origin, "samples", "nothing is uncertain: add an [uncertainty] table, give spreads, or sample the queue elections (a stochastic transition)"
         )
 
 
@@ -193,7 +193,7 @@ def run(
     unc = tuple(src.uncertain if uncertain is None else uncertain)
     check(src, samples, transition, max_turns, unc)
     if not (np.isfinite(within) and within >= 0):
-        raise ScenarioError(src.origin, "--within", f"must be a distance ≥ 0 on the 0-100 scale, got {within:g}")
+        raise ScenarioError(src.origin, "within", f"must be a distance ≥ 0 on the 0-100 scale, got {within:g}")
     execution = execution or Execution()
     started = time.perf_counter()
     job = Job(src.input, unc, transition, max_turns)

@@ -84,13 +84,13 @@ def parse_metrics(src: ForecastSource, text: str | None) -> tuple[Metric, ...]:
         m = METRIC.match(name)
         if m is None:
             raise ScenarioError(
-                src.origin, "--metric", f"unknown metric {name!r}: use outcome:DIM, position:ACTOR.DIM or moved:ACTOR"
+                src.origin, "metrics", f"unknown metric {name!r}: use outcome:DIM, position:ACTOR.DIM or moved:ACTOR"
             )
         actor, dim = m["actor"] or m["mactor"], m["dim"] or m["pdim"]
         if actor is not None and actor not in actors:
-            raise ScenarioError(src.origin, "--metric", f"{name}: no actor {actor!r} (actors: {', '.join(actors)})")
+            raise ScenarioError(src.origin, "metrics", f"{name}: no actor {actor!r} (actors: {', '.join(actors)})")
         if dim is not None and dim not in dims:
-            raise ScenarioError(src.origin, "--metric", f"{name}: no dimension {dim!r} (dimensions: {', '.join(dims)})")
+            raise ScenarioError(src.origin, "metrics", f"{name}: no dimension {dim!r} (dimensions: {', '.join(dims)})")
         kind = "outcome" if m["dim"] else "position" if m["actor"] else "moved"
         out.append(Metric(name, kind, actors.index(actor) if actor else -1, dims.index(dim) if dim else -1))
     return tuple(dict.fromkeys(out))
@@ -127,7 +127,7 @@ def run(
     ``uncertain`` is given). An interrupted run has no indices."""
     unc = tuple(src.uncertain if uncertain is None else uncertain)
     if not unc:
-        raise ScenarioError(src.origin, "uncertainty", "no uncertain inputs to vary: add an [uncertainty] table or --vary")
+        raise ScenarioError(src.origin, "uncertainty", "no uncertain inputs to vary: add an [uncertainty] table or give spreads")
     check(src, samples, transition, max_turns, unc)
     check_design(src.origin, method, samples)
     execution = execution or Execution()

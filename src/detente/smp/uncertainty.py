@@ -123,20 +123,20 @@ def parse_vary(origin: str, text: str) -> dict[str, float]:
             continue
         m = VARY.match(part)
         if m is None:
-            raise ScenarioError(origin, "--vary", f"expected capability=F, salience=G or position=W, got {part!r}")
+            raise ScenarioError(origin, "spreads", f"expected capability=F, salience=G or position=W, got {part!r}")
         try:
             value = float(m[2])
         except ValueError:
-            raise ScenarioError(origin, "--vary", f"{m[1]}: {m[2]!r} is not a number") from None
+            raise ScenarioError(origin, "spreads", f"{m[1]}: {m[2]!r} is not a number") from None
         if m[1] in out:
-            raise ScenarioError(origin, "--vary", f"{m[1]} given twice")
+            raise ScenarioError(origin, "spreads", f"{m[1]} given twice")
         top = 100.0 if m[1] == "position" else 1.0
         if not (math.isfinite(value) and 0 <= value and (value <= top if m[1] == "position" else value < top)):
             bound = "[0, 100] points" if m[1] == "position" else "[0, 1) (a share of the value)"
-            raise ScenarioError(origin, "--vary", f"{m[1]}={m[2]} must lie in {bound}")
+            raise ScenarioError(origin, "spreads", f"{m[1]}={m[2]} must lie in {bound}")
         out[m[1]] = value
     if not out:
-        raise ScenarioError(origin, "--vary", "name at least one of capability, salience, position")
+        raise ScenarioError(origin, "spreads", "name at least one of capability, salience, position")
     return out
 
 

@@ -76,19 +76,19 @@ def parse_metrics(scenario: Scenario, text: str) -> tuple[Metric, ...]:
         if not m:
             raise ScenarioError(
                 scenario.origin,
-                "--metric",
+                "metrics",
                 f"unknown metric {name!r}: use deal-exists, nash-product, value:PARTY, gain:PARTY or p-signed:STRATEGY",
             )
         if m.group(2):
             if m.group(3) not in ids:
-                raise ScenarioError(scenario.origin, "--metric", f"{name}: no party {m.group(3)!r} (parties: {', '.join(ids)})")
+                raise ScenarioError(scenario.origin, "metrics", f"{name}: no party {m.group(3)!r} (parties: {', '.join(ids)})")
             out.append(Metric(name, m.group(2), party=ids.index(m.group(3))))
         elif m.group(4):
-            out.append(Metric(name, "p-signed", rounds=working_rounds(m.group(4), scenario.origin, "--metric")))
+            out.append(Metric(name, "p-signed", rounds=working_rounds(m.group(4), scenario.origin, "metrics")))
         else:
             out.append(Metric(name, m.group(1)))
     if not out:
-        raise ScenarioError(scenario.origin, "--metric", "name at least one metric")
+        raise ScenarioError(scenario.origin, "metrics", "name at least one metric")
     return tuple(dict.fromkeys(out))
 
 
@@ -110,14 +110,14 @@ def unit_design(names: list[str], method: str, samples: int, seed: int) -> NDArr
 def check_design(origin: str, method: str, samples: int) -> None:
     """Refuse an unknown method or a design size SALib cannot use (one-line errors)."""
     if method not in METHODS:
-        raise ScenarioError(origin, "--method", f"unknown method {method!r}: use sobol or morris")
+        raise ScenarioError(origin, "method", f"unknown method {method!r}: use sobol or morris")
     if samples < 2:
-        raise ScenarioError(origin, "--samples", f"must be at least 2, got {samples}")
+        raise ScenarioError(origin, "samples", f"must be at least 2, got {samples}")
     if method == "sobol" and samples & (samples - 1):
         up = 1 << samples.bit_length()
         raise ScenarioError(
             origin,
-            "--samples",
+            "samples",
             f"Sobol' designs need a power of 2 (Saltelli's scheme), got {samples}: use {up // 2} or {up}",
         )
 
@@ -194,7 +194,7 @@ def run(
         raise ScenarioError(scenario.origin, "uncertainty", "the scenario has no distributions in [uncertainty] to vary")
     check_design(scenario.origin, method, samples)
     if histories < 1:
-        raise ScenarioError(scenario.origin, "--histories", f"must be at least 1, got {histories}")
+        raise ScenarioError(scenario.origin, "histories", f"must be at least 1, got {histories}")
     execution = execution or Execution()
     started = time.perf_counter()
     units = design(scenario, method, samples, seed)

@@ -33,7 +33,7 @@ STRATEGY = re.compile(r"^(summit-first|working-(\d{1,3}))$")
 Progress = Callable[[int, int], None]  # (histories done, histories asked for)
 
 
-def working_rounds(name: str, origin: str, key: str = "--strategies") -> int:
+def working_rounds(name: str, origin: str, key: str = "strategies") -> int:
     m = STRATEGY.match(name)
     if not m:
         raise ScenarioError(
@@ -107,7 +107,7 @@ def run(
     if scenario.uncertainty is None:
         raise ScenarioError(scenario.origin, "uncertainty", "the scenario has no [uncertainty] table to simulate")
     if samples < 1:
-        raise ScenarioError(scenario.origin, "--samples", f"must be at least 1, got {samples}")
+        raise ScenarioError(scenario.origin, "samples", f"must be at least 1, got {samples}")
     rounds = tuple(working_rounds(s, scenario.origin) for s in strategies)
     execution = execution or Execution()
     started = time.perf_counter()
