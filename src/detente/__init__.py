@@ -25,8 +25,10 @@ from detente.api import (
     forecast_backtest,
     forecast_monte_carlo,
     forecast_sensitivity,
+    linked_values,
     load,
     offers,
+    scenario_size,
     sensitivity,
     signals,
     simulate,
@@ -56,7 +58,12 @@ _WHERE = {
     "Party": "detente.scenario.model",
     "Proposal": "detente.scenario.model",
     "Scenario": "detente.scenario.model",
-    "ForecastBacktestResult": "detente.smp.results",
+    "ForecastBacktestResult": "detente.results",
+    "ForecastMonteCarloResult": "detente.results",
+    "ForecastResult": "detente.results",
+    "ForecastSensitivityResult": "detente.results",
+    "LinkedValue": "detente.results",
+    "ScenarioSize": "detente.results",
 }
 
 if TYPE_CHECKING:
@@ -65,8 +72,14 @@ if TYPE_CHECKING:
         AuditResult,
         BeliefsResult,
         CompareResult,
+        ForecastBacktestResult,
+        ForecastMonteCarloResult,
+        ForecastResult,
+        ForecastSensitivityResult,
+        LinkedValue,
         OffersResult,
         RobustSolveResult,
+        ScenarioSize,
         ScreeningResult,
         SensitivityResult,
         SignalsResult,
@@ -80,9 +93,6 @@ if TYPE_CHECKING:
         Party,
         Proposal,
         Scenario,
-    )
-    from detente.smp.results import (
-        ForecastBacktestResult,
     )
 
 
@@ -112,6 +122,11 @@ __all__ = [
     "SignalsResult",
     "DetenteError",
     "ForecastBacktestResult",
+    "ForecastMonteCarloResult",
+    "ForecastResult",
+    "ForecastSensitivityResult",
+    "LinkedValue",
+    "ScenarioSize",
     "Move",
     "Party",
     "Proposal",
@@ -128,8 +143,10 @@ __all__ = [
     "forecast_backtest",
     "forecast_monte_carlo",
     "forecast_sensitivity",
+    "linked_values",
     "load",
     "offers",
+    "scenario_size",
     "sensitivity",
     "signals",
     "simulate",

@@ -1,17 +1,36 @@
-"""Typed results shared by the Python API, the CLI's ``--json`` and (later) the web views.
+"""Typed results shared by the Python API, the CLI's ``--json`` and the web views.
 
-Every field a user sees in JSON is declared here, so the output format is one place to read
+Every field a user sees in JSON is declared here (the forecast's own results in
+``detente.smp.results``, re-exported here), so the output format is one place to read
 (docs/reference/json.md documents it).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from detente.notebook import Result
-from detente.smp.results import ForecastBacktestResult
+from detente.smp.results import ActorMove as ActorMove
+from detente.smp.results import ActorStays as ActorStays
+from detente.smp.results import BacktestRow as BacktestRow
+from detente.smp.results import BacktestScore as BacktestScore
+from detente.smp.results import Challenge as Challenge
+from detente.smp.results import ForecastBacktestResult as ForecastBacktestResult
+from detente.smp.results import ForecastMonteCarloResult as ForecastMonteCarloResult
+from detente.smp.results import ForecastResult as ForecastResult
+from detente.smp.results import OutcomeSpread as OutcomeSpread
+from detente.smp.results import PositionSpread as PositionSpread
+from detente.smp.results import QueueChoice as QueueChoice
+from detente.smp.results import Spread as Spread
+from detente.smp.results import TurnErrors as TurnErrors
+from detente.smp.results import TurnRecord as TurnRecord
+from detente.smp.results import Varied as Varied
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class DeviationInfo(Result):
@@ -511,6 +530,27 @@ class MetricSensitivity(Result):
     parameters: list[ParameterSensitivity]  # most influential first
 
 
+class ForecastSensitivityResult(Result):
+    """``detente forecast --sensitivity``: indices of forecast metrics over the uncertain inputs."""
+
+    scenario: str
+    source: str
+    content_hash: str
+    transition: str
+    method: str = Field(description="sobol | morris")
+    samples: int = Field(description="N: Sobol' base samples or Morris trajectories")
+    points: int = Field(description="points evaluated in all: N(d + 2) for Sobol', N(d + 1) for Morris")
+    completed: int
+    complete: bool = Field(description="an interrupted run has no indices")
+    seed: int
+    max_turns: int
+    varied: list[Varied]
+    metrics: list[MetricSensitivity]
+    executor: str
+    workers: int | None
+    seconds: float
+
+
 class SensitivityResult(Result):
     scenario: str
     content_hash: str
@@ -609,6 +649,13 @@ class ParameterRange(Result):
     basis: str  # how the range was set, in words ("domain [0, 1]", "no domain: [0, 2·value]", ...)
     offers_fixed: bool = False  # every world of the offers game sets it through the types
 
+    def decimals(self, precision: float) -> int:
+        """Decimals that show a flip found to ``precision`` × the range."""
+        width = self.high - self.low
+        if width <= 0:
+            return 2
+        return int(min(6, max(0, -math.floor(math.log10(precision * width)))))
+
 
 class VerdictState(Result):
     """One verdict `detente run` prints, and its value at the current parameters."""
@@ -682,6 +729,12 @@ class SweepResult(Result):
     executor: str
     workers: int | None
     seconds: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame (one row per point, the first parameter varying slowest)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=self.columns)
 
 
 class ParameterChange(Result):
@@ -767,3 +820,58 @@ class CompareResult(Result):
     acceptance: list[AcceptanceChange]
     proposals: list[ProposalChange]
     summary: list[str]
+
+
+# ---- scenarios: the library, sizes, values taken from forecasts
+
+
+class LibraryEntry(Result):
+    """A built-in scenario: bilateral (every analysis) or a multi-actor forecast, with its
+    counts as the file states them."""
+
+    id: str
+    kind: Literal["bilateral", "forecast"]
+    title: str
+    moves: int = 0  # bilateral
+    proposals: int = 0
+    actors: int = 0  # forecast
+    dimensions: int = 0
+
+
+class ScenarioSize(Result):
+    """How large a scenario is for the solver (docs/model.md, "The solver"), known before any
+    solve: what a server or a batch compares with its bounds."""
+
+    scenario: str
+    parties: int
+    moves: int
+    free_moves: int  # not in effect at the start
+    proposals: int
+    longest_proposal: int  # stages
+    max_stages: int  # solver.max_stages
+    max_stage_moves: int  # solver.max_stage_moves
+    transitions: int  # an upper bound on the (state, stage) pairs the solver visits
+
+
+class LinkedValue(Result):
+    """A parameter's value taken from a multi-actor forecast (``forecast = {...}`` in
+    [parameters]): the capability-weighted final position of the linked actors on a
+    dimension, mapped linearly onto the parameter."""
+
+    parameter: str
+    value: float  # from the forecast
+    written: float  # the scenario's own value
+    scenario: str  # the forecast
+    dimension: str  # its name
+    actors: list[str]
+    start: float  # the actors' weighted position at the forecast's start (0-100)
+    final: float  # and at its end
+
+    def sentence(self) -> str:
+        who = " and ".join(self.actors)
+        return (
+            f"{self.parameter} = {self.value:.3g} from forecast {self.scenario}: on "
+            f"{self.dimension}, {who} move from {self.start:.1f} to {self.final:.1f} (0-100, "
+            f"capability-weighted), which maps to {self.value:.3g} (the scenario's own value: "
+            f"{self.written:.3g})."
+        )

@@ -256,6 +256,4 @@ def _letter(i: int) -> str:
 
 def frame(result: SweepResult) -> pandas.DataFrame:
     """The sweep's rows as a pandas DataFrame, columns in order."""
-    import pandas
-
-    return pandas.DataFrame(result.rows, columns=result.columns)
+    return result.to_frame()

@@ -324,10 +324,7 @@ def _point(
 
 def decimals(r: ParameterRange, precision: float = DEFAULT_PRECISION) -> int:
     """Decimals that show a flip to the bisection's precision."""
-    width = r.high - r.low
-    if width <= 0:
-        return 2
-    return int(min(6, max(0, -math.floor(math.log10(precision * width)))))
+    return r.decimals(precision)
 
 
 __all__ = ["DEFAULT_PRECISION", "DEFAULT_STEPS", "grid", "search_range", "tipping"]

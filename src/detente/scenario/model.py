@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from detente.scenario.schema import ScenarioSpec, SolverSpec
+
+if TYPE_CHECKING:
+    from detente.results import LinkedValue
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,8 @@ class Scenario:
     origin: str = "<memory>"
     content_hash: str = ""
     spec: ScenarioSpec | None = field(default=None, compare=False, repr=False)
+    linked: tuple[LinkedValue, ...] = field(default=(), compare=False, repr=False)
+    """The parameters whose values were taken from forecasts (``load(..., from_forecast=True)``)."""
 
     def party(self, party_id: str) -> Party:
         return next(p for p in self.parties if p.id == party_id)

@@ -9,36 +9,14 @@ actors stood at 0 and at 100.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from detente.errors import ScenarioError
+from detente.results import LinkedValue
 from detente.scenario.schema import ForecastLink
 from detente.smp import ForecastResult, run_smp
 from detente.smp.library import library_text
 from detente.smp.scenario import ForecastSpec, parse_forecast
-
-
-@dataclass(frozen=True)
-class LinkedValue:
-    parameter: str
-    value: float  # from the forecast
-    written: float  # the scenario's own value
-    scenario: str
-    dimension: str  # its name
-    actors: tuple[str, ...]
-    start: float  # the actors' weighted position at the forecast's start (0-100)
-    final: float  # and at its end
-
-    def sentence(self) -> str:
-        who = " and ".join(self.actors)
-        return (
-            f"{self.parameter} = {self.value:.3g} from forecast {self.scenario}: on "
-            f"{self.dimension}, {who} move from {self.start:.1f} to {self.final:.1f} (0-100, "
-            f"capability-weighted), which maps to {self.value:.3g} (the scenario's own value: "
-            f"{self.written:.3g})."
-        )
 
 
 def linked_values(origin: str, parameters: dict[str, tuple[float, ForecastLink]]) -> list[LinkedValue]:
@@ -70,7 +48,12 @@ def linked_values(origin: str, parameters: dict[str, tuple[float, ForecastLink]]
         value = link.at_0 + (link.at_100 - link.at_0) * final / 100
         names = tuple(spec.actors[i].name for i in idx)
         dim_name = spec.dimensions[k].name
-        out.append(LinkedValue(name, value, written, link.scenario, dim_name, names, start, final))
+        out.append(
+            LinkedValue(
+                parameter=name, value=value, written=written, scenario=link.scenario, dimension=dim_name,
+                actors=list(names), start=start, final=final,
+            )
+        )
     return out
 
 

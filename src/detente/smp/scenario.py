@@ -105,6 +105,7 @@ class ForecastSource:
     actor_ids: tuple[str, ...]
     dimension_ids: tuple[str, ...]
     uncertain: tuple[Uncertain, ...]
+    id: str = ""  # a forecast file's [forecast] id (a KTAB CSV has none)
 
     @property
     def content_hash(self) -> str:
@@ -240,8 +241,14 @@ def read_input(source: str | Path) -> tuple[str, bytes, SmpInput]:
 
 def read_source(source: str | Path) -> ForecastSource:
     """A built-in forecast scenario by id, a TOML file or a KTAB CSV, with its uncertainty."""
-    name = str(source)
-    text = _read_text(source)
+    return parse_source(_read_text(source), str(source))
+
+
+def parse_source(data: bytes, origin: str) -> ForecastSource:
+    """A forecast's bytes read as ``origin`` names them: a KTAB CSV (``*.csv``) or a forecast
+    TOML, with its uncertainty."""
+    name = origin
+    text = data
     if name.lower().endswith(".csv"):
         try:
             csv_text = text.decode("utf-8-sig")
@@ -256,7 +263,7 @@ def read_source(source: str | Path) -> ForecastSource:
     dims = tuple(d.id for d in spec.dimensions)
     table = spec.uncertainty.model_extra if spec.uncertainty is not None else None
     uncertain = from_table(name, dict(table or {}), inp, actors, dims)
-    return ForecastSource(name, text, inp, actors, dims, uncertain)
+    return ForecastSource(name, text, inp, actors, dims, uncertain, spec.forecast.id)
 
 
 __all__ = [
@@ -266,6 +273,7 @@ __all__ = [
     "check_record",
     "ids",
     "parse_forecast",
+    "parse_source",
     "read_input",
     "read_source",
     "read_spec",

@@ -20,11 +20,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from detente.errors import ScenarioError
 from detente.parallel import Execution
-from detente.results import MetricSensitivity
+from detente.results import ForecastSensitivityResult
 from detente.smp.model import FArr, Transition
 from detente.smp.montecarlo import (
     Job,
@@ -37,7 +36,6 @@ from detente.smp.montecarlo import (
     varied,
     weighted_outcome,
 )
-from detente.smp.results import Varied
 from detente.smp.scenario import ForecastSource
 from detente.smp.uncertainty import Uncertain, values_at
 from detente.uncertainty.sensitivity import check_design, indices, unit_design
@@ -52,27 +50,6 @@ class Metric:
     kind: str  # outcome | position | moved
     actor: int = -1
     dim: int = -1
-
-
-class ForecastSensitivityResult(BaseModel):
-    """``detente forecast --sensitivity``: indices of forecast metrics over the uncertain inputs."""
-
-    scenario: str
-    source: str
-    content_hash: str
-    transition: str
-    method: str = Field(description="sobol | morris")
-    samples: int = Field(description="N: Sobol' base samples or Morris trajectories")
-    points: int = Field(description="points evaluated in all: N(d + 2) for Sobol', N(d + 1) for Morris")
-    completed: int
-    complete: bool = Field(description="an interrupted run has no indices")
-    seed: int
-    max_turns: int
-    varied: list[Varied]
-    metrics: list[MetricSensitivity]
-    executor: str
-    workers: int | None
-    seconds: float
 
 
 def parse_metrics(src: ForecastSource, text: str | None) -> tuple[Metric, ...]:

@@ -3,16 +3,19 @@ per strategy, per index or per stage, with plain columns a spreadsheet or DuckDB
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from detente.results import (
     BacktestResult,
+    ForecastMonteCarloResult,
+    ForecastResult,
+    ForecastSensitivityResult,
     RobustSolveResult,
     SensitivityResult,
     SimulationResult,
     SolveResult,
+    Spread,
 )
-from detente.smp import ForecastResult
-from detente.smp.results import ForecastMonteCarloResult, Spread
-from detente.smp.sensitivity import ForecastSensitivityResult
 
 Row = dict[str, object]
 
@@ -115,16 +118,6 @@ def forecast_sensitivity_tables(r: ForecastSensitivityResult) -> dict[str, list[
     return {"indices": rows} if rows else {}
 
 
-__all__ = [
-    "forecast_mc_tables",
-    "forecast_sensitivity_tables",
-    "forecast_tables",
-    "sensitivity_tables",
-    "simulation_tables",
-    "solve_tables",
-]
-
-
 def backtest_tables(r: BacktestResult) -> dict[str, list[Row]]:
     """One row per case and recorded stage, and one per forecaster's scores."""
     stages: list[Row] = [
@@ -147,3 +140,34 @@ def backtest_tables(r: BacktestResult) -> dict[str, list[Row]]:
         for s in r.scores
     ]
     return {"stages": stages, "scores": scores}
+
+
+def tables_for(result: BaseModel) -> dict[str, list[Row]]:
+    """The tables a result is stored as, picked by its type (none for a result without any)."""
+    if isinstance(result, SimulationResult):
+        return simulation_tables(result)
+    if isinstance(result, SensitivityResult):
+        return sensitivity_tables(result)
+    if isinstance(result, SolveResult | RobustSolveResult):
+        return solve_tables(result)
+    if isinstance(result, ForecastResult):
+        return forecast_tables(result)
+    if isinstance(result, ForecastMonteCarloResult):
+        return forecast_mc_tables(result)
+    if isinstance(result, ForecastSensitivityResult):
+        return forecast_sensitivity_tables(result)
+    if isinstance(result, BacktestResult):
+        return backtest_tables(result)
+    return {}
+
+
+__all__ = [
+    "backtest_tables",
+    "forecast_mc_tables",
+    "forecast_sensitivity_tables",
+    "forecast_tables",
+    "sensitivity_tables",
+    "simulation_tables",
+    "solve_tables",
+    "tables_for",
+]
