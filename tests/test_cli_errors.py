@@ -185,7 +185,7 @@ def test_audit_move_twice(worked: Path) -> None:
 
 def test_audit_unknown_proposal(worked: Path) -> None:
     out = _detente("audit", str(worked), "--proposal", "nope")
-    assert_one_line_error(out, str(worked), "proposals", "unknown proposal", "'nope'")
+    assert_one_line_error(out, str(worked), "--proposal", "unknown proposal", "'nope'")
 
 
 def test_audit_needs_exactly_one_of_proposal_and_stages(worked: Path) -> None:

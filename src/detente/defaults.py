@@ -6,6 +6,7 @@ signatures without importing numba, scipy or pandas at start-up.
 
 from __future__ import annotations
 
+DEFAULT_SCENARIO = "hanoi-2019"  # the library scenario commands read when given none
 DEFAULT_TAU = 0.25  # `detente run`: safe against every type at least this likely
 DEFAULT_STRATEGIES = ("summit-first", "working-1", "working-2", "working-3")
 TIPPING_STEPS = 20  # grid steps from the current value outward, each way

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from detente.notebook import Result
 from detente.smp.results import ActorMove as ActorMove
@@ -867,7 +867,10 @@ class LinkedValue(Result):
     start: float  # the actors' weighted position at the forecast's start (0-100)
     final: float  # and at its end
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def sentence(self) -> str:
+        """Where the value comes from, in words."""
         who = " and ".join(self.actors)
         return (
             f"{self.parameter} = {self.value:.3g} from forecast {self.scenario}: on "

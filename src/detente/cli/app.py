@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +21,6 @@ from detente.cli.common import (
     NoStoreOpt,
     StoreOpt,
     WorkersOpt,
-    _check_execution,
     _console,
     _print_json,
     _Recording,
@@ -29,9 +29,8 @@ from detente.cli.forecast import forecast
 from detente.cli.report import report as report_command
 from detente.cli.runs import runs_app
 from detente.cli.serve import serve
-from detente.defaults import DEFAULT_STRATEGIES
-from detente.errors import DetenteError, ScenarioError
-from detente.scenario import library
+from detente.defaults import DEFAULT_SCENARIO, DEFAULT_STRATEGIES
+from detente.errors import DetenteError, ScenarioError, ScheduleError, one_line
 
 
 class BeliefsChoice(StrEnum):
@@ -65,7 +64,7 @@ BeliefsOpt = Annotated[
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = DEFAULT_SCENARIO,
     set_: SetOpt = None,
     robust: Annotated[
         float,
@@ -89,22 +88,11 @@ def run(
 ) -> None:
     """The whole analysis of a scenario (default: hanoi-2019) on one screen."""
     from detente.cli import render, render_validation
-    from detente.scenario.loader import parse_overrides
-    from detente.smp.link import LinkedValue, linked_values
 
-    overrides = parse_overrides(set_)
-    sc = api.load(scenario, overrides)
-    linked: list[LinkedValue] = []
-    if from_forecast:
-        assert sc.spec is not None
-        links = {n: (p.value, p.forecast) for n, p in sc.spec.parameters.items() if p.forecast is not None}
-        if not links:
-            raise ScenarioError(sc.origin, "--from-forecast", "no parameter of this scenario is linked to a forecast")
-        linked = [lv for lv in linked_values(sc.origin, links) if lv.parameter not in overrides]  # --set wins
-        sc = api.load(scenario, {**{lv.parameter: lv.value for lv in linked}, **overrides})
+    sc = api.load(scenario, api.parse_overrides(set_), from_forecast=from_forecast)  # --set wins over a forecast
     result = api.analyse(sc, robust)
-    for lv in linked:
-        (sys.stderr.write if as_json else _console().print)(lv.sentence() + ("\n" if as_json else ""))
+    for lv in sc.linked:
+        (sys.stderr.write if as_json else _console().print)(lv.sentence + ("\n" if as_json else ""))
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
@@ -139,10 +127,8 @@ def solve(
 ) -> None:
     """The self-enforcing deal that maximises the Nash product, or why there is none."""
     from detente.cli import render
-    from detente.scenario.loader import parse_overrides
-    from detente.store.tables import solve_tables
 
-    overrides = parse_overrides(set_)
+    overrides = api.parse_overrides(set_)
     sc = api.load(scenario, overrides)
     if robust is None and beliefs_at is not BeliefsChoice.prior:
         raise ScenarioError(sc.origin, "--beliefs", "applies to a robust solve: add --robust TAU")
@@ -150,10 +136,10 @@ def solve(
     with _Recording.of(store, no_store, "solve", scenario, sc, overrides, None, options) as record:
         if robust is not None:
             robust_result = api.solve_robust(sc, robust, beliefs_at.value)
-            record.save(robust_result, solve_tables(robust_result))
+            record.save(robust_result)
         else:
             result = api.solve(sc, frontier=frontier)
-            record.save(result, solve_tables(result))
+            record.save(result)
     if robust is not None:
         if as_json:
             _print_json(robust_result.model_dump(mode="json"))
@@ -182,9 +168,10 @@ def audit(
 ) -> None:
     """Audit a schedule stage by stage: who would deviate, where, and by how much."""
     from detente.cli import render
-    from detente.scenario.loader import parse_overrides
 
-    sc = api.load(scenario, parse_overrides(set_))
+    sc = api.load(scenario, api.parse_overrides(set_))
+    if (proposal is None) == (stages is None):
+        raise ScheduleError(sc.origin, "--proposal", "give either a proposal id (--proposal) or stages (--stages), not both")
     if not types and beliefs_at is not BeliefsChoice.prior:
         raise ScenarioError(sc.origin, "--beliefs", "applies to the types' audit: add --types")
     result = api.audit(sc, proposal=proposal, stages=stages, types=types, beliefs_at=beliefs_at.value)
@@ -198,15 +185,14 @@ def audit(
 
 @app.command()
 def beliefs(
-    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = DEFAULT_SCENARIO,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What each side should believe about the other's type after the event timeline."""
     from detente.cli import render
-    from detente.scenario.loader import parse_overrides
 
-    sc = api.load(scenario, parse_overrides(set_))
+    sc = api.load(scenario, api.parse_overrides(set_))
     result = api.beliefs(sc)
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -216,7 +202,7 @@ def beliefs(
 
 @app.command()
 def signals(
-    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = DEFAULT_SCENARIO,
     set_: SetOpt = None,
     robust: Annotated[
         float,
@@ -227,9 +213,8 @@ def signals(
 ) -> None:
     """Which signals would separate the sender's good type, and by what margins."""
     from detente.cli import render
-    from detente.scenario.loader import parse_overrides
 
-    sc = api.load(scenario, parse_overrides(set_))
+    sc = api.load(scenario, api.parse_overrides(set_))
     result = api.signals(sc, robust, beliefs_at.value)
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -245,7 +230,7 @@ class CandidatesChoice(StrEnum):
 
 @app.command()
 def offers(
-    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = DEFAULT_SCENARIO,
     proposer: Annotated[
         str | None, typer.Option("--proposer", metavar="PARTY", help="Who makes the offers (default: the scenario's [bargaining]).")
     ] = None,
@@ -264,9 +249,8 @@ def offers(
     """Offers under incomplete information: what the proposer offers at each meeting, which
     types take it, and what a refusal teaches it (docs/model.md, "Offers")."""
     from detente.cli import render
-    from detente.scenario.loader import parse_overrides
 
-    sc = api.load(scenario, parse_overrides(set_))
+    sc = api.load(scenario, api.parse_overrides(set_))
     result = api.offers(sc, proposer, beliefs_at.value, rounds, None if candidates is None else candidates.value)
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -276,7 +260,7 @@ def offers(
 
 @app.command()
 def simulate(
-    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = DEFAULT_SCENARIO,
     samples: Annotated[int, typer.Option("--samples", help="Histories to simulate per strategy.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same results.")] = 0,
     strategies: Annotated[
@@ -295,20 +279,18 @@ def simulate(
 ) -> None:
     """Summit versus working level: Monte Carlo histories of the talks (docs/model.md, "Summit versus working level")."""
     from detente.cli import render
-    from detente.scenario.loader import parse_overrides
-    from detente.store.tables import simulation_tables
 
-    overrides = parse_overrides(set_)
+    overrides = api.parse_overrides(set_)
     sc = api.load(scenario, overrides)
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
-    _check_execution(sc.origin, workers, dask)
+    api.check_simulate(sc, samples, names, workers, dask)  # refused before anything is recorded
     options: dict[str, object] = {"samples": samples, "strategies": list(names), "workers": workers, "dask": dask}
     with (
         _Recording.of(store, no_store, "simulate", scenario, sc, overrides, seed, options) as record,
         render.progress_bar(enabled=not as_json) as advance,
     ):
         result = api.simulate(sc, samples, seed, names, workers, advance, dask)
-        record.save(result, simulation_tables(result), result.complete)
+        record.save(result, result.complete)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
@@ -317,7 +299,7 @@ def simulate(
 
 @app.command()
 def sensitivity(
-    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = DEFAULT_SCENARIO,
     metric: Annotated[
         str,
         typer.Option(
@@ -344,14 +326,10 @@ def sensitivity(
 ) -> None:
     """Which uncertain numbers matter: Sobol' or Morris indices over the [uncertainty] ranges."""
     from detente.cli import render
-    from detente.scenario.loader import parse_overrides
-    from detente.store.tables import sensitivity_tables
-    from detente.uncertainty.sensitivity import parse_metrics
 
-    overrides = parse_overrides(set_)
+    overrides = api.parse_overrides(set_)
     sc = api.load(scenario, overrides)
-    _check_execution(sc.origin, workers, dask)
-    parse_metrics(sc, metric)  # a bad metric is refused before anything is recorded
+    api.check_sensitivity(sc, metric, samples, method.value, histories, workers, dask)  # refused before anything is recorded
     options: dict[str, object] = {
         "method": method.value, "metric": metric, "samples": samples, "histories": histories,
         "workers": workers, "dask": dask,
@@ -361,7 +339,7 @@ def sensitivity(
         render.progress_bar(enabled=not as_json, unit="points") as advance,
     ):
         result = api.sensitivity(sc, metric, samples, method.value, seed, histories, workers, advance, dask)
-        record.save(result, sensitivity_tables(result), result.complete)
+        record.save(result, result.complete)
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
@@ -383,45 +361,32 @@ app.command("compare", context_settings=validation.COMPARE_CONTEXT)(validation.c
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """The built-in scenarios."""
-    import tomllib
-
-    from detente.scenario.loader import parse_spec, read_source
-    from detente.smp.library import ids as forecast_ids
-    from detente.smp.library import library_text
-
     # the files' own counts, read without resolving them: a list must come up at once
+    entries = api.scenario_library()
     table = Table(title="Built-in scenarios", title_justify="left")
     table.add_column("id")
     table.add_column("title")
     table.add_column("moves", justify="right")
     table.add_column("proposals", justify="right")
-    for sid in library.ids():
-        origin, data = read_source(sid)
-        spec = parse_spec(data, origin)
-        table.add_row(sid, str(spec.scenario.title), str(len(spec.moves)), str(len(spec.proposals)))
+    for e in entries:
+        if e.kind == "bilateral":
+            table.add_row(e.id, e.title, str(e.moves), str(e.proposals))
     _console().print(table)
     forecasts = Table(title="Built-in forecast scenarios (detente forecast)", title_justify="left")
     forecasts.add_column("id")
     forecasts.add_column("title")
     forecasts.add_column("actors", justify="right")
     forecasts.add_column("dimensions", justify="right")
-    for fid in forecast_ids():
-        raw = tomllib.loads((library_text(fid) or b"").decode("utf-8"))
-        forecasts.add_row(fid, raw["forecast"]["title"], str(len(raw["actors"])), str(len(raw["dimensions"])))
+    for e in entries:
+        if e.kind == "forecast":
+            forecasts.add_row(e.id, e.title, str(e.actors), str(e.dimensions))
     _console().print(forecasts)
 
 
 @scenarios_app.command("show")
 def scenarios_show(scenario_id: Annotated[str, typer.Argument(help="Library id or file.")]) -> None:
     """Print a scenario's TOML (to copy and edit): bilateral or forecast."""
-    from detente.scenario.loader import read_source
-    from detente.smp.library import library_text
-
-    forecast_text = library_text(scenario_id) if not library.has(scenario_id) else None
-    if forecast_text is not None:
-        sys.stdout.write(forecast_text.decode("utf-8"))
-        return
-    origin, data = read_source(scenario_id)
+    origin, data = api.scenario_text(scenario_id)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -434,10 +399,13 @@ def scenarios_validate(
     file: Annotated[str, typer.Argument(help="A scenario TOML file (or a library id).")],
     set_: SetOpt = None,
 ) -> None:
-    """Check a scenario file; exit 0 if valid, else print one line and exit 2."""
-    from detente.scenario.loader import parse_overrides
-
-    sc = api.load(file, parse_overrides(set_))
+    """Check a scenario file; exit 0 if valid, else list every error (one a line) and exit 2."""
+    try:
+        sc = api.load(file, api.parse_overrides(set_))
+    except ScenarioError as exc:
+        for line in error_lines(exc):
+            sys.stderr.write(f"error: {line}\n")
+        raise typer.Exit(2) from None
     print(
         f"{file}: valid ({sc.id}: {_count(len(sc.parties), 'party', 'parties')}, "
         f"{_count(len(sc.moves), 'move', 'moves')}, "
@@ -459,9 +427,7 @@ def _count(n: int, one: str, many: str) -> str:
 @scenarios_app.command("schema")
 def scenarios_schema() -> None:
     """Print the JSON Schema of scenario files (for editors: completion and checking)."""
-    from detente.scenario.schema import ScenarioSpec
-
-    _print_json(ScenarioSpec.model_json_schema())
+    _print_json(api.scenario_schema())
 
 
 def _what(argv: list[str]) -> str:
@@ -472,6 +438,64 @@ def _what(argv: list[str]) -> str:
             break
         words.append(arg if len(arg) <= 60 else arg[:57] + "...")
     return " ".join(["detente", *words])
+
+
+# The API names its Python parameters in errors; the command line names its flags instead.
+FLAGS = {
+    "beliefs_at": "--beliefs",
+    "candidates": "--candidates",
+    "dask": "--dask",
+    "from_forecast": "--from-forecast",
+    "histories": "--histories",
+    "max_turns": "--max-turns",
+    "method": "--method",
+    "metrics": "--metric",
+    "precision": "--precision",
+    "proposal": "--proposal",
+    "proposer": "--proposer",
+    "rounds": "--rounds",
+    "samples": "--samples",
+    "spreads": "--vary",
+    "stages": "--stages",
+    "steps": "--steps",
+    "strategies": "--strategies",
+    "tau": "--robust",
+    "within": "--within",
+    "workers": "--workers",
+}
+FLAG_PREFIXES = (("overrides.", "--set "), ("against_overrides.", "--set "))
+
+
+def flag(key: str) -> str:
+    """The flag that sets the API parameter ``key`` (``overrides.leakage`` → ``--set leakage``);
+    any other key (a key path of the file) as it is."""
+    if key in FLAGS:
+        return FLAGS[key]
+    for prefix, option in FLAG_PREFIXES:
+        if key.startswith(prefix):
+            return option + key.removeprefix(prefix)
+    return key
+
+
+def error_lines(exc: ScenarioError) -> list[str]:
+    """Every problem of a scenario error, one line each, with the command line's flags."""
+    source = flag(exc.source) if not exc.key else exc.source
+    return [one_line(": ".join(part for part in (source, flag(key), reason) if part)) for key, reason in exc.problems]
+
+
+def error_line(exc: DetenteError) -> str:
+    """A user error as the one line ``main`` prints: the first problem, and how to see the others."""
+    if isinstance(exc, ScenarioError):
+        first, more = error_lines(exc)[0], len(exc.problems) - 1
+        if more:
+            first += f" (and {more} more {'error' if more == 1 else 'errors'}: `detente scenarios validate {shlex.quote(exc.source)}` shows all)"
+        return first
+    from detente.parallel import ExecutionError
+
+    text = str(exc)
+    if isinstance(exc, ExecutionError) and text.startswith("dask"):  # "dask tcp://...: cannot reach the scheduler"
+        return FLAGS["dask"] + text.removeprefix("dask")
+    return text
 
 
 def main() -> None:
@@ -485,7 +509,7 @@ def main() -> None:
         check_arguments(sys.argv[1:])
         app()
     except DetenteError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {error_line(exc)}\n")
         code = 2
     except KeyboardInterrupt:
         code = 130
@@ -501,15 +525,13 @@ def main() -> None:
 def check_arguments(argv: list[str]) -> None:
     """Refuse an argument typed with lookalike characters (``ｈanoi-2019``, ``--set ｌeakage=1``)
     unless it names an existing file: Python would read some of them as their ASCII twins."""
-    from detente.scenario import screen
-
     option = ""
     for arg in argv:
         where, option = (option or "argument"), (arg.split("=")[0] if arg.startswith("--") and "=" not in arg else "")
         if where == "--set" or arg.startswith("--set="):
             continue  # --set NAME=VALUE says itself which part is wrong
         if not Path(arg).exists():
-            screen.plain_argument(where, arg)
+            api.check_plain(where, arg)
 
 
 if __name__ == "__main__":

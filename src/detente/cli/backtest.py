@@ -33,19 +33,13 @@ def backtest(
 ) -> None:
     """Held to the record: per case and stage, detente's verdict against what happened; a
     confusion matrix, accuracy by stage, Brier and log scores beside simple baselines."""
-    from detente.smp.library import ids as forecast_ids
-
     scenarios = api.case_files(cases or [])
     text = "\n".join(sc.content_hash for sc in scenarios).encode()
     digest = hashlib.sha256(text).hexdigest()
     options: dict[str, object] = {"cases": [sc.id for sc in scenarios]}
     with _Recording(store, no_store, "backtest", "case-bank" if not cases else ",".join(cases), digest, text, {}, {}, None, options) as record:
-        result = api.backtest(scenarios)
-        if not cases:  # the bank: the built-in forecasts against their record too
-            result.forecasts = [api.forecast_backtest(fid) for fid in forecast_ids() if _has_record(fid)]
-        from detente.store.tables import backtest_tables
-
-        record.save(result, backtest_tables(result))
+        result = api.backtest(scenarios, forecasts=not cases)  # the bank: the built-in forecasts against their record too
+        record.save(result)
     if html is not None:
         from detente.report.backtest import backtest_report
 
@@ -59,12 +53,6 @@ def backtest(
     render_backtest(result)
     if html is not None:
         _console().print(f"Wrote {html}.")
-
-
-def _has_record(forecast_id: str) -> bool:
-    from detente.smp.scenario import read_spec
-
-    return bool(read_spec(forecast_id)[2].record)
 
 
 def render_backtest(result: BacktestResult) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
-import time
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,11 +13,10 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
-from detente import __version__
-from detente.errors import ScenarioError
+from detente import api
 
 if TYPE_CHECKING:
-    from detente.scenario.model import Scenario
+    from detente import Scenario
 
 
 class MethodChoice(StrEnum):
@@ -47,8 +45,8 @@ NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record this
 
 
 class _Recording:
-    """A run in the store: begun before the work (so a store that cannot be written fails
-    before anything is computed), finished with its result, or as failed or interrupted."""
+    """A run in the store (``detente.store.Recording``), begun before the work, marked
+    interrupted if a signal ends the process, and named on stderr once recorded."""
 
     def __init__(
         self,
@@ -58,21 +56,15 @@ class _Recording:
         scenario_id: str,
         content_hash: str,
         text: bytes,
-        parameters: dict[str, float],
-        overrides: dict[str, float],
+        parameters: Mapping[str, float],
+        overrides: Mapping[str, float],
         seed: int | None,
         options: dict[str, object],
     ) -> None:
-        from detente.store import RunStore, default_store_path
+        from detente.store import Recording, default_store_path
 
-        self.store = None if no_store else RunStore(store or default_store_path())
-        self.run_id = ""
-        self.started = time.perf_counter()
-        if self.store is not None:
-            self.run_id = self.store.begin(
-                kind, scenario_id, content_hash, text.decode("utf-8", "replace"), parameters,
-                overrides, seed, options, __version__,
-            )
+        path = None if no_store else (store or default_store_path())
+        self.run = Recording(path, kind, scenario_id, content_hash, text, parameters, overrides, seed, options)
 
     @classmethod
     def of(
@@ -82,60 +74,43 @@ class _Recording:
         kind: str,
         source: str,
         sc: Scenario,
-        overrides: dict[str, float],
+        overrides: Mapping[str, float],
         seed: int | None,
         options: dict[str, object],
     ) -> _Recording:
         """A bilateral scenario's run (its source is read again only when it is recorded)."""
-        from detente.scenario.loader import read_source
-
-        data = b"" if no_store else read_source(source)[1]
-        return cls(store, no_store, kind, sc.id, sc.content_hash, data, dict(sc.parameters), overrides, seed, options)
+        data = b"" if no_store else api.scenario_text(source)[1]
+        return cls(store, no_store, kind, sc.id, sc.content_hash, data, sc.parameters, overrides, seed, options)
 
     def __enter__(self) -> _Recording:
         from detente.cli import interrupt
 
         self._marked = interrupt.recording(self)
         self._marked.__enter__()
+        self.run.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         self._marked.__exit__(None, None, None)
-        if self.store is None or exc is None:
-            return
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        self.store.finish(self.run_id, status, time.perf_counter() - self.started, {"error": str(exc) or status}, {})
+        self.run.__exit__(kind, exc, tb)
 
     def interrupted(self, reason: str) -> str | None:
         """Mark the run interrupted (a signal ends the process before ``__exit__`` runs)."""
-        if self.store is None:
+        if self.run.store is None:
             return None
-        self.store.finish(self.run_id, "interrupted", time.perf_counter() - self.started, {"error": reason}, {})
-        return self.run_id
+        self.run.fail(reason, "interrupted")
+        return self.run.run_id
 
-    def save(self, result: BaseModel, tables: dict[str, list[dict[str, object]]], complete: bool = True) -> None:
+    def save(self, result: BaseModel, complete: bool = True) -> None:
         from detente.cli import interrupt
 
-        if self.store is None:
+        if self.run.store is None:
             return
-        self.store.finish(
-            self.run_id,
-            "complete" if complete else "interrupted",
-            time.perf_counter() - self.started,
-            result.model_dump(mode="json"),
-            tables,
-        )
+        self.run.save(result, complete)
         if not complete and interrupt.received():
-            interrupt.kept(self.run_id)  # the interrupt's one line names it
+            interrupt.kept(self.run.run_id)  # the interrupt's one line names it
             return
-        sys.stderr.write(f"recorded as run {self.run_id} in {self.store.path}\n")
-
-
-def _check_execution(origin: str, workers: int | None, dask: str | None) -> None:
-    if workers is not None and workers < 1:
-        raise ScenarioError(origin, "--workers", f"must be at least 1, got {workers}")
-    if dask is not None and dask != "local" and not re.match(r"^(tcp|tls|inproc|ucx)://\S+$", dask):
-        raise ScenarioError(origin, "--dask", f"expected 'local' or a scheduler address such as tcp://HOST:8786, got {dask!r}")
+        sys.stderr.write(f"recorded as run {self.run.run_id} in {self.run.path}\n")
 
 
 def _console() -> Console:

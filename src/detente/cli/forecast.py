@@ -18,7 +18,6 @@ from detente.cli.common import (
     NoStoreOpt,
     StoreOpt,
     WorkersOpt,
-    _check_execution,
     _console,
     _print_json,
     _Recording,
@@ -27,8 +26,7 @@ from detente.defaults import FORECAST_WITHIN
 from detente.errors import ScenarioError
 
 if TYPE_CHECKING:
-    from detente.smp.model import Transition
-    from detente.smp.scenario import ForecastSource
+    from detente.api import ForecastSource, Transition
 
 SENSITIVITY_SAMPLES = 64
 
@@ -87,12 +85,8 @@ def forecast(
     """The multi-actor forecast: KTAB's spatial model of politics, turn by turn; with
     --samples, a Monte Carlo over its uncertain inputs; with --sensitivity, which inputs matter."""
     from detente.cli import render, render_forecast
-    from detente.smp.scenario import read_source
-    from detente.smp.sensitivity import parse_metrics
-    from detente.store.tables import forecast_mc_tables, forecast_sensitivity_tables
 
-    src = read_source(source)
-    _check_execution(src.origin, workers, dask)
+    src = api.read_forecast(source)
     transition: Transition = "stochastic" if stochastic else "deterministic"
     if not sensitivity:
         for given, name in ((metric is not None, "--metric"), (method is not MethodChoice.sobol, "--method")):
@@ -103,15 +97,20 @@ def forecast(
             raise ScenarioError(src.origin, "--vary", "applies to a Monte Carlo or a sensitivity analysis: add --samples N or --sensitivity")
         _single(src, max_turns, transition, seed, as_json, store, no_store)
         return
-    api.forecast_uncertain(src, vary)  # bad spreads are refused before anything is recorded
+    if not src.uncertain and vary is None:  # said with this command's flags
+        if sensitivity:
+            raise ScenarioError(src.origin, "uncertainty", "no uncertain inputs to vary: add an [uncertainty] table or --vary")
+        if not stochastic:
+            raise ScenarioError(src.origin, "--samples", "nothing is uncertain: add an [uncertainty] table, --vary, or --stochastic")
     options: dict[str, object] = {
         "max_turns": max_turns, "samples": samples, "transition": transition, "vary": vary,
         "workers": workers, "dask": dask,
     }
     if sensitivity:
-        parse_metrics(src, metric)
-        options |= {"sensitivity": True, "metric": metric, "method": method.value}
         n = samples if samples is not None else SENSITIVITY_SAMPLES
+        # every argument checked before anything is recorded
+        api.check_forecast_sensitivity(src, metric, n, method.value, transition, vary, max_turns, workers, dask)
+        options |= {"sensitivity": True, "metric": metric, "method": method.value}
         with (
             _Recording(store, no_store, "forecast-sensitivity", src.input.name, src.content_hash, src.data, {}, {}, seed, options) as record,
             render.progress_bar(enabled=not as_json, unit="points") as advance,
@@ -119,19 +118,20 @@ def forecast(
             sres = api.forecast_sensitivity(
                 src, metric, n, method.value, seed, transition, vary, max_turns, workers, advance, dask
             )
-            record.save(sres, forecast_sensitivity_tables(sres), sres.complete)
+            record.save(sres, sres.complete)
         _show(as_json, sres, lambda: render_forecast.sensitivity(_console(), sres))
         if not sres.complete:
             raise typer.Exit(130)
         return
     assert samples is not None
+    api.check_forecast_monte_carlo(src, samples, transition, vary, max_turns, within, workers, dask)
     options["within"] = within
     with (
         _Recording(store, no_store, "forecast-mc", src.input.name, src.content_hash, src.data, {}, {}, seed, options) as record,
         render.progress_bar(enabled=not as_json, unit="draws") as advance,
     ):
         mres = api.forecast_monte_carlo(src, samples, seed, transition, vary, max_turns, within, workers, advance, dask)
-        record.save(mres, forecast_mc_tables(mres), mres.complete)
+        record.save(mres, mres.complete)
     _show(as_json, mres, lambda: render_forecast.monte_carlo(_console(), mres))
     if not mres.complete:
         raise typer.Exit(130)
@@ -148,7 +148,6 @@ def _single(
     src: ForecastSource, max_turns: int, transition: Transition, seed: int, as_json: bool, store: Path | None, no_store: bool
 ) -> None:
     from detente.cli import render
-    from detente.store.tables import forecast_tables
 
     options: dict[str, object] = {"max_turns": max_turns}
     stochastic = transition == "stochastic"
@@ -158,7 +157,7 @@ def _single(
         store, no_store, "forecast", src.input.name, src.content_hash, src.data, {}, {}, seed if stochastic else None, options
     ) as record:
         result = api.forecast(src.input, max_turns, transition, seed)
-        record.save(result, forecast_tables(result))
+        record.save(result)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return

@@ -20,10 +20,12 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from detente import Scenario
     from detente.results import (
         Analysis,
         AuditResult,
         BeliefsResult,
+        ForecastResult,
         MetricSensitivity,
         OffersResult,
         RobustSolveResult,
@@ -33,8 +35,6 @@ if TYPE_CHECKING:
         SimulationResult,
         SolveResult,
     )
-    from detente.scenario.model import Scenario
-    from detente.smp import ForecastResult
 
 
 

@@ -9,8 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from detente.smp.results import ForecastBacktestResult, ForecastMonteCarloResult, Spread, Varied
-    from detente.smp.sensitivity import ForecastSensitivityResult
+    from detente.results import (
+        ForecastBacktestResult,
+        ForecastMonteCarloResult,
+        ForecastSensitivityResult,
+        Spread,
+        Varied,
+    )
 
 
 

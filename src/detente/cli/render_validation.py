@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from detente import Scenario
     from detente.results import (
         CompareResult,
         ParameterRange,
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
         TippingPoint,
         TippingResult,
     )
-    from detente.scenario.model import Scenario
 
 
 MAP_WIDTH = 78  # a sweep's region map is drawn only if it fits in this many columns
@@ -26,10 +26,8 @@ MAP_WIDTH = 78  # a sweep's region map is drawn only if it fits in this many col
 
 def _flip(p: TippingPoint, r: ParameterRange, precision: float) -> tuple[str, str]:
     """(the value it flips at, the change with its share of the value) as text."""
-    from detente.analysis.tipping import decimals
-
     assert p.flip is not None and p.change is not None
-    d = decimals(r, precision)
+    d = r.decimals(precision)
     rel = "" if p.relative is None else f" ({p.relative:+.0%})"
     return f"{p.flip:.{d}f}", f"{p.change:+.{d}f}{rel}"
 

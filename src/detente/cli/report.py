@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from detente import api
-from detente.errors import DetenteError, ScenarioError
-from detente.scenario import library
+from detente.defaults import DEFAULT_SCENARIO
+from detente.errors import ScenarioError
 
 
 class FigureFormat(StrEnum):
@@ -19,32 +19,11 @@ class FigureFormat(StrEnum):
     svg = "svg"
 
 
-def is_forecast(source: str) -> bool:
-    """Whether SOURCE is a forecast (as ``detente forecast`` reads it): a built-in forecast id,
-    a KTAB CSV, or a TOML file with a [forecast] table. Anything else is a bilateral scenario."""
-    from detente.scenario import screen
-    from detente.smp.library import library_text
-
-    if library.has(source):
-        return False
-    if "/" not in source and "." not in source and library_text(source) is not None:
-        return True
-    if source.lower().endswith(".csv"):
-        return True
-    path = Path(source)
-    if not path.is_file():
-        return False  # the bilateral loader says what is wrong with it
-    try:
-        return "forecast" in screen.loads(screen.read_capped(path, source), source)
-    except (OSError, DetenteError):
-        return False  # the loader says what is wrong with it
-
-
 def report(
     scenario: Annotated[
         str,
         typer.Argument(help="A library scenario id or TOML file; or a forecast (korea-six-party-2019, a forecast TOML, a KTAB CSV)."),
-    ] = library.DEFAULT_SCENARIO,
+    ] = DEFAULT_SCENARIO,
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
     simulate: Annotated[
         int | None, typer.Option("--simulate", metavar="N", help="Add the Monte Carlo outcomes per strategy (N histories each).")
@@ -74,13 +53,10 @@ def report(
     """One self-contained HTML report (works offline): the scenario, the deal, the charts."""
     from plotly.graph_objects import Figure
 
-    from detente.analysis.sweep import parse_axes
     from detente.report import export
     from detente.report.figures import analysis_figures, forecast_positions
     from detente.report.html import analysis_report, forecast_report
     from detente.report.validation_figures import sweep_map
-    from detente.scenario.loader import parse_overrides
-    from detente.smp.scenario import read_input
 
     for name, value in (("--simulate", simulate), ("--sensitivity", sensitivity), ("--workers", workers)):
         if value is not None and value < 1:
@@ -88,20 +64,20 @@ def report(
     if fmt is not FigureFormat.png and figures is None:
         raise ScenarioError(scenario, "--format", "applies to --figures DIR")
     figs: dict[str, Figure]
-    if is_forecast(scenario):
+    if api.is_forecast(scenario):
         for name, given in (
             ("--simulate", simulate), ("--sensitivity", sensitivity), ("--set", set_), ("--tipping", tipping), ("--sweep", sweep),
         ):
             if given:
                 raise ScenarioError(scenario, name, "applies to a bilateral scenario, not a forecast")
-        fc = api.forecast(read_input(scenario)[2])
+        fc = api.forecast(scenario)
         lines = forecast_positions(fc)
         page = forecast_report(fc, lines)
         figs = {f"forecast-{k + 1}": fig for k, fig in enumerate(lines)}
     else:
-        sc = api.load(scenario, parse_overrides(set_))
+        sc = api.load(scenario, api.parse_overrides(set_))
         if sweep:
-            parse_axes(sc, sweep)  # a bad range is refused before anything is computed
+            api.check_sweep(sc, sweep, workers)  # a bad range is refused before anything is computed
         analysis, beliefs, signals = api.overview(sc)
         sim = api.simulate(sc, simulate, seed, workers=workers) if simulate else None
         sens = api.sensitivity(sc, samples=sensitivity, seed=seed, workers=workers) if sensitivity else None

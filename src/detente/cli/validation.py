@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from detente import api
-from detente.cli.common import DaskOpt, JsonOpt, WorkersOpt, _check_execution, _console, _print_json
-from detente.defaults import TIPPING_PRECISION, TIPPING_STEPS
+from detente.cli.common import DaskOpt, JsonOpt, WorkersOpt, _console, _print_json
+from detente.defaults import DEFAULT_SCENARIO, TIPPING_PRECISION, TIPPING_STEPS
 from detente.errors import ScenarioError
-from detente.scenario import library
 
 if TYPE_CHECKING:
+    from detente import Scenario
     from detente.results import Analysis, TippingResult
-    from detente.scenario.model import Scenario
 
 SetOpt = Annotated[
     list[str] | None,
@@ -25,7 +24,7 @@ SetOpt = Annotated[
 
 
 def tipping(
-    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
+    scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = DEFAULT_SCENARIO,
     parameter: Annotated[
         list[str] | None,
         typer.Option("--parameter", "-p", metavar="NAME", help="Search only this parameter (repeatable; default: every one)."),
@@ -45,10 +44,8 @@ def tipping(
     """For every verdict of `detente run`, the smallest change of each parameter (within its
     domain) that flips it, down and up: grid scan, then bisection, every point an exact solve."""
     from detente.cli import render, render_validation
-    from detente.scenario.loader import parse_overrides
 
-    sc = api.load(scenario, parse_overrides(set_))
-    _check_execution(sc.origin, workers, dask)
+    sc = api.load(scenario, api.parse_overrides(set_))
     with render.progress_bar(enabled=not as_json, unit="searches") as advance:
         result = api.tipping(sc, parameter, offers, steps, precision, workers, dask, advance)
     if as_json:
@@ -100,20 +97,17 @@ def sweep(
 ) -> None:
     """One- and two-parameter sweeps of `detente run`'s verdicts and values: the deal, each
     party's value and gain, each proposal's verdict (and under offers the opening and P(deal))."""
-    from detente.analysis.sweep import frame, parse_axes
     from detente.cli import render, render_validation
-    from detente.scenario.loader import parse_overrides
 
     scenario, axes = _split_sweep(args)
-    sc = api.load(scenario, parse_overrides(set_))
-    _check_execution(sc.origin, workers, dask)
+    sc = api.load(scenario, api.parse_overrides(set_))
     if output is not None:
         _check_output(output, force)
-    parse_axes(sc, axes)  # a bad range is refused before anything is solved
+    api.check_sweep(sc, axes, workers, dask)  # a bad range is refused before anything is solved
     with render.progress_bar(enabled=not as_json, unit="points") as advance:
         result = api.sweep_result(sc, axes, workers, dask, advance)
     if output is not None:
-        _write(result_frame=frame(result), path=output)
+        _write(result_frame=result.to_frame(), path=output)
         if not as_json:
             print(f"wrote {output} ({len(result.rows)} rows, {len(result.columns)} columns)")
     if as_json:
@@ -129,7 +123,7 @@ def _split_sweep(args: list[str]) -> tuple[str, list[str]]:
         raise ScenarioError("sweep", "NAME=START:STOP:STEP", "name one or two parameters to sweep, e.g. leakage=0:0.9:0.1")
     first = args[0]
     if "=" in first and not Path(first).is_file():
-        return library.DEFAULT_SCENARIO, list(args)
+        return DEFAULT_SCENARIO, list(args)
     if len(args) == 1:
         raise ScenarioError(first, "NAME=START:STOP:STEP", "name one or two parameters to sweep, e.g. leakage=0:0.9:0.1")
     return first, list(args[1:])
@@ -176,10 +170,9 @@ def compare(
     Usage: detente compare SCENARIO [OTHER] [--set NAME=VALUE]... [--against [OTHER] [--set NAME=VALUE]...] [--json]
     """
     from detente.cli import render_validation
-    from detente.scenario.loader import parse_overrides
 
     first, first_set, other, other_set = parse_compare(list(ctx.args))
-    result = api.compare(first, parse_overrides(first_set), other, parse_overrides(other_set))
+    result = api.compare(first, api.parse_overrides(first_set), other, api.parse_overrides(other_set))
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return

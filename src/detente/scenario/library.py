@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-DEFAULT_SCENARIO = "hanoi-2019"
+from detente.defaults import DEFAULT_SCENARIO as DEFAULT_SCENARIO
 
 
 def _folder() -> Traversable:

@@ -72,9 +72,9 @@ class Recording:
         self._finish(status, {"error": error}, {})
 
     def _finish(self, status: str, result: Mapping[str, object], tables: Mapping[str, list[dict[str, object]]]) -> None:
-        self.status = status
         if self.store is not None:
             self.store.finish(self.run_id, status, time.perf_counter() - self.started, result, tables)
+        self.status = status
 
 
 __all__ = ["Recording"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import tomllib
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from importlib import resources
@@ -24,11 +23,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pebble import ProcessExpired, ProcessPool
 
 from detente import __version__, api
-from detente.errors import DetenteError, one_line
+from detente.defaults import DEFAULT_SCENARIO
+from detente.errors import DetenteError, ScenarioError, one_line
 from detente.results import AuditResult, BeliefsResult, SignalsResult, SolveResult, TippingResult
-from detente.scenario import library
-from detente.smp.library import ids as forecast_ids
-from detente.smp.library import library_text
 from detente.store import RunStore, StoreError
 from detente.web import work
 from detente.web.guard import BODY_SECONDS, HostCheck, SafeJSONResponse, allowed_hosts, problem
@@ -71,18 +68,11 @@ def _static(name: str) -> bytes:
 
 def _warm_up() -> None:
     """Compile (or load) the solver once in the parent, so that forked workers start warm."""
-    api.solve(library.DEFAULT_SCENARIO)
+    api.solve(DEFAULT_SCENARIO)
 
 
 def _catalogue() -> list[ScenarioSummary]:
-    out = []
-    for sid in library.ids():
-        head = tomllib.loads(library.read_bytes(sid).decode("utf-8")).get("scenario", {})
-        out.append(ScenarioSummary(id=sid, kind="bilateral", title=str(head.get("title", sid))))
-    for fid in forecast_ids():
-        head = tomllib.loads((library_text(fid) or b"").decode("utf-8")).get("forecast", {})
-        out.append(ScenarioSummary(id=fid, kind="forecast", title=str(head.get("title", fid))))
-    return out
+    return [ScenarioSummary(id=e.id, kind=e.kind, title=e.title) for e in api.scenario_library()]
 
 
 def create_app(
@@ -135,6 +125,9 @@ def create_app(
 
     @app.exception_handler(DetenteError)
     async def _user_error(_: Request, exc: DetenteError) -> JSONResponse:
+        if isinstance(exc, ScenarioError):  # every problem of the scenario, not the first alone
+            errors = [{"file": exc.source, "key": key, "reason": reason} for key, reason in exc.problems]
+            return problem(str(exc), 422, errors)
         return problem(str(exc), 422)
 
     async def run(fn: Callable[..., T], *args: Any) -> T:
@@ -198,11 +191,11 @@ def create_app(
     @app.get("/api/scenarios/{scenario_id}", response_model=ScenarioInfo, responses={404: {}})
     async def scenario(scenario_id: str) -> Any:
         """A built-in scenario's text, title, parameters (with slider ranges) and proposals."""
-        if scenario_id in forecast_ids():
-            text = (library_text(scenario_id) or b"").decode("utf-8")
+        if scenario_id in work.library_ids("forecast"):
+            text = api.scenario_text(scenario_id)[1].decode("utf-8")
             title = next(s.title for s in catalogue if s.id == scenario_id)
             return ScenarioInfo(id=scenario_id, kind="forecast", title=title, toml=text)
-        if not library.has(scenario_id):
+        if scenario_id not in work.library_ids("bilateral"):
             raise work.NotFound(f"no built-in scenario {scenario_id!r}")
         return await run(work.describe, ScenarioRef(scenario=scenario_id), lim)
 

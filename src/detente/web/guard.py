@@ -40,8 +40,12 @@ class SafeJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
-def problem(detail: str, status: int) -> SafeJSONResponse:
-    return SafeJSONResponse({"detail": detail}, status_code=status)
+def problem(detail: str, status: int, errors: list[dict[str, str]] | None = None) -> SafeJSONResponse:
+    """A refusal: ``detail``, one sentence; ``errors``, every problem of an invalid scenario."""
+    body: dict[str, Any] = {"detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return SafeJSONResponse(body, status_code=status)
 
 
 def allowed_hosts(host: str, extra: tuple[str, ...] = ()) -> frozenset[str]:

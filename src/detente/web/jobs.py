@@ -20,23 +20,22 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from detente import __version__, api
-from detente.errors import DetenteError, ScenarioError
+from detente import api
+from detente.errors import DetenteError
 from detente.parallel import supervised
 from detente.report.uncertainty_figures import simulation_outcomes, sobol_indices
 from detente.results import SensitivityResult, SimulationResult
-from detente.scenario.model import Scenario
-from detente.store import RunStore, StoreError
-from detente.store.tables import sensitivity_tables, simulation_tables
-from detente.uncertainty.sensitivity import check_design, parse_metrics
-from detente.uncertainty.simulate import working_rounds
+from detente.store import Recording, StoreError
 from detente.web.limits import LimitError, Limits, check_count
 from detente.web.requests import SensitivityJob, SimulateJob
 from detente.web.work import load_checked, plain, scenario_bytes
+
+if TYPE_CHECKING:
+    from detente import Scenario
 
 Status = Literal["queued", "running", "complete", "stopped", "failed"]
 KEEP_FINISHED = 50  # finished jobs kept in memory for their results
@@ -90,15 +89,9 @@ def check_job(request: SimulateJob | SensitivityJob, limits: Limits) -> None:
     sc = load_checked(request, limits)
     # every option the run itself would refuse, refused now: a 422, not a job that fails later
     if isinstance(request, SimulateJob):
-        if sc.uncertainty is None:
-            raise ScenarioError(sc.origin, "uncertainty", "the scenario has no [uncertainty] table to simulate")
-        for name in request.strategies:
-            working_rounds(name, sc.origin, "strategies")
+        api.check_simulate(sc, request.samples, request.strategies, limits.workers)
     else:
-        if sc.uncertainty is None or not sc.uncertainty.distributions:
-            raise ScenarioError(sc.origin, "uncertainty", "the scenario has no distributions in [uncertainty] to vary")
-        parse_metrics(sc, request.metrics)
-        check_design(sc.origin, request.method, request.samples)
+        api.check_sensitivity(sc, request.metrics, request.samples, request.method, request.histories, limits.workers)
 
 
 class Jobs:
@@ -170,13 +163,11 @@ class Jobs:
             sc = load_checked(job.request, self.limits)
             recording = self._begin(job, sc)
             with supervised(stop, self.memory):
-                result, tables, complete = self._compute(job, sc, progress)
+                result, complete = self._compute(job, sc, progress)
             job.result = result.model_dump(mode="json")
             job.figure = _figure(result)
             job.status = "complete" if complete else "stopped"
-            if recording is not None:
-                store, run_id, started = recording
-                store.finish(run_id, job.status if complete else "interrupted", time.perf_counter() - started, job.result, tables)
+            recording.save(result, complete)
         except StoreError:
             job.status, job.error = "failed", "the run store could not be written"
         except (DetenteError, LimitError) as exc:
@@ -187,39 +178,31 @@ class Jobs:
             job.status, job.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
         finally:
             job.finished = time.time()
-            if job.status == "failed" and recording is not None:
-                store, run_id, started = recording
+            if job.status == "failed" and recording is not None and not recording.status:
                 with contextlib.suppress(StoreError):
-                    store.finish(run_id, "failed", time.perf_counter() - started, {"error": job.error}, {})
+                    recording.fail(job.error or "failed")
 
-    def _begin(self, job: Job, sc: Scenario) -> tuple[RunStore, str, float] | None:
-        if self.store is None:
-            return None
+    def _begin(self, job: Job, sc: Scenario) -> Recording:
+        """The job's run in the store (nothing recorded without one)."""
         req = job.request
-        data = scenario_bytes(req, self.limits)[1]
-        store = RunStore(self.store)
+        data = scenario_bytes(req, self.limits)[1] if self.store is not None else b""
         options = req.model_dump(exclude={"scenario", "toml", "overrides", "seed"})
         options["via"] = "detente serve"
-        run_id = store.begin(
-            req.kind, sc.id, sc.content_hash, data.decode("utf-8", "replace"), dict(sc.parameters),
-            dict(req.overrides), req.seed, options, __version__,
-        )
-        job.run_id = run_id
-        return store, run_id, time.perf_counter()
+        recording = Recording(self.store, req.kind, sc.id, sc.content_hash, data, sc.parameters, req.overrides, req.seed, options)
+        job.run_id = recording.run_id or None
+        return recording
 
-    def _compute(
-        self, job: Job, sc: Scenario, progress: Callable[[int, int], None]
-    ) -> tuple[BaseModel, dict[str, list[dict[str, object]]], bool]:
+    def _compute(self, job: Job, sc: Scenario, progress: Callable[[int, int], None]) -> tuple[BaseModel, bool]:
         req = job.request
         workers = self.limits.workers
         if isinstance(req, SimulateJob):
             job.total = req.samples
             sim = api.simulate(sc, req.samples, req.seed, req.strategies, workers=workers, progress=progress)
-            return sim, simulation_tables(sim), sim.complete
+            return sim, sim.complete
         sens = api.sensitivity(
             sc, req.metrics, req.samples, req.method, req.seed, req.histories, workers=workers, progress=progress
         )
-        return sens, sensitivity_tables(sens), sens.complete
+        return sens, sens.complete
 
 
 def _figure(result: BaseModel) -> dict[str, Any] | None:

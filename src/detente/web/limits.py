@@ -9,10 +9,12 @@ wall-clock budget per request, after which the worker process running it is kill
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from detente.model.game import compile_game
-from detente.scenario.model import Scenario
-from detente.solvers.limits import transition_bound
+from detente import api
+
+if TYPE_CHECKING:
+    from detente import Scenario
 
 
 class LimitError(Exception):
@@ -46,19 +48,18 @@ class Limits:
 
 def check_scenario(sc: Scenario, limits: Limits) -> None:
     """Refuse a scenario larger than the server's bounds, before any solve."""
-    if len(sc.moves) > limits.max_moves:
-        raise LimitError(f"{sc.origin}: moves: {len(sc.moves)} moves exceed this server's limit of {limits.max_moves}")
-    if sc.solver.max_stages > limits.max_stages:
+    size = api.scenario_size(sc)
+    if size.moves > limits.max_moves:
+        raise LimitError(f"{sc.origin}: moves: {size.moves} moves exceed this server's limit of {limits.max_moves}")
+    if size.max_stages > limits.max_stages:
+        raise LimitError(f"{sc.origin}: solver.max_stages: {size.max_stages} exceeds this server's limit of {limits.max_stages}")
+    if size.longest_proposal > limits.max_stages:
         raise LimitError(
-            f"{sc.origin}: solver.max_stages: {sc.solver.max_stages} exceeds this server's limit of {limits.max_stages}"
+            f"{sc.origin}: proposals: a proposal of {size.longest_proposal} stages exceeds this server's limit of {limits.max_stages}"
         )
-    longest = max((len(p.stages) for p in sc.proposals), default=0)
-    if longest > limits.max_stages:
-        raise LimitError(f"{sc.origin}: proposals: a proposal of {longest} stages exceeds this server's limit of {limits.max_stages}")
-    bound = transition_bound(compile_game(sc))
-    if bound > limits.max_transitions:
+    if size.transitions > limits.max_transitions:
         raise LimitError(
-            f"{sc.origin}: the solver's search has up to {bound:,} (state, stage) transitions, "
+            f"{sc.origin}: the solver's search has up to {size.transitions:,} (state, stage) transitions, "
             f"over this server's limit of {limits.max_transitions:,}; lower solver.max_stage_moves or drop moves"
         )
 

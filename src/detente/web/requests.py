@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from detente import api
 from detente.defaults import DEFAULT_TAU
-from detente.scenario.screen import lookalike, lookalike_reason
+from detente.errors import ScenarioError
 
 LibraryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="A library scenario id.")]
 Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
@@ -28,9 +29,11 @@ def _screened(value: object, where: str) -> None:
             raise ValueError(
                 f"{where}: a lone surrogate (U+{ord(value[exc.start]):04X}) at character {exc.start} is not Unicode text"
             ) from None
-        plain = None if where == "toml" else lookalike(value)
-        if plain is not None:
-            raise ValueError(f"{where}: {lookalike_reason(value, plain)}")
+        if where != "toml":
+            try:
+                api.check_plain(where, value)
+            except ScenarioError as exc:
+                raise ValueError(str(exc)) from None
     elif isinstance(value, dict):
         for key, item in value.items():
             _screened(key, f"{where} key")
@@ -59,6 +62,11 @@ class ScenarioRef(_Strict):
     toml: str | None = Field(default=None, description="A scenario file's TOML text.")
     overrides: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], float] = Field(
         default_factory=dict, max_length=64, description="Parameter values, as `--set NAME=VALUE`."
+    )
+    from_forecast: bool = Field(
+        default=False,
+        description="Take the parameters linked to a forecast (`forecast = {...}` in [parameters]) from the forecast, "
+        "as `detente run --from-forecast`; `overrides` still win.",
     )
 
     @model_validator(mode="after")

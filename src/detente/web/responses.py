@@ -6,16 +6,27 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from detente.results import Analysis, BeliefsResult, SignalsResult
-from detente.smp import ForecastResult
+from detente.results import Analysis, BeliefsResult, ForecastResult, LinkedValue, SignalsResult
 
 Figure = dict[str, Any]  # a Plotly figure's JSON: {"data": [...], "layout": {...}}
 
 
+class ProblemItem(BaseModel):
+    """One thing wrong with a scenario: the file (or library id, or ``posted TOML``), the key
+    path in it (or the parameter) and the reason."""
+
+    file: str
+    key: str
+    reason: str
+
+
 class Problem(BaseModel):
-    """Every refusal: one sentence naming what was wrong (the key, the bound) and why."""
+    """Every refusal: one sentence naming what was wrong (the key, the bound) and why. An
+    invalid scenario also lists every problem found in it (``errors``): ``detail`` is the
+    first, with how many more there are."""
 
     detail: str
+    errors: list[ProblemItem] | None = None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -63,6 +74,7 @@ class ScenarioInfo(BaseModel):
 
 
 class AnalyseResponse(BaseModel):
+    linked: list[LinkedValue] = Field(default_factory=list, description="Parameters taken from forecasts (`from_forecast`)")
     analysis: Analysis
     beliefs: BeliefsResult | None
     signals: SignalsResult | None

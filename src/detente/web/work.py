@@ -7,25 +7,18 @@ figures are the report's (``detente.report.figures``), so the page and the repor
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
 from detente import api
-from detente.analysis.types import check_types
 from detente.report.figures import analysis_figures
 from detente.report.forecast_figures import forecast_positions
 from detente.report.html import analysis_report, forecast_report
 from detente.results import Analysis, BeliefsResult, SignalsResult
-from detente.scenario import library
-from detente.scenario.loader import load_bytes, parse_toml
-from detente.scenario.model import Scenario
-from detente.smp import SmpInput
-from detente.smp.library import library_text
-from detente.smp.scenario import ForecastSpec, parse_forecast
-from detente.uncertainty.distributions import bounds
 from detente.web.limits import LimitError, Limits, check_count, check_scenario
 from detente.web.requests import (
     AnalyseRequest,
@@ -34,6 +27,10 @@ from detente.web.requests import (
     ScenarioRef,
     SignalsRequest,
 )
+
+if TYPE_CHECKING:
+    from detente import Scenario
+    from detente.api import ForecastSource, SmpInput
 
 POSTED = "posted TOML"
 
@@ -45,12 +42,19 @@ class NotFound(LimitError):
         super().__init__(message, status=404)
 
 
+@functools.cache
+def library_ids(kind: str) -> tuple[str, ...]:
+    """The built-in scenarios of a kind ("bilateral" or "forecast"): the only names the server reads."""
+    return tuple(e.id for e in api.scenario_library() if e.kind == kind)
+
+
 def scenario_bytes(ref: ScenarioRef | ForecastRequest, limits: Limits) -> tuple[str, bytes]:
     """(origin, TOML bytes) of a library id or posted text; never a path."""
     if ref.scenario is not None:
-        if not library.has(ref.scenario):
-            raise NotFound(f"no library scenario {ref.scenario!r} (library: {', '.join(library.ids())})")
-        return ref.scenario, library.read_bytes(ref.scenario)
+        known = library_ids("bilateral")
+        if ref.scenario not in known:
+            raise NotFound(f"no library scenario {ref.scenario!r} (library: {', '.join(known)})")
+        return api.scenario_text(ref.scenario)
     data = (ref.toml or "").encode("utf-8")
     if len(data) > limits.max_body_bytes:
         raise LimitError(f"{POSTED}: {len(data):,} bytes exceed this server's limit of {limits.max_body_bytes:,}", 413)
@@ -58,11 +62,12 @@ def scenario_bytes(ref: ScenarioRef | ForecastRequest, limits: Limits) -> tuple[
 
 
 def load_checked(ref: ScenarioRef, limits: Limits) -> Scenario:
+    """The scenario a request names, within the server's bounds (checked before its types are built)."""
     origin, data = scenario_bytes(ref, limits)
-    sc = load_bytes(data, origin, ref.overrides)
-    check_scenario(sc, limits)
-    check_types(sc)
-    return sc
+    return api.load(
+        data=data, origin=origin, overrides=ref.overrides, from_forecast=ref.from_forecast,
+        check=lambda sc: check_scenario(sc, limits),
+    )
 
 
 def plain(fig: go.Figure) -> JSON:
@@ -81,6 +86,7 @@ def analyse(req: AnalyseRequest, limits: Limits) -> JSON:
     sc, analysis, beliefs, signals = _analysed(req, limits)
     figs = analysis_figures(analysis, sc, beliefs, signals)
     return {
+        "linked": [lv.model_dump(mode="json") for lv in sc.linked],
         "analysis": analysis.model_dump(mode="json"),
         "beliefs": beliefs.model_dump(mode="json") if beliefs else None,
         "signals": signals.model_dump(mode="json") if signals else None,
@@ -107,20 +113,19 @@ def signals(req: SignalsRequest, limits: Limits) -> JSON:
 
 def forecast_input(req: ForecastRequest, limits: Limits) -> SmpInput:
     if req.scenario is not None:
-        text = library_text(req.scenario)
-        if text is None:
+        if req.scenario not in library_ids("forecast"):
             raise NotFound(f"no built-in forecast {req.scenario!r}")
-        origin, data = req.scenario, text
+        origin, data = api.scenario_text(req.scenario)
     else:
         origin, data = scenario_bytes(req, limits)
     check_count("max_turns", req.max_turns, limits.max_turns)
-    return _parsed_forecast(data, origin, limits)[1]
+    return _forecast_source(data, origin, limits).input
 
 
-def _parsed_forecast(data: bytes, origin: str, limits: Limits) -> tuple[ForecastSpec, SmpInput]:
-    spec, inp = parse_forecast(data, origin)
-    check_count(f"{origin}: actors", len(inp.actor_names), limits.max_actors)
-    return spec, inp
+def _forecast_source(data: bytes, origin: str, limits: Limits) -> ForecastSource:
+    src = api.read_forecast(data=data, origin=origin)
+    check_count(f"{origin}: actors", len(src.input.actor_names), limits.max_actors)
+    return src
 
 
 def forecast(req: ForecastRequest, limits: Limits) -> JSON:
@@ -145,9 +150,9 @@ def slider(name: str, value: float, sc: Scenario) -> JSON:
     """A parameter's slider: the range of its [uncertainty] distribution (a lognormal's
     0.1%–99.9% quantiles) if it has one, else 0 to twice its value; always holding the value,
     and within the parameter's domain."""
-    dist = next((d for d in sc.uncertainty.distributions if d.parameter == name), None) if sc.uncertainty else None
-    if dist is not None:
-        low, high = bounds(dist)
+    spread = api.uncertainty_range(sc, name)
+    if spread is not None:
+        low, high = spread
     elif value == 0:
         low, high = 0.0, 1.0
     else:
@@ -164,11 +169,10 @@ def slider(name: str, value: float, sc: Scenario) -> JSON:
 def describe(ref: ScenarioRef, limits: Limits) -> JSON:
     """A scenario's title, text and sliders: what the page needs before any analysis."""
     origin, data = scenario_bytes(ref, limits)
-    if ref.toml is not None and "forecast" in parse_toml(data, origin):  # a multi-actor forecast
-        spec = _parsed_forecast(data, origin, limits)[0]
-        return {"id": spec.forecast.id, "kind": "forecast", "title": spec.forecast.title, "toml": ref.toml}
-    sc = load_bytes(data, origin, ref.overrides)
-    check_scenario(sc, limits)
+    if ref.toml is not None and api.is_forecast(data=data, origin=origin):  # a multi-actor forecast
+        src = _forecast_source(data, origin, limits)
+        return {"id": src.id, "kind": "forecast", "title": src.input.name, "toml": ref.toml}
+    sc = load_checked(ref, limits)
     return {
         "id": sc.id,
         "title": sc.title,
