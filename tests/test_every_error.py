@@ -75,6 +75,20 @@ def test_other_commands_print_the_first_and_count_the_rest(four: Path) -> None:
     )
 
 
+def test_the_hint_keeps_the_set_items_the_errors_concern() -> None:
+    """Errors in ``--set`` are found only with those items: the command that lists them keeps
+    them (for ``compare``, those of the side at fault)."""
+    out = _cli("run", "hanoi-2019", "--set", "leakag=0.3", "--set=yongbyon=0.5")
+    assert out.returncode == 2 and out.stdout == "" and len(out.stderr.splitlines()) == 1
+    assert out.stderr.startswith("error: hanoi-2019: --set leakag: unknown parameter (did you mean 'leakage'?)")
+    assert out.stderr.endswith(
+        "(and 1 more error: `detente scenarios validate hanoi-2019 --set leakag=0.3 --set yongbyon=0.5` shows all)\n"
+    )
+    out = _cli("compare", "hanoi-2019", "--set", "leakage=0.3", "--against", "--set", "leakag=0.2", "--set", "us_fac=1")
+    assert out.returncode == 2
+    assert out.stderr.endswith("`detente scenarios validate hanoi-2019 --set leakag=0.2 --set us_fac=1` shows all)\n")
+
+
 def test_a_misspelt_key_is_one_error_not_two() -> None:
     """``discont`` leaves ``discount`` missing: the hint says so, and the count has one error."""
     with pytest.raises(ScenarioError) as err:

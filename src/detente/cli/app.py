@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -483,12 +484,15 @@ def error_lines(exc: ScenarioError) -> list[str]:
     return [one_line(": ".join(part for part in (source, flag(key), reason) if part)) for key, reason in exc.problems]
 
 
-def error_line(exc: DetenteError) -> str:
-    """A user error as the one line ``main`` prints: the first problem, and how to see the others."""
+def error_line(exc: DetenteError, argv: Sequence[str] = ()) -> str:
+    """A user error as the one line ``main`` prints: the first problem, and how to see the others
+    (the command that lists them keeps the ``--set`` items of ``argv`` that the errors concern)."""
     if isinstance(exc, ScenarioError):
         first, more = error_lines(exc)[0], len(exc.problems) - 1
         if more:
-            first += f" (and {more} more {'error' if more == 1 else 'errors'}: `detente scenarios validate {shlex.quote(exc.source)}` shows all)"
+            against = any(key.startswith("against_overrides.") for key, _ in exc.problems)
+            validate = shlex.join(["detente", "scenarios", "validate", exc.source, *_set_items(argv, against)])
+            first += f" (and {more} more {'error' if more == 1 else 'errors'}: `{validate}` shows all)"
         return first
     from detente.parallel import ExecutionError
 
@@ -496,6 +500,21 @@ def error_line(exc: DetenteError) -> str:
     if isinstance(exc, ExecutionError) and text.startswith("dask"):  # "dask tcp://...: cannot reach the scheduler"
         return FLAGS["dask"] + text.removeprefix("dask")
     return text
+
+
+def _set_items(argv: Sequence[str], against: bool) -> list[str]:
+    """The ``--set NAME=VALUE`` items of a command line, as ``["--set", "NAME=VALUE", ...]``;
+    with ``against``, those after ``detente compare``'s ``--against``, else those before it."""
+    side = argv[argv.index("--against") + 1 :] if against and "--against" in argv else argv
+    out: list[str] = []
+    for i, word in enumerate(side):
+        if word == "--against" and not against:
+            break
+        if word == "--set" and i + 1 < len(side):
+            out += ["--set", side[i + 1]]
+        elif word.startswith("--set="):
+            out += ["--set", word.removeprefix("--set=")]
+    return out
 
 
 def main() -> None:
@@ -509,7 +528,7 @@ def main() -> None:
         check_arguments(sys.argv[1:])
         app()
     except DetenteError as exc:
-        sys.stderr.write(f"error: {error_line(exc)}\n")
+        sys.stderr.write(f"error: {error_line(exc, sys.argv[1:])}\n")
         code = 2
     except KeyboardInterrupt:
         code = 130
