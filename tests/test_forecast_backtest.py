@@ -16,8 +16,8 @@ from rich.console import Console
 import detente
 from detente.cli import render_forecast
 from detente.errors import ScenarioError
+from detente.results import ForecastResult
 from detente.smp.backtest import backtest, mean_absolute_error
-from detente.smp.results import ForecastResult
 from detente.smp.scenario import library_text, parse_forecast
 
 TINY = """\

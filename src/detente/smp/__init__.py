@@ -42,9 +42,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from detente.results import Challenge, ForecastResult, QueueChoice, TurnRecord
 from detente.smp.csv import SmpInput, parse_ktab_csv, read_ktab_csv
 from detente.smp.model import STOP_RATIO, Transition, run_positions
-from detente.smp.results import Challenge, ForecastResult, QueueChoice, TurnRecord
 
 __all__ = [
     "Challenge",

@@ -20,7 +20,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 
 from detente.errors import ScenarioError
-from detente.smp.results import (
+from detente.results import (
     BacktestRow,
     BacktestScore,
     ForecastBacktestResult,

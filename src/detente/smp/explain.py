@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from detente.smp.results import ActorMove, ForecastResult
+from detente.results import ActorMove, ForecastResult
 
 
 def _pct(x: list[float]) -> str:

@@ -20,9 +20,7 @@ import numpy as np
 from detente.defaults import FORECAST_WITHIN
 from detente.errors import ScenarioError
 from detente.parallel import Execution, run_in_order
-from detente.smp.csv import SmpInput
-from detente.smp.model import STOP_RATIO, TRANSITIONS, FArr, Transition, run_positions
-from detente.smp.results import (
+from detente.results import (
     ActorStays,
     ForecastMonteCarloResult,
     OutcomeSpread,
@@ -30,6 +28,8 @@ from detente.smp.results import (
     Spread,
     Varied,
 )
+from detente.smp.csv import SmpInput
+from detente.smp.model import STOP_RATIO, TRANSITIONS, FArr, Transition, run_positions
 from detente.smp.scenario import ForecastSource
 from detente.smp.uncertainty import Uncertain, apply, values_at
 from detente.uncertainty.aggregate import Z95, wilson
