@@ -5,11 +5,10 @@ Every import of every module of ``detente.cli`` and ``detente.web`` is read from
 (module level, inside functions, under ``TYPE_CHECKING``) and must be one of:
 
 - the API and what it returns and raises: ``detente.api``, ``detente.results``,
-  ``detente.errors``, ``detente.defaults``, ``detente.notebook``, and the package's own public
-  names (``from detente import Scenario``: ``detente.__all__``, ``api``, ``__version__``);
+  ``detente.errors``, ``detente.defaults``, and the package's own public names
+  (``from detente import Scenario``: ``detente.__all__``, ``api``, ``__version__``);
 - the views and the store the front ends own: ``detente.report``, ``detente.store``, and each
   other's modules (``detente.cli``, ``detente.web``: ``detente serve`` starts the server);
-- the library's ids: ``detente.scenario.library``;
 - process plumbing shared with the engines, which holds no model: ``detente.parallel`` (worker
   pools, interruption) and ``detente.workers`` (their memory limit);
 - the standard library and third-party packages.
@@ -33,12 +32,10 @@ ALLOWED = (
     "detente.results",
     "detente.errors",
     "detente.defaults",
-    "detente.notebook",
     "detente.report",
     "detente.store",
     "detente.cli",
     "detente.web",
-    "detente.scenario.library",
     "detente.parallel",
     "detente.workers",
 )
@@ -91,6 +88,7 @@ def test_the_walk_sees_what_it_must() -> None:
     assert "detente.api" in found and "detente:Scenario" in found  # module level, TYPE_CHECKING
     assert not allowed("detente.scenario.loader") and not allowed("detente.smp.link") and not allowed("detente:scenario")
     assert not allowed("detente.analysis.sweep") and not allowed("detente.uncertainty.simulate")
+    assert not allowed("detente.scenario.library") and not allowed("detente.smp.results")
     assert allowed("detente.store.tables") and allowed("typer") and allowed("detente:ScenarioError")
 
 
