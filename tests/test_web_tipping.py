@@ -42,7 +42,10 @@ def test_tipping_equals_the_api(client: TestClient, tmp_path: Path) -> None:
 def test_tipping_refuses_in_one_sentence(client: TestClient) -> None:
     answer = client.post("/api/tipping", json={"toml": TINY, "overrides": {"w": 9}})
     assert answer.status_code == 422
-    assert answer.json() == {"detail": "posted TOML: --set w: 9 is outside the parameter's domain [0, 4]"}
+    assert answer.json() == {
+        "detail": "posted TOML: overrides.w: 9 is outside the parameter's domain [0, 4]",
+        "errors": [{"file": "posted TOML", "key": "overrides.w", "reason": "9 is outside the parameter's domain [0, 4]"}],
+    }
     assert client.post("/api/tipping", json={"scenario": "nope"}).status_code == 404
 
 
