@@ -453,6 +453,10 @@ class StrategyStats(Result):
     summits: float  # mean number of summits held
     expected_values: dict[str, Estimate]  # each party's true discounted value of the history
     defections: dict[str, int]  # who broke the deals that collapsed
+    no_deal: dict[str, Estimate] = {}  # share of all histories ending without a deal, by reason
+    working_rounds_held: float = 0.0  # mean working-level rounds held per history
+    working_refused: dict[str, float] = {}  # mean working-level rounds each party refused per history
+    summit_refused: dict[str, float] = {}  # mean summit proposals each party would not sign per history
 
 
 class SimulationResult(Result):
@@ -467,6 +471,10 @@ class SimulationResult(Result):
     misperception: float
     working_level_gain: float
     summit_cooldown: int
+    summit_gain: float = 1.0
+    working_level_refusal: dict[str, float] = {}
+    working_level_cost: dict[str, float] = {}
+    shock_hazard: float = 0.0
     workers: int | None  # worker processes (None: a remote Dask cluster's, counted there)
     executor: str  # "serial", "2 local processes", "Dask LocalCluster of 2 workers", ...
     seconds: float

@@ -51,6 +51,11 @@ class Draw:
 
     truth: dict[str, float]
     misreading: NDArray[np.float64]  # [party, parameter] standard normals, parameters sorted by name
+    chance: NDArray[np.float64] | None = None  # [period, party + 1] uniforms: refusals by party, then the shock
+
+
+# Why a history ends without a deal, the first that applies (docs/model.md, "Summit versus working level")
+NO_DEAL_REASONS = ("no-true-deal", "shock", "refused-working", "refused-offers", "out-of-time")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,25 @@ class Outcome:
     defector: int | None  # the party that broke the deal, if it collapsed
     collapse_stage: int | None  # the stage it collapsed at (K + 1: the final agreement)
     values: NDArray[np.float64]  # each party's true discounted value of the whole history
+    no_deal: str | None = None  # one of NO_DEAL_REASONS when nothing was signed
+    working_refused: tuple[int, ...] = ()  # by party: working-level rounds it refused
+    summit_refused: tuple[int, ...] = ()  # by party: summit proposals it would not sign
+    working_held: int = 0  # working-level rounds held (not refused)
+
+
+def shock_period(chance: NDArray[np.float64] | None, hazard: float, horizon: int) -> int:
+    """The first period a shock ends the talks (``horizon`` if none does)."""
+    if chance is None or hazard <= 0:
+        return horizon
+    hit = np.flatnonzero(chance[:horizon, -1] < hazard)
+    return int(hit[0]) if hit.size else horizon
+
+
+def refusers(chance: NDArray[np.float64] | None, refusal: tuple[float, ...], t: int) -> list[int]:
+    """The parties that refuse the working-level round of period t."""
+    if chance is None or not refusal:
+        return []
+    return [p for p, r in enumerate(refusal) if chance[t, p] < r]
 
 
 def history_seed(seed: int, index: int) -> np.random.SeedSequence:
@@ -78,7 +102,9 @@ def draw_history(scenario: Scenario, seed: int, index: int) -> Draw:
         truth[d.parameter] = float(draw(d, rng))
     names = sorted(scenario.parameters)
     misreading = rng.standard_normal((len(scenario.parties), len(names)))
-    return Draw(truth, misreading)
+    # drawn after the misreadings, so that the draws of version 1 are unchanged
+    chance = rng.random((scenario.uncertainty.horizon, len(scenario.parties) + 1))
+    return Draw(truth, misreading, chance)
 
 
 def perception(
@@ -192,7 +218,7 @@ def simulate(
     max_transitions: int,
 ) -> Outcome:
     """One history under the strategy "``working_rounds`` working-level rounds, then a summit",
-    retried after each failure until the horizon."""
+    retried after each failure until the horizon or a shock, whichever comes first."""
     u = scenario.uncertainty
     assert u is not None
     truth = world(d.truth)
@@ -200,43 +226,77 @@ def simulate(
     supports = {x.parameter: support(x) for x in u.distributions}
     dis = disagreement(truth)
     waiting = np.array([flow_utility(truth, dis.state, p) for p in range(n)])
-    audience = np.zeros(n)
+    audience = np.zeros(n)  # audience costs of failed summits and the costs of working rounds held
     sigma = u.misperception
+    end = shock_period(d.chance, u.shock_hazard, u.horizon)
+    wl_cost = u.working_level_cost or (0.0,) * n
+    w_refused = [0] * n
+    s_refused = [0] * n
+    held = 0
     t = 0
     summits = 0
     next_summit = 0
     signed: tuple[int, list[int]] | None = None
-    while t < u.horizon:
+    while t < end:
         for _ in range(working_rounds):
-            if t >= u.horizon:
+            if t >= end:
                 break
-            sigma *= u.working_level_gain
+            who = refusers(d.chance, u.working_level_refusal, t)
+            if who:  # the round costs its period and teaches nothing
+                for p in who:
+                    w_refused[p] += 1
+            else:
+                sigma *= u.working_level_gain
+                held += 1
+                for p in range(n):
+                    audience[p] += truth.delta[p] ** t * wl_cost[p]
             t += 1
         t = max(t, next_summit)
-        if t >= u.horizon:
+        if t >= end:
             break
         summits += 1
         readings = [perception(scenario, d, p, sigma, owners, supports) for p in range(n)]
         mean = {k: sum(r[k] for r in readings) / n for k in readings[0]}
         proposal = _propose(scenario, world, mean, max_transitions)
-        if proposal is not None and all(
-            signs(_read(scenario, world, readings[p], scenario.parties[p].name), p, proposal.stages) for p in range(n)
-        ):
-            signed = (t + 1, proposal.stages)
-            break
+        if proposal is not None:
+            refuse = [
+                not signs(_read(scenario, world, readings[p], scenario.parties[p].name), p, proposal.stages)
+                for p in range(n)
+            ]
+            if not any(refuse):
+                signed = (t + 1, proposal.stages)
+                break
+            for p in range(n):
+                s_refused[p] += int(refuse[p])
         for p in range(n):  # a failed summit: each leader's audience cost
             audience[p] += truth.delta[p] ** t * truth.unreciprocated[p]
+        sigma *= u.summit_gain
         t += 1
         next_summit = t + u.summit_cooldown
     if signed is None:
-        return Outcome(None, summits, False, None, None, dis.values - audience)
+        why = _no_deal(world, d, max_transitions, end < u.horizon, any(w_refused), summits)
+        return Outcome(None, summits, False, None, None, dis.values - audience, why, tuple(w_refused), tuple(s_refused), held)
     start, stages = signed
     played, defector, stage = play(truth, stages)
     before = np.array(
         [waiting[p] * (1.0 - truth.delta[p] ** start) / (1.0 - truth.delta[p]) for p in range(n)]
     )
     after = np.array([truth.delta[p] ** start for p in range(n)]) * played
-    return Outcome(start, summits, defector is None, defector, stage, before + after - audience)
+    return Outcome(start, summits, defector is None, defector, stage, before + after - audience, None,
+                   tuple(w_refused), tuple(s_refused), held)
 
 
-__all__ = ["Draw", "Outcome", "World", "draw_history", "history_seed", "play", "signs", "simulate"]
+def _no_deal(world: World, d: Draw, max_transitions: int, shocked: bool, refused_rounds: bool, summits: int) -> str:
+    """Why nothing was signed, the first that applies: the true world has no self-enforcing deal
+    (nothing to find), a shock ended the talks, a refused working-level round left a misreading
+    uncorrected, proposals were refused, or the clock ran out before a summit."""
+    if world.best(d.truth, max_transitions) is None:
+        return "no-true-deal"
+    if shocked:
+        return "shock"
+    if refused_rounds:
+        return "refused-working"
+    return "refused-offers" if summits else "out-of-time"
+
+
+__all__ = ["NO_DEAL_REASONS", "Draw", "Outcome", "World", "draw_history", "history_seed", "play", "signs", "simulate"]

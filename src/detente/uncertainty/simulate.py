@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 
+import numpy as np
+
 from detente.defaults import DEFAULT_STRATEGIES
 from detente.errors import ScenarioError
 from detente.model.game import Game, compile_game
@@ -127,6 +129,10 @@ def run(
     return _summary(scenario, samples, done, complete, seed, strategies, rounds, totals, execution, started)
 
 
+def _share(count: int | np.integer, n: int) -> float:
+    return float(count) / n if n else 0.0
+
+
 def _estimate(t: tuple[float, float, float]) -> Estimate:
     return Estimate(**{k: (None if math.isnan(v) else v) for k, v in zip(("estimate", "low", "high"), t, strict=True)})
 
@@ -162,6 +168,10 @@ def _summary(
                     for i, p in enumerate(pids)
                 },
                 defections={p: int(t.defections[i]) for i, p in enumerate(pids)},
+                no_deal={k: _estimate(wilson(v, t.histories)) for k, v in t.no_deal.items()},
+                working_rounds_held=t.working_held / t.histories if t.histories else 0.0,
+                working_refused={p: _share(t.working_refused[i], t.histories) for i, p in enumerate(pids)},
+                summit_refused={p: _share(t.summit_refused[i], t.histories) for i, p in enumerate(pids)},
             )
         )
     return SimulationResult(
@@ -176,6 +186,10 @@ def _summary(
         misperception=u.misperception,
         working_level_gain=u.working_level_gain,
         summit_cooldown=u.summit_cooldown,
+        summit_gain=u.summit_gain,
+        working_level_refusal=dict(zip(pids, u.working_level_refusal or (0.0,) * len(pids), strict=True)),
+        working_level_cost=dict(zip(pids, u.working_level_cost or (0.0,) * len(pids), strict=True)),
+        shock_hazard=u.shock_hazard,
         workers=execution.workers_used,
         executor=execution.describe(),
         seconds=time.perf_counter() - started,
