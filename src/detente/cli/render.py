@@ -690,6 +690,47 @@ def simulation(console: Console, scenario: Scenario, result: SimulationResult) -
         broken = ", ".join(f"{names[p]} {n}" for p, n in s.defections.items() if n) or "—"
         values.add_row(s.strategy, *[_ci(s.expected_values[p.id], 1) for p in scenario.parties], broken)
     console.print(values)
+    simulation_friction(console, scenario, result)
+
+
+NO_DEAL_LABELS = {
+    "no-true-deal": "no self-enforcing deal (true)",
+    "shock": "shock",
+    "refused-working": "working rounds refused",
+    "refused-offers": "summits failed",
+    "out-of-time": "out of time",
+}
+
+
+def simulation_friction(console: Console, scenario: Scenario, result: SimulationResult) -> None:
+    """Why histories end without a deal, and who refused what (docs/model.md, "Summit versus
+    working level"); shown when the scenario sets any of the frictions of version 2."""
+    names = _names(scenario)
+    u = result
+    console.print(
+        f"Summit gain {u.summit_gain:g}, shock hazard {u.shock_hazard:g} a period; working-level refusal "
+        + (", ".join(f"{names[p]} {x:g}" for p, x in u.working_level_refusal.items() if x) or "none")
+        + ", cost of a round "
+        + (", ".join(f"{names[p]} {x:g}" for p, x in u.working_level_cost.items() if x) or "none")
+    )
+    strategies = [s.strategy for s in result.strategies]
+    reasons = Table(title="Histories without a deal, by reason (share of all histories, 95% intervals)", title_justify="left")
+    reasons.add_column("reason")
+    for name in strategies:
+        reasons.add_column(name)
+    for key, label in NO_DEAL_LABELS.items():
+        reasons.add_row(label, *[_ci(s.no_deal[key]) if key in s.no_deal else "—" for s in result.strategies])
+    console.print(reasons)
+    refused = Table(title="Working-level rounds and refusals, per history (mean)", title_justify="left")
+    refused.add_column("")
+    for name in strategies:
+        refused.add_column(name, justify="right")
+    refused.add_row("working rounds held", *[f"{s.working_rounds_held:.2f}" for s in result.strategies])
+    for p in scenario.parties:
+        refused.add_row(f"rounds refused by {names[p.id]}", *[f"{s.working_refused.get(p.id, 0.0):.2f}" for s in result.strategies])
+    for p in scenario.parties:
+        refused.add_row(f"summit deals {names[p.id]} would not sign", *[f"{s.summit_refused.get(p.id, 0.0):.2f}" for s in result.strategies])
+    console.print(refused)
 
 
 def sensitivity(console: Console, scenario: Scenario, result: SensitivityResult) -> None:

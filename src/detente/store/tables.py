@@ -36,6 +36,14 @@ def simulation_tables(r: SimulationResult) -> dict[str, list[Row]]:
             row[f"value_{party}"], row[f"value_{party}_low"], row[f"value_{party}_high"] = e.estimate, e.low, e.high
         for party, n in s.defections.items():
             row[f"defections_{party}"] = n
+        row["working_rounds_held"] = s.working_rounds_held
+        for reason, e in s.no_deal.items():
+            key = "no_deal_" + reason.replace("-", "_")
+            row[key], row[f"{key}_low"], row[f"{key}_high"] = e.estimate, e.low, e.high
+        for party, x in s.working_refused.items():
+            row[f"working_refused_{party}"] = x
+        for party, x in s.summit_refused.items():
+            row[f"summit_refused_{party}"] = x
         rows.append(row)
     return {"strategies": rows}
 
