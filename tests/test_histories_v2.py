@@ -191,3 +191,72 @@ def test_the_comparison_is_a_finding() -> None:
     assert all(a >= b for a, b in zip(adv7, adv7[1:], strict=False))
     cross7 = next((g for g, a in zip(grid, adv7, strict=True) if a < 0), 1.1)
     assert cross7 >= cross
+
+
+TYPED = b"""
+[scenario]
+id = "typed"
+title = "A's cost is its type"
+[parameters]
+c = { value = 0.6, owner = "a" }
+[[parties]]
+id = "a"
+name = "A"
+discount = 0.9
+[[parties]]
+id = "b"
+name = "B"
+discount = 0.9
+[[moves]]
+id = "a1"
+owner = "a"
+label = "a1"
+cost = "c"
+value = { a = 1, b = 1 }
+[[types]]
+party = "a"
+id = "cheap"
+prior = 0.9
+parameters = { c = 0.6 }
+[[types]]
+party = "a"
+id = "dear"
+prior = 0.1
+parameters = { c = 1.2 }
+[uncertainty]
+misperception = 0.0
+horizon = 4
+"""
+
+
+def test_types_by_hand() -> None:
+    """B reads A's cost through its belief: 0.9·0.6 + 0.1·1.2 = 0.66. A cheap A (0.6): the
+    mediator's average (0.6 + 0.66)/2 ≤ 1, both sign at once. A dear A (1.2): the average 0.93
+    ≤ 1, so [[a1]] is proposed and A refuses; B, seeing the refusal, puts 1 − τ on "dear would
+    refuse" and τ on "cheap would", so its belief in dear goes 0.1 → 0.09/0.18 = 0.5; then B
+    reads 0.9, the average 1.05 > 1: nothing more is proposed, and the true world has no deal."""
+    from detente.uncertainty.simulate import typing_of
+
+    sc = load_bytes(TYPED, "typed.toml")
+    typing = typing_of(sc, "prior")
+    cheap = Draw({"c": 0.6}, np.zeros((2, 1)), None, np.array([0.5, 0.5]))
+    dear = Draw({"c": 0.6}, np.zeros((2, 1)), None, np.array([0.95, 0.5]))
+    o = simulate(sc, worlds_for(sc), cheap, 0, {"c": "a"}, sc.solver.max_transitions, typing)
+    assert o.types == (0, -1) and o.signed_at == 1 and o.holds
+    o = simulate(sc, worlds_for(sc), dear, 0, {"c": "a"}, sc.solver.max_transitions, typing)
+    assert o.types == (1, -1) and o.signed_at is None and o.no_deal == "no-true-deal"
+    assert o.summit_refused == (1, 0)
+    assert np.isnan(o.learnt[0]) and o.learnt[1] == pytest.approx(0.4)
+
+
+def test_p_signed_by_true_types() -> None:
+    """Over many histories: a cheap A always signs, a dear one never; P(signed) is the share
+    of cheap draws, within its interval of 0.9."""
+    r = run(load_bytes(TYPED, "typed.toml"), 200, seed=1, strategies=("summit-first",), execution=Execution(1), beliefs="prior")
+    (s,) = r.strategies
+    assert s.signed_by_types["cheap"].estimate == 1.0 and s.signed_by_types["dear"].estimate == 0.0
+    assert s.histories_by_types["cheap"] + s.histories_by_types["dear"] == 200
+    assert s.no_deal["no-true-deal"].estimate == s.histories_by_types["dear"] / 200
+    assert r.beliefs == "prior" and r.type_beliefs == {"a": {"cheap": 0.9, "dear": 0.1}}
+    lo, hi = s.p_signed.low, s.p_signed.high
+    assert lo is not None and hi is not None and lo <= 0.9 <= hi

@@ -161,15 +161,17 @@ def simulate(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     dask: str | None = None,
+    beliefs: str = "posterior",
 ) -> SimulationResult:
     """Monte Carlo histories of the talks under each strategy, on common random numbers
     (docs/model.md, "Summit versus working level"); ``workers`` local processes (default: every core), or a Dask
-    cluster: ``dask="local"`` (a LocalCluster of ``workers``) or a scheduler's address."""
+    cluster: ``dask="local"`` (a LocalCluster of ``workers``) or a scheduler's address. Each
+    history's true types are drawn from ``beliefs``: "prior" or "posterior" (after the events)."""
     from detente.parallel import Execution
     from detente.uncertainty.simulate import run as _simulate
 
     return _simulate(
-        _scenario(scenario), samples, seed, tuple(strategies), Execution(workers, dask), progress
+        _scenario(scenario), samples, seed, tuple(strategies), Execution(workers, dask), progress, beliefs
     )
 
 

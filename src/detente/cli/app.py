@@ -286,6 +286,10 @@ def simulate(
             help="Comma-separated: summit-first, working-N (N working-level rounds before each summit).",
         ),
     ] = ",".join(DEFAULT_STRATEGIES),
+    beliefs: Annotated[
+        str,
+        typer.Option("--beliefs", help="Draw each history's true types from the prior or the posterior (after the events)."),
+    ] = "posterior",
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     set_: SetOpt = None,
@@ -302,12 +306,14 @@ def simulate(
     sc = api.load(scenario, overrides)
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
     _check_execution(sc.origin, workers, dask)
-    options: dict[str, object] = {"samples": samples, "strategies": list(names), "workers": workers, "dask": dask}
+    options: dict[str, object] = {
+        "samples": samples, "strategies": list(names), "workers": workers, "dask": dask, "beliefs": beliefs,
+    }
     with (
         _Recording.of(store, no_store, "simulate", scenario, sc, overrides, seed, options) as record,
         render.progress_bar(enabled=not as_json) as advance,
     ):
-        result = api.simulate(sc, samples, seed, names, workers, advance, dask)
+        result = api.simulate(sc, samples, seed, names, workers, advance, dask, beliefs)
         record.save(result, simulation_tables(result), result.complete)
     if as_json:
         _print_json(result.model_dump(mode="json"))
