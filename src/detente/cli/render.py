@@ -731,6 +731,32 @@ def simulation_friction(console: Console, scenario: Scenario, result: Simulation
     for p in scenario.parties:
         refused.add_row(f"summit deals {names[p.id]} would not sign", *[f"{s.summit_refused.get(p.id, 0.0):.2f}" for s in result.strategies])
     console.print(refused)
+    if result.beliefs is None:
+        return
+    drawn = "; ".join(
+        f"{names[p]}: " + ", ".join(f"{t} {x:.2f}" for t, x in b.items()) for p, b in result.type_beliefs.items()
+    )
+    console.print(f"True types drawn from the {result.beliefs} ({drawn})")
+    by = Table(title="By true types: P(signed by T) and P(holds | signed), 95% intervals", title_justify="left")
+    by.add_column("true types (histories)")
+    for name in strategies:
+        by.add_column(name)
+    profiles = list(result.strategies[0].histories_by_types) if result.strategies else []
+    for k in profiles:
+        n = result.strategies[0].histories_by_types[k]
+        by.add_row(
+            f"{k} ({n})",
+            *[f"{_ci(s.signed_by_types[k])}\n{_ci(s.holds_by_types[k])}" for s in result.strategies],
+        )
+    console.print(by)
+    taught = ", ".join(
+        f"{names[p]} {_ci(e, 3)}" for p, e in (result.strategies[0].learnt.items() if result.strategies else [])
+    )
+    if taught:
+        console.print(
+            f"What the summits' refusals taught ({result.strategies[0].strategy}): each side's belief in the "
+            f"other's true type, end minus start, mean: {taught}"
+        )
 
 
 def sensitivity(console: Console, scenario: Scenario, result: SensitivityResult) -> None:
