@@ -45,7 +45,16 @@ def simulation_tables(r: SimulationResult) -> dict[str, list[Row]]:
         for party, x in s.summit_refused.items():
             row[f"summit_refused_{party}"] = x
         rows.append(row)
-    return {"strategies": rows}
+    by_types: list[Row] = []
+    for s in r.strategies:
+        for k, e in s.signed_by_types.items():
+            h = s.holds_by_types[k]
+            by_types.append({
+                "strategy": s.strategy, "true_types": k, "histories": s.histories_by_types[k],
+                "p_signed": e.estimate, "p_signed_low": e.low, "p_signed_high": e.high,
+                "p_holds_given_signed": h.estimate, "p_holds_given_signed_low": h.low, "p_holds_given_signed_high": h.high,
+            })
+    return {"strategies": rows, "by_types": by_types} if by_types else {"strategies": rows}
 
 
 def sensitivity_tables(r: SensitivityResult) -> dict[str, list[Row]]:
