@@ -260,3 +260,18 @@ def test_p_signed_by_true_types() -> None:
     assert r.beliefs == "prior" and r.type_beliefs == {"a": {"cheap": 0.9, "dear": 0.1}}
     lo, hi = s.p_signed.low, s.p_signed.high
     assert lo is not None and hi is not None and lo <= 0.9 <= hi
+
+
+def test_same_seed_same_result_with_types_and_frictions_on_every_executor() -> None:
+    """Types, refusals, shocks and costs keep the determinism of version 1: 1 or 2 workers, Dask."""
+    text = TYPED.replace(b"horizon = 4", b"horizon = 4\nshock_hazard = 0.2\nworking_level_cost = 0.1\nmisperception = 0.5")
+    text = text.replace(b"misperception = 0.0\n", b"") + b"[uncertainty.working_level_refusal]\na = 0.3\n"
+    sc = load_bytes(text, "typed.toml")
+    volatile = {"seconds", "workers", "executor"}
+    one = run(sc, 60, seed=4, execution=Execution(1)).model_dump(exclude=volatile)
+    two = run(sc, 60, seed=4, execution=Execution(2)).model_dump(exclude=volatile)
+    assert one == two
+    assert one["strategies"][1]["working_refused"]["a"] > 0 and one["strategies"][0]["no_deal"]["shock"]["estimate"] > 0
+    pytest.importorskip("distributed")
+    dask = run(sc, 60, seed=4, execution=Execution(2, "local")).model_dump(exclude=volatile)
+    assert dask == one

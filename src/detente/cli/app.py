@@ -288,7 +288,7 @@ def simulate(
     ] = ",".join(DEFAULT_STRATEGIES),
     beliefs: Annotated[
         str,
-        typer.Option("--beliefs", help="Draw each history's true types from the prior or the posterior (after the events)."),
+        typer.Option("--beliefs", help="Draw each history's true types from the prior, the posterior (after the events), or none (version 1)."),
     ] = "posterior",
     workers: WorkersOpt = None,
     dask: DaskOpt = None,

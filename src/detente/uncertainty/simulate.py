@@ -87,9 +87,13 @@ def worlds_for(scenario: Scenario) -> _Worlds:
 
 def typing_of(scenario: Scenario, which: str = "posterior") -> Typing:
     """The parties' types and the belief histories draw them from: the prior, or the posterior
-    after the scenario's events (docs/model.md, "Types and beliefs")."""
-    if which not in ("prior", "posterior"):
-        raise ScenarioError(scenario.origin, "--beliefs", f"must be prior or posterior, got {which!r}")
+    after the scenario's events (docs/model.md, "Types and beliefs"); "none" draws no types
+    (version 1's histories)."""
+    if which not in ("prior", "posterior", "none"):
+        raise ScenarioError(scenario.origin, "--beliefs", f"must be prior, posterior or none, got {which!r}")
+    if which == "none":
+        n = len(scenario.parties)
+        return Typing(((),) * n, ((),) * n, ((),) * n)
     from detente.beliefs.bayes import beliefs
 
     final = {b.party: (b.prior if which == "prior" else b.final) for b in beliefs(scenario).parties}
