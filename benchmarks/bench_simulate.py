@@ -4,7 +4,8 @@
 
 Histories of hanoi-2019 under the four default strategies on the same seed, serially, on 2
 local worker processes and on a Dask LocalCluster of 2 workers, in one process run (the ratios
-are the parallel speed-ups); single DP solves a second; sensitivity points a second; and peak
+are the parallel speed-ups); version 1's histories (no types, no frictions) on 2 processes in
+the same run, for the ratio of the rates; single DP solves a second; sensitivity points a second; and peak
 memory for two sample sizes (flat in N: tallies, not lists).
 """
 
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from bench_solver import machine  # noqa: E402
@@ -26,6 +28,7 @@ from results import write_section  # noqa: E402
 import detente  # noqa: E402
 from detente.model.game import compile_game  # noqa: E402
 from detente.parallel import Execution  # noqa: E402
+from detente.scenario.loader import load_bytes  # noqa: E402
 from detente.solvers.dp import solve_game  # noqa: E402
 from detente.uncertainty import simulate as simulate_module  # noqa: E402
 from detente.uncertainty.simulate import run  # noqa: E402
@@ -87,6 +90,16 @@ def main() -> None:
     results.append(r.model_dump(exclude=VOLATILE))
     summits = sum(s.summits * s.histories for s in r.strategies)
     rows.append(("Dask LocalCluster of 2 workers, already running", secs, args.samples * 4 / secs, summits / secs))
+    # version 1 in the same run: hanoi-2019 without the frictions of version 2 and without types
+    text = (ROOT / "src/detente/scenario/library/hanoi-2019.toml").read_text()
+    for key in ("summit_gain", "shock_hazard", "working_level_cost", "working_level_refusal"):
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(f"{key} ="))
+    v1 = load_bytes(text.encode(), "hanoi-2019-v1.toml")
+    simulate_module._WORLDS.clear()
+    t = time.perf_counter()
+    run(v1, args.samples, seed=5, execution=Execution(2), beliefs="none")
+    v1_secs = time.perf_counter() - t
+    v2_secs = rows[1][1]
     same = all(x == results[0] for x in results)
     base = rows[0][1]
     per_history = base / (args.samples * 4)
@@ -112,6 +125,9 @@ def main() -> None:
         ],
         "",
         f"- Identical results on every executor (same seed): {'yes' if same else 'NO'}.",
+        f"- Version 1 in the same run (the frictions of version 2 removed, no types drawn), 2 local processes: "
+        f"{v1_secs:.1f} s, {args.samples * 4 / v1_secs:.1f} histories / s; version 2's rate is "
+        f"{v1_secs / v2_secs:.2f}x version 1's.",
         "- The first Dask row includes starting the LocalCluster and each worker's first load of the",
         "  compiled kernels (a fixed cost of several seconds); the second is a cluster already up and",
         "  warmed, as a long-running real cluster would be.",

@@ -307,10 +307,11 @@ def check_simulate(
     strategies: Sequence[str] = DEFAULT_STRATEGIES,
     workers: int | None = None,
     dask: str | None = None,
+    beliefs: str = "posterior",
 ) -> None:
     """Refuse what :func:`simulate` would refuse, before it starts (to record a run only once
     its arguments are known good)."""
-    from detente.uncertainty.simulate import working_rounds
+    from detente.uncertainty.simulate import typing_of, working_rounds
 
     if scenario.uncertainty is None:
         raise ScenarioError(scenario.origin, "uncertainty", "the scenario has no [uncertainty] table to simulate")
@@ -318,6 +319,7 @@ def check_simulate(
         raise ScenarioError(scenario.origin, "samples", f"must be at least 1, got {samples}")
     for name in strategies:
         working_rounds(name, scenario.origin, "strategies")
+    typing_of(scenario, beliefs)
     _execution(scenario.origin, workers, dask)
 
 
@@ -493,15 +495,18 @@ def simulate(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     dask: str | None = None,
+    beliefs: str = "posterior",
 ) -> SimulationResult:
     """Monte Carlo histories of the talks under each strategy, on common random numbers
     (docs/model.md, "Summit versus working level"); ``workers`` local processes (default: every core), or a Dask
-    cluster: ``dask="local"`` (a LocalCluster of ``workers``) or a scheduler's address."""
+    cluster: ``dask="local"`` (a LocalCluster of ``workers``) or a scheduler's address. Each
+    history's true types are drawn from ``beliefs``: "prior", "posterior" (after the events) or
+    "none" (no types: version 1's histories)."""
     from detente.uncertainty.simulate import run as _simulate
 
     sc = _scenario(scenario)
-    check_simulate(sc, samples, strategies, workers, dask)
-    return _simulate(sc, samples, seed, tuple(strategies), _execution(sc.origin, workers, dask), progress)
+    check_simulate(sc, samples, strategies, workers, dask, beliefs)
+    return _simulate(sc, samples, seed, tuple(strategies), _execution(sc.origin, workers, dask), progress, beliefs)
 
 
 def forecast(

@@ -670,6 +670,14 @@ class StrategyStats(Result):
     summits: float  # mean number of summits held
     expected_values: dict[str, Estimate]  # each party's true discounted value of the history
     defections: dict[str, int]  # who broke the deals that collapsed
+    no_deal: dict[str, Estimate] = {}  # share of all histories ending without a deal, by reason
+    working_rounds_held: float = 0.0  # mean working-level rounds held per history
+    working_refused: dict[str, float] = {}  # mean working-level rounds each party refused per history
+    summit_refused: dict[str, float] = {}  # mean summit proposals each party would not sign per history
+    signed_by_types: dict[str, Estimate] = {}  # P(signed by T) given the true types ("firm keeper")
+    holds_by_types: dict[str, Estimate] = {}  # P(holds | signed) given the true types
+    histories_by_types: dict[str, int] = {}
+    learnt: dict[str, Estimate] = {}  # by party: its belief in the others' true types, end − start, mean
 
 
 class SimulationResult(Result):
@@ -684,6 +692,12 @@ class SimulationResult(Result):
     misperception: float
     working_level_gain: float
     summit_cooldown: int
+    summit_gain: float = 1.0
+    working_level_refusal: dict[str, float] = {}
+    working_level_cost: dict[str, float] = {}
+    shock_hazard: float = 0.0
+    beliefs: str | None = None  # the types were drawn from the "prior" or the "posterior"; None: no types
+    type_beliefs: dict[str, dict[str, float]] = {}  # by party, the belief its true type is drawn from
     workers: int | None  # worker processes (None: a remote Dask cluster's, counted there)
     executor: str  # "serial", "2 local processes", "Dask LocalCluster of 2 workers", ...
     seconds: float

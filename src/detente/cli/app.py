@@ -271,6 +271,10 @@ def simulate(
             help="Comma-separated: summit-first, working-N (N working-level rounds before each summit).",
         ),
     ] = ",".join(DEFAULT_STRATEGIES),
+    beliefs: Annotated[
+        str,
+        typer.Option("--beliefs", help="Draw each history's true types from the prior, the posterior (after the events), or none (version 1)."),
+    ] = "posterior",
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     set_: SetOpt = None,
@@ -284,13 +288,15 @@ def simulate(
     overrides = api.parse_overrides(set_)
     sc = api.load(scenario, overrides)
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
-    api.check_simulate(sc, samples, names, workers, dask)  # refused before anything is recorded
-    options: dict[str, object] = {"samples": samples, "strategies": list(names), "workers": workers, "dask": dask}
+    api.check_simulate(sc, samples, names, workers, dask, beliefs)  # refused before anything is recorded
+    options: dict[str, object] = {
+        "samples": samples, "strategies": list(names), "workers": workers, "dask": dask, "beliefs": beliefs,
+    }
     with (
         _Recording.of(store, no_store, "simulate", scenario, sc, overrides, seed, options) as record,
         render.progress_bar(enabled=not as_json) as advance,
     ):
-        result = api.simulate(sc, samples, seed, names, workers, advance, dask)
+        result = api.simulate(sc, samples, seed, names, workers, advance, dask, beliefs)
         record.save(result, result.complete)
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -443,6 +449,7 @@ def _what(argv: list[str]) -> str:
 
 # The API names its Python parameters in errors; the command line names its flags instead.
 FLAGS = {
+    "beliefs": "--beliefs",
     "beliefs_at": "--beliefs",
     "candidates": "--candidates",
     "dask": "--dask",

@@ -690,6 +690,73 @@ def simulation(console: Console, scenario: Scenario, result: SimulationResult) -
         broken = ", ".join(f"{names[p]} {n}" for p, n in s.defections.items() if n) or "—"
         values.add_row(s.strategy, *[_ci(s.expected_values[p.id], 1) for p in scenario.parties], broken)
     console.print(values)
+    simulation_friction(console, scenario, result)
+
+
+NO_DEAL_LABELS = {
+    "no-true-deal": "no self-enforcing deal (true)",
+    "shock": "shock",
+    "refused-working": "working rounds refused",
+    "refused-offers": "summits failed",
+    "out-of-time": "out of time",
+}
+
+
+def simulation_friction(console: Console, scenario: Scenario, result: SimulationResult) -> None:
+    """Why histories end without a deal, and who refused what (docs/model.md, "Summit versus
+    working level"); shown when the scenario sets any of the frictions of version 2."""
+    names = _names(scenario)
+    u = result
+    console.print(
+        f"Summit gain {u.summit_gain:g}, shock hazard {u.shock_hazard:g} a period; working-level refusal "
+        + (", ".join(f"{names[p]} {x:g}" for p, x in u.working_level_refusal.items() if x) or "none")
+        + ", cost of a round "
+        + (", ".join(f"{names[p]} {x:g}" for p, x in u.working_level_cost.items() if x) or "none")
+    )
+    strategies = [s.strategy for s in result.strategies]
+    reasons = Table(title="Histories without a deal, by reason (share of all histories, 95% intervals)", title_justify="left")
+    reasons.add_column("reason")
+    for name in strategies:
+        reasons.add_column(name)
+    for key, label in NO_DEAL_LABELS.items():
+        reasons.add_row(label, *[_ci(s.no_deal[key]) if key in s.no_deal else "—" for s in result.strategies])
+    console.print(reasons)
+    refused = Table(title="Working-level rounds and refusals, per history (mean)", title_justify="left")
+    refused.add_column("")
+    for name in strategies:
+        refused.add_column(name, justify="right")
+    refused.add_row("working rounds held", *[f"{s.working_rounds_held:.2f}" for s in result.strategies])
+    for p in scenario.parties:
+        refused.add_row(f"rounds refused by {names[p.id]}", *[f"{s.working_refused.get(p.id, 0.0):.2f}" for s in result.strategies])
+    for p in scenario.parties:
+        refused.add_row(f"summit deals {names[p.id]} would not sign", *[f"{s.summit_refused.get(p.id, 0.0):.2f}" for s in result.strategies])
+    console.print(refused)
+    if result.beliefs is None:
+        return
+    drawn = "; ".join(
+        f"{names[p]}: " + ", ".join(f"{t} {x:.2f}" for t, x in b.items()) for p, b in result.type_beliefs.items()
+    )
+    console.print(f"True types drawn from the {result.beliefs} ({drawn})")
+    by = Table(title="By true types: P(signed by T) and P(holds | signed), 95% intervals", title_justify="left")
+    by.add_column("true types (histories)")
+    for name in strategies:
+        by.add_column(name)
+    profiles = list(result.strategies[0].histories_by_types) if result.strategies else []
+    for k in profiles:
+        n = result.strategies[0].histories_by_types[k]
+        by.add_row(
+            f"{k} ({n})",
+            *[f"{_ci(s.signed_by_types[k])}\n{_ci(s.holds_by_types[k])}" for s in result.strategies],
+        )
+    console.print(by)
+    taught = ", ".join(
+        f"{names[p]} {_ci(e, 3)}" for p, e in (result.strategies[0].learnt.items() if result.strategies else [])
+    )
+    if taught:
+        console.print(
+            f"What the summits' refusals taught ({result.strategies[0].strategy}): each side's belief in the "
+            f"other's true type, end minus start, mean: {taught}"
+        )
 
 
 def sensitivity(console: Console, scenario: Scenario, result: SensitivityResult) -> None:

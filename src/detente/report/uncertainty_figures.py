@@ -20,12 +20,24 @@ def _errors(es: list[Estimate]) -> dict[str, object]:
     return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "thickness": 1.5}
 
 
+NO_DEAL_LABELS = {
+    "no-true-deal": "no self-enforcing deal (true world)",
+    "shock": "a shock ended the talks",
+    "refused-working": "working-level rounds refused",
+    "refused-offers": "summits failed",
+    "out-of-time": "out of time",
+}
+
+
 def simulation_outcomes(sim: SimulationResult, names: dict[str, str] | None = None) -> go.Figure:
-    """Per strategy: the chance of a signed deal and of its holding (left), and each party's
-    expected value of the whole history (right), with 95% confidence intervals."""
+    """Per strategy: the chance of a signed deal and of its holding (left), each party's
+    expected value of the whole history (middle), and why histories end without a deal
+    (right, when recorded), with 95% confidence intervals."""
+    reasons = bool(sim.strategies and sim.strategies[0].no_deal)
     fig = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.12,
-        subplot_titles=(f"Chances within {sim.horizon} periods", "Expected value of the history"),
+        rows=1, cols=3 if reasons else 2, horizontal_spacing=0.09 if reasons else 0.12,
+        subplot_titles=(f"Chances within {sim.horizon} periods", "Expected value of the history")
+        + (("Why no deal (share of histories)",) if reasons else ()),
     )
     strategies = [s.strategy for s in sim.strategies]
     chances = (
@@ -47,6 +59,19 @@ def simulation_outcomes(sim: SimulationResult, names: dict[str, str] | None = No
                    hovertemplate=f"{label}: %{{y:.2f}}<extra></extra>"),
             row=1, col=2,
         )
+    if reasons:
+        for i, (key, label) in enumerate(NO_DEAL_LABELS.items()):
+            es = [s.no_deal[key] for s in sim.strategies if key in s.no_deal]
+            if len(es) != len(strategies) or not any(e.estimate for e in es):
+                continue
+            fig.add_trace(
+                go.Bar(name=label, x=strategies, y=[_value(e) for e in es], error_y=_errors(es),
+                       marker_color=colour(i + 4), legendgroup="r",
+                       hovertemplate=label + " %{y:.3f}<extra></extra>"),
+                row=1, col=3,
+            )
+        fig.update_yaxes(title="share of all histories", range=[0, 1.05], row=1, col=3)
+        fig.update_xaxes(title="strategy", row=1, col=3)
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="probability", range=[0, 1.05], row=1, col=1)
     fig.update_yaxes(title="discounted value (the scenario's units)", row=1, col=2)

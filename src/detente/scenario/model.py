@@ -137,6 +137,10 @@ class Uncertainty:
     working_level_gain: float  # ρ
     summit_cooldown: int
     horizon: int
+    summit_gain: float = 1.0  # σ × g at each summit
+    working_level_refusal: tuple[float, ...] = ()  # by party (index), P(refuses a round); () = none
+    working_level_cost: tuple[float, ...] = ()  # by party (index), the cost of a round held; () = none
+    shock_hazard: float = 0.0
 
 
 @dataclass(frozen=True)

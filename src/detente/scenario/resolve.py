@@ -274,13 +274,22 @@ def _uncertainty(
     def fail(key: str, reason: str) -> ScenarioError:
         return ScenarioError(origin, f"uncertainty.{key}", reason)
 
-    for key in ("misperception", "working_level_gain"):
+    for key in ("misperception", "working_level_gain", "summit_gain", "shock_hazard"):
         if not math.isfinite(getattr(u, key)):
             raise fail(key, "must be a finite number")
     if u.misperception < 0:
         raise fail("misperception", f"must be ≥ 0, got {u.misperception:g}")
     if not 0 < u.working_level_gain <= 1:
         raise fail("working_level_gain", f"must lie in (0, 1], got {u.working_level_gain:g}")
+    if not 0 < u.summit_gain <= 1:
+        raise fail("summit_gain", f"must lie in (0, 1], got {u.summit_gain:g}")
+    if not 0 <= u.shock_hazard < 1:
+        raise fail("shock_hazard", f"must lie in [0, 1), got {u.shock_hazard:g}")
+    party_ids = [p.id for p in spec.parties]
+    refusal = _by_party(u.working_level_refusal, party_ids, 0.0, lambda x: 0 <= x <= 1, "[0, 1]",
+                        lambda k, r: fail(f"working_level_refusal.{k}" if k else "working_level_refusal", r))
+    cost = _by_party(u.working_level_cost, party_ids, 0.0, lambda x: x >= 0, "≥ 0",
+                     lambda k, r: fail(f"working_level_cost.{k}" if k else "working_level_cost", r))
     dists = []
     for name, d in (u.model_extra or {}).items():
         if name not in params:
@@ -304,7 +313,30 @@ def _uncertainty(
         working_level_gain=u.working_level_gain,
         summit_cooldown=u.summit_cooldown,
         horizon=u.horizon,
+        summit_gain=u.summit_gain,
+        working_level_refusal=refusal if any(refusal) else (),
+        working_level_cost=cost if any(cost) else (),
+        shock_hazard=u.shock_hazard,
     )
+
+
+def _by_party(
+    value: float | Mapping[str, float],
+    party_ids: list[str],
+    default: float,
+    ok: Callable[[float], bool],
+    allowed: str,
+    fail: Callable[[str, str], ScenarioError],
+) -> tuple[float, ...]:
+    """A number for every party, or a table by party id: one number per party, checked."""
+    table = {p: float(value) for p in party_ids} if isinstance(value, int | float) else dict(value)
+    for key, x in table.items():
+        where = "" if isinstance(value, int | float) else key
+        if key not in party_ids:
+            raise fail(where, f"unknown party (known: {', '.join(party_ids)})")
+        if not math.isfinite(x) or not ok(x):
+            raise fail(where, f"must be {allowed}, got {x:g}")
+    return tuple(table.get(p, default) for p in party_ids)
 
 
 class _Evaluator:

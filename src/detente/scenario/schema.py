@@ -289,6 +289,16 @@ class UncertaintySpec(BaseModel):
     """Periods after a failed summit before another may be held."""
     horizon: Annotated[int, Field(ge=1, le=1000)] = 12
     """T: the periods a history runs for."""
+    summit_gain: float = 1.0
+    """Each summit multiplies σ by this (0 < g ≤ 1; 1: a summit corrects no misreading)."""
+    working_level_refusal: dict[ParamName, float] = Field(default_factory=dict)
+    """By party: the probability that it refuses a working-level round (the round then costs
+    its period and teaches nothing)."""
+    working_level_cost: float | dict[ParamName, float] = 0.0
+    """What a working-level round held costs each side, on its own scale (one number for every
+    party, or a table by party)."""
+    shock_hazard: float = 0.0
+    """Per period, the probability that the talks end for reasons outside the model."""
     note: Text = ""
     notes: dict[str, Text] = Field(default_factory=dict)
     sources: list[Text] = Field(default_factory=list)

@@ -39,8 +39,25 @@ def simulation_tables(r: SimulationResult) -> dict[str, list[Row]]:
             row[f"value_{party}"], row[f"value_{party}_low"], row[f"value_{party}_high"] = e.estimate, e.low, e.high
         for party, n in s.defections.items():
             row[f"defections_{party}"] = n
+        row["working_rounds_held"] = s.working_rounds_held
+        for reason, e in s.no_deal.items():
+            key = "no_deal_" + reason.replace("-", "_")
+            row[key], row[f"{key}_low"], row[f"{key}_high"] = e.estimate, e.low, e.high
+        for party, x in s.working_refused.items():
+            row[f"working_refused_{party}"] = x
+        for party, x in s.summit_refused.items():
+            row[f"summit_refused_{party}"] = x
         rows.append(row)
-    return {"strategies": rows}
+    by_types: list[Row] = []
+    for s in r.strategies:
+        for k, e in s.signed_by_types.items():
+            h = s.holds_by_types[k]
+            by_types.append({
+                "strategy": s.strategy, "true_types": k, "histories": s.histories_by_types[k],
+                "p_signed": e.estimate, "p_signed_low": e.low, "p_signed_high": e.high,
+                "p_holds_given_signed": h.estimate, "p_holds_given_signed_low": h.low, "p_holds_given_signed_high": h.high,
+            })
+    return {"strategies": rows, "by_types": by_types} if by_types else {"strategies": rows}
 
 
 def sensitivity_tables(r: SensitivityResult) -> dict[str, list[Row]]:

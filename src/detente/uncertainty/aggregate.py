@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from detente.uncertainty.history import Outcome
+from detente.uncertainty.history import NO_DEAL_REASONS, Outcome
 
 Z95 = 1.959963984540054
 
@@ -30,18 +30,52 @@ class Tally:
     values: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     values_sq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     defections: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    no_deal: dict[str, int] = field(default_factory=dict)  # histories without a deal, by reason
+    working_refused: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    summit_refused: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    working_held: int = 0
+    type_names: tuple[tuple[str, ...], ...] = ()  # by party, its type ids (to name the profiles)
+    by_types: dict[str, list[int]] = field(default_factory=dict)  # "us=firm dprk=keeper" -> [histories, signed, holds]
+    learnt: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    learnt_sq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    learnt_n: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         if len(self.values) == 0:
             self.values = np.zeros(self.n_parties)
             self.values_sq = np.zeros(self.n_parties)
             self.defections = np.zeros(self.n_parties, dtype=np.int64)
+            self.working_refused = np.zeros(self.n_parties, dtype=np.int64)
+            self.summit_refused = np.zeros(self.n_parties, dtype=np.int64)
+            self.learnt = np.zeros(self.n_parties)
+            self.learnt_sq = np.zeros(self.n_parties)
+            self.learnt_n = np.zeros(self.n_parties, dtype=np.int64)
+        if not self.no_deal:
+            self.no_deal = dict.fromkeys(NO_DEAL_REASONS, 0)
 
     def add(self, o: Outcome) -> None:
         self.histories += 1
         self.summits += o.summits
         self.values += o.values
         self.values_sq += o.values**2
+        self.working_held += o.working_held
+        if o.working_refused:
+            self.working_refused += np.asarray(o.working_refused, dtype=np.int64)
+        if o.summit_refused:
+            self.summit_refused += np.asarray(o.summit_refused, dtype=np.int64)
+        if o.no_deal is not None:
+            self.no_deal[o.no_deal] += 1
+        if o.types:
+            key = " ".join(self.type_names[q][t] for q, t in enumerate(o.types) if t >= 0)
+            row = self.by_types.setdefault(key, [0, 0, 0])
+            row[0] += 1
+            row[1] += int(o.signed_at is not None)
+            row[2] += int(o.signed_at is not None and o.holds)
+        for p, x in enumerate(o.learnt):
+            if not math.isnan(x):
+                self.learnt[p] += x
+                self.learnt_sq[p] += x * x
+                self.learnt_n[p] += 1
         if o.signed_at is not None:
             self.signed += 1
             self.periods += o.signed_at
@@ -61,6 +95,18 @@ class Tally:
         self.values += other.values
         self.values_sq += other.values_sq
         self.defections += other.defections
+        self.working_held += other.working_held
+        self.working_refused += other.working_refused
+        self.summit_refused += other.summit_refused
+        for k, v in other.no_deal.items():
+            self.no_deal[k] = self.no_deal.get(k, 0) + v
+        for k, row in other.by_types.items():
+            mine = self.by_types.setdefault(k, [0, 0, 0])
+            for j, x in enumerate(row):
+                mine[j] += x
+        self.learnt += other.learnt
+        self.learnt_sq += other.learnt_sq
+        self.learnt_n += other.learnt_n
 
 
 def wilson(successes: int, n: int) -> tuple[float, float, float]:

@@ -31,6 +31,7 @@ from detente.model.bargaining import disagreement
 from detente.model.deviation import Deviation, overt_deviation, reversal_total
 from detente.model.game import TOLERANCE, Game
 from detente.model.payoffs import flow_utility, one_time_cost, schedule_values, states_of
+from detente.model.play import play as play_v2
 from detente.model.stability import overt_final
 from detente.scenario.model import Scenario
 from detente.solvers.dp import Plan
@@ -51,6 +52,79 @@ class Draw:
 
     truth: dict[str, float]
     misreading: NDArray[np.float64]  # [party, parameter] standard normals, parameters sorted by name
+    chance: NDArray[np.float64] | None = None  # [period, party + 1] uniforms: refusals by party, then the shock
+    type_u: NDArray[np.float64] | None = None  # [party] uniforms: each party's true type
+
+
+@dataclass(frozen=True)
+class Typing:
+    """The parties' types as plain data (docs/model.md, "Summit versus working level"): by party
+    index, its type ids, the belief the others hold about it, and what each type overrides."""
+
+    types: tuple[tuple[str, ...], ...]
+    belief: tuple[tuple[float, ...], ...]
+    overrides: tuple[tuple[dict[str, float], ...], ...]
+
+    @property
+    def active(self) -> bool:
+        return any(self.types)
+
+
+def true_types(typing: Typing, u: NDArray[np.float64]) -> tuple[int, ...]:
+    """Each party's true type index (−1: a party without types), by inverse CDF of the belief."""
+    out = []
+    for q, belief in enumerate(typing.belief):
+        if not belief:
+            out.append(-1)
+            continue
+        cum = np.cumsum(belief)
+        out.append(int(min(np.searchsorted(cum, u[q] * cum[-1], side="right"), len(belief) - 1)))
+    return tuple(out)
+
+
+def type_value(name: str, override: float, drawn: dict[str, float], base: dict[str, float]) -> float:
+    """A type's value of a parameter whose base value also has a distribution: the type's value
+    scaled by the draw (the distribution is the uncertainty around the base, in proportion)."""
+    b = base.get(name, 0.0)
+    return override * drawn[name] / b if b and drawn[name] != b else override
+
+
+def typed_truth(typing: Typing, chosen: tuple[int, ...], drawn: dict[str, float], base: dict[str, float]) -> dict[str, float]:
+    """The true parameters: the drawn numbers, with each party's true type's overrides."""
+    out = dict(drawn)
+    for q, t in enumerate(chosen):
+        if t >= 0:
+            for name, v in typing.overrides[q][t].items():
+                out[name] = type_value(name, v, drawn, base)
+    return out
+
+
+def believed(
+    typing: Typing, p: int, chosen: tuple[int, ...], belief: list[list[float]], drawn: dict[str, float],
+    base: dict[str, float], fix: tuple[int, int] | None = None,
+) -> dict[str, float]:
+    """The numbers party p works from before misreading: its own type's true values, and for
+    every other party's type-dependent numbers their expectation under p's belief (or, with
+    ``fix = (q, t)``, type t's values for party q)."""
+    out = typed_truth(typing, tuple(t if q == p else -1 for q, t in enumerate(chosen)), drawn, base)
+    for q, types in enumerate(typing.types):
+        if q == p or not types:
+            continue
+        names = {n for o in typing.overrides[q] for n in o}
+        for name in names:
+            if fix is not None and fix[0] == q:
+                o = typing.overrides[q][fix[1]]
+                out[name] = type_value(name, o[name], drawn, base) if name in o else drawn[name]
+            else:
+                out[name] = sum(
+                    w * (type_value(name, o[name], drawn, base) if name in o else drawn[name])
+                    for w, o in zip(belief[q], typing.overrides[q], strict=True)
+                )
+    return out
+
+
+# Why a history ends without a deal, the first that applies (docs/model.md, "Summit versus working level")
+NO_DEAL_REASONS = ("no-true-deal", "shock", "refused-working", "refused-offers", "out-of-time")
 
 
 @dataclass(frozen=True)
@@ -63,6 +137,27 @@ class Outcome:
     defector: int | None  # the party that broke the deal, if it collapsed
     collapse_stage: int | None  # the stage it collapsed at (K + 1: the final agreement)
     values: NDArray[np.float64]  # each party's true discounted value of the whole history
+    no_deal: str | None = None  # one of NO_DEAL_REASONS when nothing was signed
+    working_refused: tuple[int, ...] = ()  # by party: working-level rounds it refused
+    summit_refused: tuple[int, ...] = ()  # by party: summit proposals it would not sign
+    working_held: int = 0  # working-level rounds held (not refused)
+    types: tuple[int, ...] = ()  # each party's true type index (−1: no types); () without types
+    learnt: tuple[float, ...] = ()  # by party: its belief in the others' true types, end − start (nan: none)
+
+
+def shock_period(chance: NDArray[np.float64] | None, hazard: float, horizon: int) -> int:
+    """The first period a shock ends the talks (``horizon`` if none does)."""
+    if chance is None or hazard <= 0:
+        return horizon
+    hit = np.flatnonzero(chance[:horizon, -1] < hazard)
+    return int(hit[0]) if hit.size else horizon
+
+
+def refusers(chance: NDArray[np.float64] | None, refusal: tuple[float, ...], t: int) -> list[int]:
+    """The parties that refuse the working-level round of period t."""
+    if chance is None or not refusal:
+        return []
+    return [p for p, r in enumerate(refusal) if chance[t, p] < r]
 
 
 def history_seed(seed: int, index: int) -> np.random.SeedSequence:
@@ -78,7 +173,10 @@ def draw_history(scenario: Scenario, seed: int, index: int) -> Draw:
         truth[d.parameter] = float(draw(d, rng))
     names = sorted(scenario.parameters)
     misreading = rng.standard_normal((len(scenario.parties), len(names)))
-    return Draw(truth, misreading)
+    # drawn after the misreadings, so that the draws of version 1 are unchanged
+    chance = rng.random((scenario.uncertainty.horizon, len(scenario.parties) + 1))
+    type_u = rng.random(len(scenario.parties))
+    return Draw(truth, misreading, chance, type_u)
 
 
 def perception(
@@ -88,14 +186,17 @@ def perception(
     sigma: float,
     owners: dict[str, str | None],
     supports: dict[str, tuple[float, float]],
+    base: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """What party p believes the parameters are when the misreading has scale σ. A reading of
-    an uncertain parameter stays within its distribution's support (a probability read as 1.1
-    is read as 1), and every reading within its parameter's domain."""
+    """What party p believes the parameters are when the misreading has scale σ (of ``base``,
+    the numbers it works from, default the truth). A reading of an uncertain parameter stays
+    within its distribution's support (a probability read as 1.1 is read as 1), and every
+    reading within its parameter's domain."""
     pid = scenario.parties[p].id
+    source = d.truth if base is None else base
     out = {}
     for j, name in enumerate(sorted(scenario.parameters)):
-        value = d.truth[name]
+        value = source[name]
         if owners.get(name) != pid:
             value *= math.exp(sigma * d.misreading[p, j])
             if name in supports:
@@ -183,6 +284,9 @@ def play(g: Game, stages: list[int]) -> tuple[NDArray[np.float64], int | None, i
     return acc + disc * stay, None, None
 
 
+TREMBLE = 0.1  # the chance a side reads another's choice as a mistake (docs/model.md, "Summit versus working level")
+
+
 def simulate(
     scenario: Scenario,
     world: World,
@@ -190,53 +294,126 @@ def simulate(
     working_rounds: int,
     owners: dict[str, str | None],
     max_transitions: int,
+    typing: Typing | None = None,
 ) -> Outcome:
     """One history under the strategy "``working_rounds`` working-level rounds, then a summit",
-    retried after each failure until the horizon."""
+    retried after each failure until the horizon or a shock, whichever comes first. With
+    ``typing``, the true types are drawn, the truth is their world, each side reads the other's
+    type-dependent numbers through its belief and updates that belief on each summit's answers."""
     u = scenario.uncertainty
     assert u is not None
-    truth = world(d.truth)
+    typed = typing is not None and typing.active and d.type_u is not None
+    chosen: tuple[int, ...] = true_types(typing, d.type_u) if typed else ()  # type: ignore[arg-type]
+    truth_params = typed_truth(typing, chosen, d.truth, scenario.parameters) if typed else d.truth  # type: ignore[arg-type]
+    truth = world(truth_params)
     n = truth.n_parties
+    # belief[p][q]: what p believes about q's type (p's own row is unused)
+    belief = [[list(typing.belief[q]) for q in range(n)] for _ in range(n)] if typed else []  # type: ignore[union-attr]
+    start_belief = _on_truth(belief, chosen) if typed else ()
     supports = {x.parameter: support(x) for x in u.distributions}
     dis = disagreement(truth)
     waiting = np.array([flow_utility(truth, dis.state, p) for p in range(n)])
-    audience = np.zeros(n)
+    audience = np.zeros(n)  # audience costs of failed summits and the costs of working rounds held
     sigma = u.misperception
+    end = shock_period(d.chance, u.shock_hazard, u.horizon)
+    wl_cost = u.working_level_cost or (0.0,) * n
+    w_refused = [0] * n
+    s_refused = [0] * n
+    held = 0
     t = 0
     summits = 0
     next_summit = 0
     signed: tuple[int, list[int]] | None = None
-    while t < u.horizon:
+
+    def base_of(p: int, fix: tuple[int, int] | None = None) -> dict[str, float] | None:
+        if not typed:
+            return None
+        return believed(typing, p, chosen, belief[p], d.truth, scenario.parameters, fix)  # type: ignore[arg-type]
+
+    while t < end:
         for _ in range(working_rounds):
-            if t >= u.horizon:
+            if t >= end:
                 break
-            sigma *= u.working_level_gain
+            who = refusers(d.chance, u.working_level_refusal, t)
+            if who:  # the round costs its period and teaches nothing
+                for p in who:
+                    w_refused[p] += 1
+            else:
+                sigma *= u.working_level_gain
+                held += 1
+                for p in range(n):
+                    audience[p] += truth.delta[p] ** t * wl_cost[p]
             t += 1
         t = max(t, next_summit)
-        if t >= u.horizon:
+        if t >= end:
             break
         summits += 1
-        readings = [perception(scenario, d, p, sigma, owners, supports) for p in range(n)]
+        readings = [perception(scenario, d, p, sigma, owners, supports, base_of(p)) for p in range(n)]
         mean = {k: sum(r[k] for r in readings) / n for k in readings[0]}
         proposal = _propose(scenario, world, mean, max_transitions)
-        if proposal is not None and all(
-            signs(_read(scenario, world, readings[p], scenario.parties[p].name), p, proposal.stages) for p in range(n)
-        ):
-            signed = (t + 1, proposal.stages)
-            break
+        if proposal is not None:
+            refuse = [
+                not signs(_read(scenario, world, readings[p], scenario.parties[p].name), p, proposal.stages)
+                for p in range(n)
+            ]
+            if not any(refuse):
+                signed = (t + 1, proposal.stages)
+                break
+            for p in range(n):
+                s_refused[p] += int(refuse[p])
+            if typed:  # each side updates its belief on the others' answers
+                for p in range(n):
+                    for q in range(n):
+                        if q != p and typing.types[q]:  # type: ignore[union-attr]
+                            lik = []
+                            for k in range(len(typing.types[q])):  # type: ignore[union-attr]
+                                r = perception(scenario, d, p, sigma, owners, supports, base_of(p, (q, k)))
+                                would = signs(_read(scenario, world, r, scenario.parties[p].name), q, proposal.stages)
+                                lik.append(1.0 - TREMBLE if would != refuse[q] else TREMBLE)
+                            post = [b * x for b, x in zip(belief[p][q], lik, strict=True)]
+                            total = sum(post)
+                            belief[p][q] = [x / total for x in post]
         for p in range(n):  # a failed summit: each leader's audience cost
             audience[p] += truth.delta[p] ** t * truth.unreciprocated[p]
+        sigma *= u.summit_gain
         t += 1
         next_summit = t + u.summit_cooldown
+    learnt = tuple(a - b for a, b in zip(_on_truth(belief, chosen), start_belief, strict=True)) if typed else ()
     if signed is None:
-        return Outcome(None, summits, False, None, None, dis.values - audience)
+        why = _no_deal(world, truth_params, max_transitions, end < u.horizon, any(w_refused), summits)
+        return Outcome(None, summits, False, None, None, dis.values - audience, why, tuple(w_refused), tuple(s_refused),
+                       held, chosen, learnt)
     start, stages = signed
-    played, defector, stage = play(truth, stages)
+    pl = play_v2(truth, stages)
+    defector = pl.quitters[0] if pl.quitters else None
     before = np.array(
         [waiting[p] * (1.0 - truth.delta[p] ** start) / (1.0 - truth.delta[p]) for p in range(n)]
     )
-    after = np.array([truth.delta[p] ** start for p in range(n)]) * played
-    return Outcome(start, summits, defector is None, defector, stage, before + after - audience)
+    after = np.array([truth.delta[p] ** start for p in range(n)]) * pl.values
+    return Outcome(start, summits, pl.complied, defector, pl.ends_at, before + after - audience, None,
+                   tuple(w_refused), tuple(s_refused), held, chosen, learnt)
 
 
-__all__ = ["Draw", "Outcome", "World", "draw_history", "history_seed", "play", "signs", "simulate"]
+def _on_truth(belief: list[list[list[float]]], chosen: tuple[int, ...]) -> tuple[float, ...]:
+    """By party p: its mean belief in the true types of the others that have types (nan: none)."""
+    out = []
+    for p in range(len(belief)):
+        xs = [belief[p][q][t] for q, t in enumerate(chosen) if q != p and t >= 0]
+        out.append(sum(xs) / len(xs) if xs else math.nan)
+    return tuple(out)
+
+
+def _no_deal(world: World, truth: dict[str, float], max_transitions: int, shocked: bool, refused_rounds: bool, summits: int) -> str:
+    """Why nothing was signed, the first that applies: the true world has no self-enforcing deal
+    (nothing to find), a shock ended the talks, a refused working-level round left a misreading
+    uncorrected, proposals were refused, or the clock ran out before a summit."""
+    if world.best(truth, max_transitions) is None:
+        return "no-true-deal"
+    if shocked:
+        return "shock"
+    if refused_rounds:
+        return "refused-working"
+    return "refused-offers" if summits else "out-of-time"
+
+
+__all__ = ["NO_DEAL_REASONS", "Draw", "Outcome", "Typing", "World", "draw_history", "history_seed", "play", "signs", "simulate"]

@@ -141,7 +141,7 @@ def evaluate(
     owners = {n: p.owner for n, p in scenario.spec.parameters.items()} if scenario.spec else {}
     n_names = len(scenario.parameters)
     misreadings = [
-        np.random.default_rng(history_seed(seed, h)).standard_normal((len(scenario.parties), n_names))
+        _history_draws(seed, h, len(scenario.parties), n_names, u.horizon)
         for h in range(histories if any(m.kind == "p-signed" for m in metrics) else 0)
     ]
     out = np.empty((units.shape[0], len(metrics)))
@@ -165,12 +165,19 @@ def evaluate(
                 out[i, k] = float(gains[m.party])
             else:
                 signed = sum(
-                    simulate(scenario, worlds, Draw(truth, eps), m.rounds, owners, scenario.solver.max_transitions).signed_at
+                    simulate(scenario, worlds, Draw(truth, eps, chance), m.rounds, owners, scenario.solver.max_transitions).signed_at
                     is not None
-                    for eps in misreadings
+                    for eps, chance in misreadings
                 )
                 out[i, k] = signed / histories
     return out
+
+
+def _history_draws(seed: int, h: int, parties: int, names: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """History h's misreadings, then its refusals and shocks, in the order simulate draws them
+    (no types: a sensitivity point fixes the parameters, and types would override them)."""
+    rng = np.random.default_rng(history_seed(seed, h))
+    return rng.standard_normal((parties, names)), rng.random((horizon, parties + 1))
 
 
 def _needs_solve(metrics: tuple[Metric, ...]) -> bool:

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 
+import numpy as np
+
 from detente.defaults import DEFAULT_STRATEGIES
 from detente.errors import ScenarioError
 from detente.model.game import Game, compile_game
@@ -25,7 +27,7 @@ from detente.scenario.model import Scenario
 from detente.scenario.resolve import resolve
 from detente.solvers.dp import Plan, solve_game
 from detente.uncertainty.aggregate import Tally, mean_ci, wilson
-from detente.uncertainty.history import draw_history, simulate
+from detente.uncertainty.history import Typing, draw_history, simulate
 
 CHUNK = 25
 STRATEGY = re.compile(r"^(summit-first|working-(\d{1,3}))$")
@@ -83,15 +85,39 @@ def worlds_for(scenario: Scenario) -> _Worlds:
     return _WORLDS[key]
 
 
-def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, rounds: tuple[int, ...]) -> list[Tally]:
+def typing_of(scenario: Scenario, which: str = "posterior") -> Typing:
+    """The parties' types and the belief histories draw them from: the prior, or the posterior
+    after the scenario's events (docs/model.md, "Types and beliefs"); "none" draws no types
+    (version 1's histories)."""
+    if which not in ("prior", "posterior", "none"):
+        raise ScenarioError(scenario.origin, "beliefs", f"must be prior, posterior or none, got {which!r}")
+    if which == "none":
+        n = len(scenario.parties)
+        return Typing(((),) * n, ((),) * n, ((),) * n)
+    from detente.beliefs.bayes import beliefs
+
+    final = {b.party: (b.prior if which == "prior" else b.final) for b in beliefs(scenario).parties}
+    types, belief, overrides = [], [], []
+    for party in scenario.parties:
+        ts = scenario.types_of(party.id)
+        types.append(tuple(t.id for t in ts))
+        belief.append(tuple(float(final.get(party.id, {}).get(t.id, 0.0)) for t in ts))
+        overrides.append(tuple(dict(t.overrides) for t in ts))
+    return Typing(tuple(types), tuple(belief), tuple(overrides))
+
+
+def run_chunk(
+    scenario: Scenario, seed: int, start: int, stop: int, rounds: tuple[int, ...], typing: Typing | None = None
+) -> list[Tally]:
     """Histories ``start`` to ``stop − 1`` under every strategy: one tally per strategy."""
     worlds = worlds_for(scenario)
     owners = {n: p.owner for n, p in scenario.spec.parameters.items()} if scenario.spec else {}
-    tallies = [Tally(len(scenario.parties)) for _ in rounds]
+    names = tuple(typing.types) if typing else ()
+    tallies = [Tally(len(scenario.parties), type_names=names) for _ in rounds]
     for i in range(start, stop):
         d = draw_history(scenario, seed, i)
         for tally, n in zip(tallies, rounds, strict=True):
-            tally.add(simulate(scenario, worlds, d, n, owners, scenario.solver.max_transitions))
+            tally.add(simulate(scenario, worlds, d, n, owners, scenario.solver.max_transitions, typing))
     return tallies
 
 
@@ -102,17 +128,20 @@ def run(
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES,
     execution: Execution | None = None,
     progress: Progress | None = None,
+    beliefs: str = "posterior",
 ) -> SimulationResult:
-    """Simulate ``samples`` histories under each strategy (default: a process on every core)."""
+    """Simulate ``samples`` histories under each strategy (default: a process on every core);
+    the true types are drawn from the ``beliefs`` ("prior" or "posterior")."""
     if scenario.uncertainty is None:
         raise ScenarioError(scenario.origin, "uncertainty", "the scenario has no [uncertainty] table to simulate")
     if samples < 1:
         raise ScenarioError(scenario.origin, "samples", f"must be at least 1, got {samples}")
     rounds = tuple(working_rounds(s, scenario.origin) for s in strategies)
+    typing = typing_of(scenario, beliefs)
     execution = execution or Execution()
     started = time.perf_counter()
-    totals = [Tally(len(scenario.parties)) for _ in rounds]
-    chunks = [(seed, a, min(a + CHUNK, samples), rounds) for a in range(0, samples, CHUNK)]
+    totals = [Tally(len(scenario.parties), type_names=tuple(typing.types)) for _ in rounds]
+    chunks = [(seed, a, min(a + CHUNK, samples), rounds, typing) for a in range(0, samples, CHUNK)]
     done = 0
 
     def take(i: int, parts: list[Tally]) -> None:
@@ -124,7 +153,11 @@ def run(
             progress(done, samples)
 
     complete = run_in_order(run_chunk, scenario, chunks, execution, take)
-    return _summary(scenario, samples, done, complete, seed, strategies, rounds, totals, execution, started)
+    return _summary(scenario, samples, done, complete, seed, strategies, rounds, totals, execution, started, beliefs, typing)
+
+
+def _share(count: int | np.integer, n: int) -> float:
+    return float(count) / n if n else 0.0
 
 
 def _estimate(t: tuple[float, float, float]) -> Estimate:
@@ -142,6 +175,8 @@ def _summary(
     totals: list[Tally],
     execution: Execution,
     started: float,
+    beliefs: str = "posterior",
+    typing: Typing | None = None,
 ) -> SimulationResult:
     u = scenario.uncertainty
     assert u is not None
@@ -162,6 +197,17 @@ def _summary(
                     for i, p in enumerate(pids)
                 },
                 defections={p: int(t.defections[i]) for i, p in enumerate(pids)},
+                no_deal={k: _estimate(wilson(v, t.histories)) for k, v in t.no_deal.items()},
+                working_rounds_held=t.working_held / t.histories if t.histories else 0.0,
+                working_refused={p: _share(t.working_refused[i], t.histories) for i, p in enumerate(pids)},
+                summit_refused={p: _share(t.summit_refused[i], t.histories) for i, p in enumerate(pids)},
+                signed_by_types={k: _estimate(wilson(v[1], v[0])) for k, v in sorted(t.by_types.items())},
+                holds_by_types={k: _estimate(wilson(v[2], v[1])) for k, v in sorted(t.by_types.items())},
+                histories_by_types={k: v[0] for k, v in sorted(t.by_types.items())},
+                learnt={
+                    p: _estimate(mean_ci(float(t.learnt[i]), float(t.learnt_sq[i]), int(t.learnt_n[i])))
+                    for i, p in enumerate(pids) if t.learnt_n[i]
+                },
             )
         )
     return SimulationResult(
@@ -176,6 +222,15 @@ def _summary(
         misperception=u.misperception,
         working_level_gain=u.working_level_gain,
         summit_cooldown=u.summit_cooldown,
+        summit_gain=u.summit_gain,
+        working_level_refusal=dict(zip(pids, u.working_level_refusal or (0.0,) * len(pids), strict=True)),
+        working_level_cost=dict(zip(pids, u.working_level_cost or (0.0,) * len(pids), strict=True)),
+        shock_hazard=u.shock_hazard,
+        beliefs=beliefs if typing is not None and typing.active else None,
+        type_beliefs={
+            pid: dict(zip(ts, b, strict=True))
+            for pid, ts, b in zip(pids, typing.types, typing.belief, strict=True) if ts
+        } if typing is not None else {},
         workers=execution.workers_used,
         executor=execution.describe(),
         seconds=time.perf_counter() - started,

@@ -197,7 +197,7 @@ class Jobs:
         workers = self.limits.workers
         if isinstance(req, SimulateJob):
             job.total = req.samples
-            sim = api.simulate(sc, req.samples, req.seed, req.strategies, workers=workers, progress=progress)
+            sim = api.simulate(sc, req.samples, req.seed, req.strategies, workers=workers, progress=progress, beliefs=req.beliefs)
             return sim, sim.complete
         sens = api.sensitivity(
             sc, req.metrics, req.samples, req.method, req.seed, req.histories, workers=workers, progress=progress

@@ -113,6 +113,8 @@ class SimulateJob(ScenarioRef):
     strategies: list[Annotated[str, Field(max_length=32)]] = Field(
         default_factory=lambda: ["summit-first", "working-1", "working-2", "working-3"], min_length=1, max_length=8
     )
+    beliefs: Literal["prior", "posterior"] = "posterior"
+    """The belief each history's true types are drawn from."""
 
 
 class SensitivityJob(ScenarioRef):
