@@ -647,13 +647,19 @@ def progress_bar(enabled: bool = True, unit: str = "histories") -> Iterator[Call
         yield advance
 
 
+def _fixed(x: float, digits: int) -> str:
+    """``x`` to ``digits`` decimals, never "-0.00" (a tiny negative mean reads as zero)."""
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def _ci(e: object, digits: int = 2) -> str:
     est, low, high = (getattr(e, k) for k in ("estimate", "low", "high"))
     if est is None:
         return "—"
     if low is None or high is None:
-        return f"{est:.{digits}f}"
-    return f"{est:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+        return _fixed(est, digits)
+    return f"{_fixed(est, digits)} [{_fixed(low, digits)}, {_fixed(high, digits)}]"
 
 
 def simulation(console: Console, scenario: Scenario, result: SimulationResult) -> None:
