@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from detente.cli.render_table import figure_column, label_column
+from detente.cli.render_table import show as show_table
+
 if TYPE_CHECKING:
     from detente.store import Difference, RunRecord, RunStore
 
@@ -117,21 +120,21 @@ def list_runs(
         collapse_padding=True,
     )
     wide = console.width >= 100  # narrower: seconds and seed give way to the summary
-    table.add_column("id", no_wrap=True, min_width=len(records[0].id))
-    table.add_column("kind", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("scenario", no_wrap=True, overflow="ellipsis")
-    table.add_column("started", no_wrap=True)
+    label_column(table, "id", min_width=len(records[0].id))
+    label_column(table, "kind")
+    label_column(table, "status")
+    label_column(table, "scenario")
+    label_column(table, "started")  # narrow: the date above the time
     if wide:
-        table.add_column("seconds", justify="right", no_wrap=True)
-        table.add_column("seed", justify="right", no_wrap=True)
-    table.add_column("summary", overflow="fold")
+        figure_column(table, "seconds")
+        figure_column(table, "seed")
+    label_column(table, "summary")
     for r in records:
         cells = [r.id, r.kind, _status(r.status), escape(r.scenario_id), r.started_at.strftime("%m-%d %H:%M")]
         if wide:
             cells += ["—" if r.seconds is None else f"{r.seconds:.2f}", "—" if r.seed is None else str(r.seed)]
         table.add_row(*cells, escape(summary(r)))
-    console.print(table)
+    show_table(console, table)
 
 
 def _status(status: str) -> str:
