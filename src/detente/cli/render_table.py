@@ -7,8 +7,8 @@ wrap between words, and such a column is at least as wide as its longest word.
 
 ``show`` prints a table as rich lays it out when that keeps every column that wide. Otherwise it
 sets the widths itself: the widest label columns give way first, then the figure columns'
-headers, and last a label's long word breaks after a hyphen, comma or slash that follows a letter
-(``us-japan-`` / ``semiconductors-1986``; never inside a number or a date). Where even that is wider than the terminal, the table is printed
+headers, and last a label's long word breaks after a hyphen, comma, slash or equals sign that
+follows a letter (``us-japan-`` / ``semiconductors-1986``; never inside a number or a date). Where even that is wider than the terminal, the table is printed
 stacked: one block per row, a "label: value" line per cell. Nothing is ever shortened with an
 ellipsis.
 """
@@ -26,9 +26,9 @@ from rich.text import Text
 __all__ = ["figure_column", "label_column", "show", "stacked"]
 
 _WORD = re.compile(r"\S+")
-# where a word may break if it must: after a hyphen, comma or slash that follows a letter (so
-# "us-japan-semiconductors-1986" may, "2019-12-31" and "-0.17" may not)
-_BREAK = re.compile(r"(?<=[^\W\d_][-,/])(?=\S)")
+# where a word may break if it must: after a hyphen, comma, slash or equals sign that follows a
+# letter (so "us-japan-semiconductors-1986" and "samples=1000" may, "2019-12-31" and "-0.17" may not)
+_BREAK = re.compile(r"(?<=[^\W\d_][-,/=])(?=\S)")
 
 
 def figure_column(table: Table, header: str = "", **options: Any) -> None:
@@ -144,24 +144,34 @@ def _broken(text: Text, width: int) -> Text:
 
 
 def stacked(console: Console, table: Table) -> None:
-    """One block per row, a "label: value" line per non-empty cell; a row whose first cell is
-    empty continues the block above it."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    """One block per row: the first cell as its heading (with its header when it is a figure),
+    then a "label: value" line per other non-empty cell; a row whose first cell is empty
+    continues the block above it."""
     heads = [_text(c.header).plain for c in table.columns]
+    indent = 2 + max(len(h) + 1 for h in heads)
     rows = list(zip(*(list(c.cells) for c in table.columns), strict=True))
-    for n, row in enumerate(rows):
-        first = bool(_text(row[0]).plain.strip())
-        if n and first:
-            grid.add_row("", "")
-        for k, (head, cell) in enumerate(zip(heads, row, strict=True)):
-            if not _text(cell).plain.strip():
-                continue
-            label = f"{head}:" if head else ""
-            grid.add_row(label if k == 0 and first else f"  {label}", cell)
+    blocks: list[tuple[RenderableType, list[tuple[str, RenderableType]]]] = []
+    for row in rows:
+        first = _text(row[0])
+        if first.plain.strip() or not blocks:
+            name = table.columns[0].no_wrap and heads[0]
+            blocks.append((Text.assemble(f"{heads[0]}: ", first) if name else row[0], []))
+        blocks[-1][1].extend(
+            (f"  {head}:" if head else "", cell)
+            for head, cell in zip(heads[1:], row[1:], strict=True)
+            if _text(cell).plain.strip()
+        )
     if table.title:
         console.print(table.title)
-    console.print(grid)
+    for n, (heading, lines) in enumerate(blocks):
+        if n:
+            console.print()
+        console.print(heading)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, min_width=indent)
+        grid.add_column(overflow="fold")
+        for label, cell in lines:
+            grid.add_row(label, cell)
+        console.print(grid)
     if table.caption:
         console.print(table.caption)

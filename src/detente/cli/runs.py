@@ -120,17 +120,21 @@ def list_runs(
         collapse_padding=True,
     )
     wide = console.width >= 100  # narrower: seconds and seed give way to the summary
+    dated = console.width >= 64  # narrower still: so does the start time
     label_column(table, "id", min_width=len(records[0].id))
     label_column(table, "kind")
     label_column(table, "status")
     label_column(table, "scenario")
-    label_column(table, "started")  # narrow: the date above the time
+    if dated:
+        label_column(table, "started")
     if wide:
         figure_column(table, "seconds")
         figure_column(table, "seed")
     label_column(table, "summary")
     for r in records:
-        cells = [r.id, r.kind, _status(r.status), escape(r.scenario_id), r.started_at.strftime("%m-%d %H:%M")]
+        cells = [r.id, r.kind, _status(r.status), escape(r.scenario_id)]
+        if dated:
+            cells.append(r.started_at.strftime("%m-%d %H:%M"))
         if wide:
             cells += ["—" if r.seconds is None else f"{r.seconds:.2f}", "—" if r.seed is None else str(r.seed)]
         table.add_row(*cells, escape(summary(r)))
