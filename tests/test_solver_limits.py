@@ -117,7 +117,7 @@ def test_the_cli_refuses_in_one_line_with_exit_2(tmp_path: Path) -> None:
 
 
 def test_the_web_api_answers_the_crafted_scenario_with_a_4xx_in_its_budget() -> None:
-    with TestClient(create_app(Limits(seconds=20.0, workers=1), None, warm=False)) as client:
+    with TestClient(create_app(Limits(seconds=20.0, workers=1), None, warm=False), base_url="http://127.0.0.1") as client:
         started = time.perf_counter()
         answer = client.post("/api/solve", json={"toml": CRAFTED.decode()})
         assert 400 <= answer.status_code < 500, answer.text

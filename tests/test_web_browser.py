@@ -54,7 +54,7 @@ def _schedule_text(schedule: list[list[str]]) -> str:
     return "\n".join(f"stage {i + 1}: {', '.join(stage)}" for i, stage in enumerate(schedule))
 
 
-def test_hanoi_loads_and_the_leakage_slider_changes_the_schedule(page) -> None:  # type: ignore[no-untyped-def]
+def test_hanoi_loads_and_the_yongbyon_slider_changes_the_schedule(page) -> None:  # type: ignore[no-untyped-def]
     page.select_option("#scenario-select", "hanoi-2019")
     page.wait_for_function("document.querySelector('#schedule-text').textContent.startsWith('stage 1')")
     before = page.text_content("#schedule-text")
@@ -64,15 +64,16 @@ def test_hanoi_loads_and_the_leakage_slider_changes_the_schedule(page) -> None: 
     assert page.locator("#fig-beliefs .main-svg").count() > 0, "the beliefs are drawn"
     _shot(page, "hanoi-2019")
 
-    page.focus("#slider-leakage")
-    page.keyboard.press("End")  # the slider's top: leakage 0.6
-    assert page.text_content("#value-leakage") == "0.6"
+    # Yongbyon's share of the fissile production moves the deal most (detente sensitivity)
+    page.focus("#slider-yongbyon_share")
+    page.keyboard.press("End")  # the slider's top: its [uncertainty] range's, 0.7
+    assert page.text_content("#value-yongbyon_share") == "0.7"
     page.wait_for_function("(before) => document.querySelector('#schedule-text').textContent !== before", arg=before)
     page.wait_for_function("document.querySelector('#results').getAttribute('aria-busy') === 'false'")
     after = page.text_content("#schedule-text")
-    assert after == _schedule_text(api.solve(load("hanoi-2019", {"leakage": 0.6})).schedule)
+    assert after == _schedule_text(api.solve(load("hanoi-2019", {"yongbyon_share": 0.7})).schedule)
     assert after != before
-    _shot(page, "hanoi-2019-leakage-0.6")
+    _shot(page, "hanoi-2019-yongbyon-0.7")
     assert page.problems == []
 
 

@@ -21,7 +21,7 @@ from test_tipping import TINY
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Limits(workers=1), None, warm=False)) as c:
+    with TestClient(create_app(Limits(workers=1), None, warm=False), base_url="http://127.0.0.1") as c:
         yield c
 
 

@@ -20,7 +20,7 @@ UNDER_WAY = "cpu:5"  # 5 s of CPU: past the start-up (about 1.5 s), the solve is
 @pytest.fixture(scope="module")
 def hungry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("hungry") / "hungry.toml"
-    path.write_text(bilateral())
+    path.write_text(bilateral(per_party=9))  # 18 moves: about 9 s and 650 MB to solve
     return path
 
 

@@ -198,12 +198,12 @@ def _vm_size() -> int:
 
 def test_an_analysis_past_the_memory_limit_is_one_sentence_and_the_slot_comes_back() -> None:
     # the workers start with this process's address space: 300 MB more is plenty for
-    # hanoi-2019 (about 50 MB) and far from enough for the hungry solve (gigabytes)
+    # hanoi-2019 (about 50 MB) and far from enough for the hungry solve of 18 moves (650 MB)
     room = _vm_size() + 300 * 2**20
-    app = create_app(Limits(workers=1, seconds=120, worker_memory=str(room)), None)
+    app = create_app(Limits(workers=1, seconds=120, worker_memory=str(room), max_moves=18, max_transitions=50_000_000), None)
     with TestClient(app, base_url=LOCAL) as c:
         started = time.monotonic()
-        r = c.post("/api/solve", json={"toml": bilateral()})
+        r = c.post("/api/solve", json={"toml": bilateral(per_party=9)})
         assert r.status_code == 422, r.text
         detail = _one_sentence(r)
         assert "memory" in detail, detail  # not the time budget: the limit stopped it
