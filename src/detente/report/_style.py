@@ -58,8 +58,9 @@ _LINE = 22  # pixels a subtitle line takes
 
 
 def _lines(text: str, width: int) -> list[str]:
-    """``text`` (escaped, ``<br>`` for line breaks) in lines of at most ``width`` characters."""
-    return [w for line in text.split("<br>") for w in textwrap.wrap(line, width) or [line]]
+    """``text`` (escaped, ``<br>`` for line breaks) in lines of at most ``width`` characters
+    (a longer word, or an entity, is never split)."""
+    return [w for line in text.split("<br>") for w in textwrap.wrap(line, width, break_long_words=False) or [line]]
 
 
 def layout(
