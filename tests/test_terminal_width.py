@@ -116,8 +116,9 @@ def test_numbers_survive_a_narrow_terminal(name: str) -> None:
     _check(args, data)
 
 
-def test_runs_list_survives_a_narrow_terminal() -> None:
+def test_runs_list_show_and_diff_survive_a_narrow_terminal() -> None:
     store = RunStore(default_store_path())  # the per-test store from conftest
+    rids = []
     for leakage, seconds in ((0.35, 0.25), (0.7, 12.5), (-0.125, 1234.5)):
         rid = store.begin(
             "simulate",
@@ -130,11 +131,15 @@ def test_runs_list_survives_a_narrow_terminal() -> None:
             {"samples": 1000, "strategies": ["summit-first", "working-2"]},
             "0.1.0",
         )
-        store.finish(rid, "complete", seconds, {"seconds": seconds}, {"strategies": []})
+        rows = [{"strategy": "summit-first", "p_signed": 0.5 + leakage / 4, "summits": 2}]
+        store.finish(rid, "complete", seconds, {"seconds": seconds, "strategies": rows}, {"strategies": rows})
+        rids.append(rid)
     store.begin("solve", "hanoi-2019", "h", "toml", {}, {}, None, {}, "0.1.0")
     data = json.loads(_invoke(["runs", "list", "--json"], WIDE))
     # below 100 columns the seconds and seed give way to the summary (docs/reference/runs.md)
     _check(["runs", "list"], data, dropped=re.compile(r"\.(seconds|seed)$"))
+    for args in (["runs", "show", rids[2]], ["runs", "diff", rids[0], rids[2]]):
+        _check(args, json.loads(_invoke([*args, "--json"], WIDE)))
 
 
 def test_scenarios_list_fits() -> None:

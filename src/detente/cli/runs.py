@@ -167,8 +167,8 @@ def show(
         return
     console = _console()
     table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
-    table.add_column(style="bold")
-    table.add_column()
+    label_column(table, style="bold")
+    label_column(table)
     finished = record.finished_at.strftime("%Y-%m-%d %H:%M:%S") if record.finished_at else "—"
     rows = [
         ("id", record.id),
@@ -188,7 +188,7 @@ def show(
     ]
     for key, value in rows:
         table.add_row(key, value)
-    console.print(table)
+    show_table(console, table)
     if record.result is None:
         console.print(f"\n[dim]no result: the run is {record.status}[/dim]")
         return
@@ -237,10 +237,10 @@ def export(
 
 def _diff_rows(title: str, diffs: list[Difference]) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column("key")
-    table.add_column("A", justify="right")
-    table.add_column("B", justify="right")
-    table.add_column("B − A", justify="right")
+    label_column(table, "key")
+    label_column(table, "A", justify="right")  # a number, or a value as JSON (which may wrap)
+    label_column(table, "B", justify="right")
+    figure_column(table, "B − A")
     for d in diffs:
         a = "(absent)" if d.only == "b" else escape(_value(d.a))
         b = "(absent)" if d.only == "a" else escape(_value(d.b))
@@ -270,10 +270,10 @@ def diff(
         console.print("no differences")
         return
     if result.settings:
-        console.print(_diff_rows("Settings", result.settings))
+        show_table(console, _diff_rows("Settings", result.settings))
     else:
         console.print("settings: no differences")
     if result.results:
-        console.print(_diff_rows("Results", result.results))
+        show_table(console, _diff_rows("Results", result.results))
     else:
         console.print("results: no differences")
