@@ -385,30 +385,34 @@ def scenarios_list() -> None:
     """The built-in scenarios."""
     import tomllib
 
+    from rich.markup import escape
+
+    from detente.cli.render_table import figure_column, label_column, show
     from detente.scenario.loader import parse_spec, read_source
     from detente.smp.library import ids as forecast_ids
     from detente.smp.library import library_text
 
     # the files' own counts, read without resolving them: a list must come up at once
     table = Table(title="Built-in scenarios", title_justify="left")
-    table.add_column("id")
-    table.add_column("title")
-    table.add_column("moves", justify="right")
-    table.add_column("proposals", justify="right")
+    label_column(table, "id")
+    label_column(table, "title")
+    figure_column(table, "moves")
+    figure_column(table, "proposals")
     for sid in library.ids():
         origin, data = read_source(sid)
         spec = parse_spec(data, origin)
-        table.add_row(sid, str(spec.scenario.title), str(len(spec.moves)), str(len(spec.proposals)))
-    _console().print(table)
+        table.add_row(sid, escape(str(spec.scenario.title)), str(len(spec.moves)), str(len(spec.proposals)))
+    console = _console()
+    show(console, table)
     forecasts = Table(title="Built-in forecast scenarios (detente forecast)", title_justify="left")
-    forecasts.add_column("id")
-    forecasts.add_column("title")
-    forecasts.add_column("actors", justify="right")
-    forecasts.add_column("dimensions", justify="right")
+    label_column(forecasts, "id")
+    label_column(forecasts, "title")
+    figure_column(forecasts, "actors")
+    figure_column(forecasts, "dimensions")
     for fid in forecast_ids():
         raw = tomllib.loads((library_text(fid) or b"").decode("utf-8"))
-        forecasts.add_row(fid, raw["forecast"]["title"], str(len(raw["actors"])), str(len(raw["dimensions"])))
-    _console().print(forecasts)
+        forecasts.add_row(fid, escape(raw["forecast"]["title"]), str(len(raw["actors"])), str(len(raw["dimensions"])))
+    show(console, forecasts)
 
 
 @scenarios_app.command("show")
