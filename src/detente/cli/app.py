@@ -247,7 +247,7 @@ class CandidatesChoice(StrEnum):
 def offers(
     scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = library.DEFAULT_SCENARIO,
     proposer: Annotated[
-        str | None, typer.Option("--proposer", metavar="PARTY", help="Who makes the offers (default: the scenario's [bargaining]).")
+        str | None, typer.Option("--proposer", metavar="PARTY", help="Who makes the offers (default: the scenario's \\[bargaining]).")
     ] = None,
     beliefs_at: Annotated[
         BeliefsChoice,
@@ -342,7 +342,7 @@ def sensitivity(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
-    """Which uncertain numbers matter: Sobol' or Morris indices over the [uncertainty] ranges."""
+    """Which uncertain numbers matter: Sobol' or Morris indices over the \\[uncertainty] ranges."""
     from detente.cli import render
     from detente.scenario.loader import parse_overrides
     from detente.store.tables import sensitivity_tables
