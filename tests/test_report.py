@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from detente import api
 from detente.cli.app import app
 from detente.errors import DetenteError
+from detente.report._style import BAD, GOOD, SUBTITLE_WIDTH, TITLE_WIDTH
 from detente.report.figures import (
     analysis_figures,
     belief_trajectories,
@@ -133,6 +134,38 @@ def test_signal_margins(hanoi) -> None:  # type: ignore[no-untyped-def]
         (head,) = [h for h in heads if h.startswith(v.label[:10])]
         assert head.endswith("separates</i>" if v.separates else "does not separate</i>")
         assert ": separates" in head if v.separates else True
+
+
+def test_signal_legend_says_what_the_subtitle_says(hanoi) -> None:  # type: ignore[no-untyped-def]
+    """Each legend entry is one colour and one hatching: blue holds, vermillion fails; solid the
+    good type, hatched the others (the subtitle's words)."""
+    fig = signal_margins(hanoi[3])
+    assert "blue: the condition holds, vermillion: it fails; solid: the good type, hatched: the others" in (
+        fig.layout.title.text
+    )
+    entries = [tr for tr in fig.data if tr.showlegend is not False]
+    assert {tr.name for tr in entries} >= {"the good type: holds", "the other types: holds", "the good type: fails"}
+    for tr in entries:
+        who, verdict = tr.name.split(": ")
+        assert tr.marker.color == (GOOD if verdict == "holds" else BAD)  # one colour, never a list
+        assert (tr.marker.pattern.shape == "") == (who == "the good type")
+        assert all((x >= -1e-9 if who == "the good type" else x > 1e-9) == (verdict == "holds") for x in tr.x)
+        assert all(inner.endswith(" (good)") == (who == "the good type") for inner in tr.y[1])
+
+
+def test_titles_and_subtitles_wrap(hanoi) -> None:  # type: ignore[no-untyped-def]
+    """No title line longer than TITLE_WIDTH, no subtitle line longer than SUBTITLE_WIDTH
+    characters (a 700-pixel chart shows them whole), and nothing but whole words moves."""
+    sc, analysis, beliefs, signals = hanoi
+    for name, fig in analysis_figures(analysis, sc, beliefs, signals).items():
+        lines = fig.layout.title.text.split("<br>")
+        for line in lines:
+            plain = re.sub(r"<[^>]+>", "", line)
+            assert len(plain) <= (SUBTITLE_WIDTH if line.startswith("<sup>") else TITLE_WIDTH), (name, line)
+            assert line.count("<sup>") == line.count("</sup>") <= 1, (name, line)
+    long = slack_heatmap(analysis.proposals[1].audit, "x " * 60)
+    assert [len(line) for line in long.layout.title.text.split("<br>")][:2] == [79, 39]
+    assert long.layout.margin.t > slack_heatmap(analysis.proposals[1].audit, "x").layout.margin.t
 
 
 def test_standard_set_and_no_empty_charts(hanoi) -> None:  # type: ignore[no-untyped-def]

@@ -30,13 +30,24 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+# console messages that fail a test: errors and warnings, and console.trace, which plotly.js
+# logs its warnings with ("WARN: Invalid color specifier: ...")
+COMPLAINTS = {"error", "warning", "trace", "assert"}
+
+
+def _watch_console(pg) -> None:  # type: ignore[no-untyped-def]
+    """Collect every complaint of ``pg``'s console, and uncaught errors, in ``pg.problems``."""
+    pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type in COMPLAINTS else None)
+    pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
+
+
 @pytest.fixture
 def page(browser, live_server: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A fresh page on the server, with every console error and failed request collected."""
     context = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
     pg = context.new_page()
     pg.problems = []
-    pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    _watch_console(pg)
     pg.on("requestfailed", lambda r: pg.problems.append(f"request failed: {r.url}"))
     pg.on("request", lambda r: None if r.url.startswith(live_server) or r.url.startswith("blob:") else pg.problems.append(f"left the machine: {r.url}"))
     pg.goto(live_server)
@@ -130,3 +141,15 @@ def test_the_report_and_the_toml_download(page, tmp_path: Path) -> None:  # type
     toml.value.save_as(tmp_path / "hanoi.toml")
     assert load(str(tmp_path / "hanoi.toml")).parameters == load("hanoi-2019").parameters
     assert page.problems == []
+    # the report itself, opened from disk: every chart drawn, not a word from the console
+    shown = page.context.new_page()
+    shown.problems = []
+    _watch_console(shown)
+    shown.on("request", lambda r: None if r.url == saved.as_uri() else shown.problems.append(f"left the file: {r.url}"))
+    shown.goto(saved.as_uri())
+    shown.wait_for_function("document.querySelectorAll('.main-svg').length > 0")
+    shown.wait_for_load_state("load")
+    charts = text.count('class="plotly-graph-div"')
+    shown.wait_for_function(f"document.querySelectorAll('.plot-container').length >= {charts}")
+    _shot(shown, "report-hanoi-2019")
+    assert shown.problems == []

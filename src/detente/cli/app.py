@@ -233,7 +233,7 @@ class CandidatesChoice(StrEnum):
 def offers(
     scenario: Annotated[str, typer.Argument(help="Library id or TOML file.")] = DEFAULT_SCENARIO,
     proposer: Annotated[
-        str | None, typer.Option("--proposer", metavar="PARTY", help="Who makes the offers (default: the scenario's [bargaining]).")
+        str | None, typer.Option("--proposer", metavar="PARTY", help="Who makes the offers (default: the scenario's \\[bargaining]).")
     ] = None,
     beliefs_at: Annotated[
         BeliefsChoice,
@@ -331,7 +331,7 @@ def sensitivity(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
-    """Which uncertain numbers matter: Sobol' or Morris indices over the [uncertainty] ranges."""
+    """Which uncertain numbers matter: Sobol' or Morris indices over the \\[uncertainty] ranges."""
     from detente.cli import render
 
     overrides = api.parse_overrides(set_)
@@ -368,26 +368,31 @@ app.command("compare", context_settings=validation.COMPARE_CONTEXT)(validation.c
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """The built-in scenarios."""
+    from rich.markup import escape
+
+    from detente.cli.render_table import figure_column, label_column, show
+
     # the files' own counts, read without resolving them: a list must come up at once
     entries = api.scenario_library()
     table = Table(title="Built-in scenarios", title_justify="left")
-    table.add_column("id")
-    table.add_column("title")
-    table.add_column("moves", justify="right")
-    table.add_column("proposals", justify="right")
+    label_column(table, "id")
+    label_column(table, "title")
+    figure_column(table, "moves")
+    figure_column(table, "proposals")
     for e in entries:
         if e.kind == "bilateral":
-            table.add_row(e.id, e.title, str(e.moves), str(e.proposals))
-    _console().print(table)
+            table.add_row(e.id, escape(e.title), str(e.moves), str(e.proposals))
+    console = _console()
+    show(console, table)
     forecasts = Table(title="Built-in forecast scenarios (detente forecast)", title_justify="left")
-    forecasts.add_column("id")
-    forecasts.add_column("title")
-    forecasts.add_column("actors", justify="right")
-    forecasts.add_column("dimensions", justify="right")
+    label_column(forecasts, "id")
+    label_column(forecasts, "title")
+    figure_column(forecasts, "actors")
+    figure_column(forecasts, "dimensions")
     for e in entries:
         if e.kind == "forecast":
-            forecasts.add_row(e.id, e.title, str(e.actors), str(e.dimensions))
-    _console().print(forecasts)
+            forecasts.add_row(e.id, escape(e.title), str(e.actors), str(e.dimensions))
+    show(console, forecasts)
 
 
 @scenarios_app.command("show")

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from detente import api
 from detente.cli.common import JsonOpt, NoStoreOpt, StoreOpt, _console, _print_json, _Recording
+from detente.cli.render_table import figure_column, label_column, show
 from detente.errors import ScenarioError
 
 if TYPE_CHECKING:
@@ -60,12 +61,12 @@ def render_backtest(result: BacktestResult) -> None:
 
     console = _console()
     table = Table(title="Each case, stage by stage: detente's verdict against the record", title_justify="left", expand=True)
-    table.add_column("case", ratio=2)
-    table.add_column("stage", justify="right", no_wrap=True)
-    table.add_column("record", ratio=2)
-    table.add_column("detente", ratio=2)
-    table.add_column("P taken", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
+    label_column(table, "case", ratio=2)
+    figure_column(table, "stage")
+    label_column(table, "record", ratio=2)
+    label_column(table, "detente", ratio=2)
+    figure_column(table, "P taken")
+    label_column(table, "")
     for c in result.cases:
         for i, s in enumerate(c.stages):
             record = "taken" if s.recorded == "taken" else f"{s.recorded} by {', '.join(s.recorded_by)}"
@@ -73,7 +74,7 @@ def render_backtest(result: BacktestResult) -> None:
             mark = Text("agrees", style="green") if s.agrees else Text("differs", style="red")
             table.add_row(f"{c.case} ({c.outcome})" if i == 0 else "", str(s.stage), record, said, f"{s.p_taken:.2f}", mark,
                           end_section=i == len(c.stages) - 1)
-    console.print(table)
+    show(console, table)
     cm = result.confusion
     console.print(
         "[bold]Confusion[/bold] (detente → record): taken → taken "
@@ -84,24 +85,24 @@ def render_backtest(result: BacktestResult) -> None:
         "[bold]Agreement by stage[/bold]: " + ", ".join(f"stage {k} {v:.0%}" for k, v in result.accuracy_by_stage.items()) + "."
     )
     scores = Table(title=f"Scores over the recorded stages (log loss with probabilities clipped to [{result.clip}, {1 - result.clip}])", title_justify="left")
-    scores.add_column("forecaster")
-    scores.add_column("Brier", justify="right", no_wrap=True)
-    scores.add_column("log loss", justify="right", no_wrap=True)
-    scores.add_column("accuracy", justify="right", no_wrap=True)
-    scores.add_column("n", justify="right", no_wrap=True)
+    label_column(scores, "forecaster")
+    figure_column(scores, "Brier")
+    figure_column(scores, "log loss")
+    figure_column(scores, "accuracy")
+    figure_column(scores, "n")
     for row in result.scores + result.event_scores:
         scores.add_row(row.forecaster, f"{row.brier:.3f}", f"{row.log_loss:.3f}", f"{row.accuracy:.0%}", str(row.n))
-    console.print(scores)
+    show(console, scores)
     cal = Table(title="Calibration of detente's P taken", title_justify="left")
     for col in ("bin", "stages", "mean P", "taken"):
-        cal.add_column(col, justify="right", no_wrap=True)
+        figure_column(cal, col)
     for b in result.calibration:
         cal.add_row(
             f"{b.low:.1f}-{b.high:.1f}", str(b.n),
             "—" if b.mean_probability is None else f"{b.mean_probability:.2f}",
             "—" if b.frequency is None else f"{b.frequency:.2f}",
         )
-    console.print(cal)
+    show(console, cal)
     limits = [c for c in result.cases if c.limits]
     if limits:
         console.print("[bold]What the model cannot express[/bold] (from the case files):")

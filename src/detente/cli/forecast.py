@@ -55,7 +55,7 @@ def forecast(
         typer.Option(
             "--vary",
             metavar="capability=F,salience=G,position=W",
-            help="Uniform ranges around every input instead of the file's [uncertainty]: capability and "
+            help="Uniform ranges around every input instead of the file's \\[uncertainty]: capability and "
             "salience times 1±F, 1±G; position ±W points.",
         ),
     ] = None,

@@ -19,6 +19,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from detente.cli.render_table import figure_column, label_column, show
+
 if TYPE_CHECKING:
     from detente import Scenario
     from detente.results import (
@@ -104,9 +106,9 @@ def _proposals_table(console: Console, scenario: Scenario, result: Analysis, tit
     if not result.proposals:
         return
     table = Table(title=title, title_justify="left", show_lines=True, expand=True)
-    table.add_column("proposal", ratio=1)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("why", ratio=3)
+    label_column(table, "proposal", ratio=1)
+    label_column(table, "verdict")
+    label_column(table, "why", ratio=3)
     for v in result.proposals:
         ok = v.audit.self_enforcing_deal
         verdict = Text("self-enforcing", style="green") if ok else Text("fails", style="red")
@@ -118,7 +120,7 @@ def _proposals_table(console: Console, scenario: Scenario, result: Analysis, tit
             quitters = " and ".join(names[q] for q in play.quitters)
             why += f" Played out, {quitters} {'quit' if len(play.quitters) > 1 else 'quits'} {when}."
         table.add_row(f"{v.proposal}{who}", verdict, why)
-    console.print(table)
+    show(console, table)
 
 
 def _openings(console: Console, scenario: Scenario, result: Analysis) -> None:
@@ -183,11 +185,11 @@ def _offers_paths(console: Console, scenario: Scenario, result: Analysis) -> Non
         "`detente offers` shows every meeting)"
     )
     table = Table(title_justify="left", expand=True)
-    table.add_column(f"{names[p]} / {names[r]}", no_wrap=True)
-    table.add_column("P", justify="right", no_wrap=True)
-    table.add_column("what happens", ratio=1)
-    table.add_column(p, justify="right", no_wrap=True)
-    table.add_column(r, justify="right", no_wrap=True)
+    label_column(table, f"{names[p]} / {names[r]}")
+    figure_column(table, "P")
+    label_column(table, "what happens", ratio=1)
+    figure_column(table, p)
+    figure_column(table, r)
     for view in sorted(off.by_proposer_type, key=lambda v: -v.probability):
         for path in view.paths:
             table.add_row(
@@ -197,7 +199,7 @@ def _offers_paths(console: Console, scenario: Scenario, result: Analysis) -> Non
                 f"{path.values[p]:.2f}",
                 f"{path.values[r]:.2f}",
             )
-    console.print(table)
+    show(console, table)
     for view in sorted(off.by_proposer_type, key=lambda v: -v.probability):
         who = names[p] if view.proposer_type is None else f"{names[p]} as {view.proposer_type}"
         delay = "" if view.expected_delay is None else f", after {view.expected_delay:.1f} periods on average"
@@ -239,9 +241,9 @@ def _signals_table(console: Console, scenario: Scenario, result: Analysis) -> No
         show_lines=True,
         expand=True,
     )
-    table.add_column("signal", ratio=2)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("why", ratio=4)
+    label_column(table, "signal", ratio=2)
+    label_column(table, "verdict")
+    label_column(table, "why", ratio=4)
     for v in result.signals.signals:
         if not v.assessed:
             verdict = Text("not assessed", style="dim")
@@ -254,7 +256,7 @@ def _signals_table(console: Console, scenario: Scenario, result: Analysis) -> No
         if v.pooling is not None:
             why += " " + v.pooling.sentence
         table.add_row(f"{v.label or v.signal} ({names[v.sender]})", verdict, why)
-    console.print(table)
+    show(console, table)
 
 
 def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:
@@ -268,12 +270,12 @@ def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:
         return
     schedule_table(console, scenario, result.audit, title="The self-enforcing deal (solver's schedule)")
     table = Table(title="Values (discounted, from the start)", title_justify="left")
-    table.add_column("party")
-    table.add_column("no deal", justify="right")
-    table.add_column("deal", justify="right")
-    table.add_column("gain", justify="right")
-    table.add_column("if enforceable", justify="right")
-    table.add_column("bargaining power", justify="right")
+    label_column(table, "party")
+    figure_column(table, "no deal")
+    figure_column(table, "deal")
+    figure_column(table, "gain")
+    figure_column(table, "if enforceable")
+    figure_column(table, "bargaining power")
     bench = result.if_enforceable
     for p, d in result.disagreement.items():
         v = (result.values or {}).get(p)
@@ -286,7 +288,7 @@ def solution(console: Console, scenario: Scenario, result: SolveResult) -> None:
             _fmt(bench.values.get(p) if bench else None),
             f"{result.bargaining_power[p]:.2f}",
         )
-    console.print(table)
+    show(console, table)
     console.print(f"[bold]Why:[/bold] {result.explanation}")
     if result.binding:
         console.print("[bold]What binds[/bold] (the tightest constraints):")
@@ -301,11 +303,11 @@ def schedule_table(console: Console, scenario: Scenario, audit: AuditResult, tit
     labels = _labels(scenario)
     parties = [p.id for p in scenario.parties]
     table = Table(title=title, title_justify="left")
-    table.add_column("stage", justify="right", no_wrap=True)
-    table.add_column("who")
-    table.add_column("gives")
+    figure_column(table, "stage")
+    label_column(table, "who")
+    label_column(table, "gives")
     for p in parties:
-        table.add_column(f"slack {p}", justify="right", no_wrap=True)
+        figure_column(table, f"slack {p}")
     by = {(c.stage, c.party): c for c in audit.stages}
     for k, stage in enumerate(audit.schedule, start=1):
         givers = [p for p in parties if any(scenario.move(m).owner == p for m in stage)]
@@ -327,7 +329,7 @@ def schedule_table(console: Console, scenario: Scenario, audit: AuditResult, tit
         "keep the final agreement",
         *[_slack(min((c.slack for c in final.checks if c.party == p and c.slack is not None), default=None)) for p in parties],
     )
-    console.print(table)
+    show(console, table)
 
 
 def audit_report(console: Console, scenario: Scenario, audit: AuditResult) -> None:
@@ -336,7 +338,7 @@ def audit_report(console: Console, scenario: Scenario, audit: AuditResult) -> No
     schedule_table(console, scenario, audit, title)
     table = Table(title="Per stage and party", title_justify="left")
     for col in ("stage", "party", "comply", "best deviation", "worth", "slack"):
-        table.add_column(col, justify="right" if col in ("comply", "worth", "slack") else "left")
+        (figure_column if col in ("comply", "worth", "slack") else label_column)(table, col)
     for c in audit.stages:
         if c.deviation is None:
             dev = "none"
@@ -348,7 +350,7 @@ def audit_report(console: Console, scenario: Scenario, audit: AuditResult) -> No
                 parts.append("reverse " + ", ".join(c.deviation.reverse))
             dev = "; ".join(parts)
         table.add_row(str(c.stage), names[c.party], _fmt(c.comply), dev, _fmt(c.deviate), _slack(c.slack))
-    console.print(table)
+    show(console, table)
     status = "[green]holds[/green]" if audit.final.stable else "[red]does not hold[/red]"
     console.print(f"Final agreement {status} (least slack {_fmt(audit.final.slack)}).")
     console.print(
@@ -371,12 +373,12 @@ def beliefs(console: Console, scenario: Scenario, result: BeliefsResult) -> None
         return
     for pb in result.parties:
         table = Table(title=f"Beliefs about {names[pb.party]}", title_justify="left", expand=True)
-        table.add_column("date", no_wrap=True)
-        table.add_column("event", ratio=1)
+        label_column(table, "date")
+        label_column(table, "event", ratio=1)
         for t in pb.types:
-            table.add_column(f"P({t})", justify="right", no_wrap=True)
+            figure_column(table, f"P({t})")
         llr_head = f"log LR {pb.ratio_of[0]}:{pb.ratio_of[1]}" if len(pb.ratio_of) == 2 else "log LR"
-        table.add_column(llr_head, justify="right", no_wrap=True)
+        figure_column(table, llr_head)
         table.add_row("", "prior", *[f"{pb.prior[t]:.2f}" for t in pb.types], "")
         for step in pb.steps:
             if len(pb.ratio_of) < 2:
@@ -386,7 +388,7 @@ def beliefs(console: Console, scenario: Scenario, result: BeliefsResult) -> None
             else:
                 llr = f"{step.log_likelihood_ratio:+.2f}"
             table.add_row(step.date, step.label, *[f"{step.posterior[t]:.2f}" for t in pb.types], llr)
-        console.print(table)
+        show(console, table)
         if pb.moved_most:
             labels = {s.event: s.label for s in pb.steps}
             moved = {s.event: s.moved for s in pb.steps}
@@ -418,9 +420,9 @@ def against_types(console: Console, scenario: Scenario, result: Analysis) -> Non
     for view in result.robust:
         console.print(f"  {view.beliefs_at}: {_beliefs_text(view.beliefs)}")
     table = Table(title_justify="left", expand=True)
-    table.add_column("stage", justify="right", no_wrap=True)
+    figure_column(table, "stage")
     for view in result.robust:
-        table.add_column(f"deal at the {view.beliefs_at}", ratio=1)
+        label_column(table, f"deal at the {view.beliefs_at}", ratio=1)
     rows = max((len(v.result.schedule) for v in result.robust), default=0)
     for k in range(rows):
         cells = []
@@ -444,7 +446,7 @@ def against_types(console: Console, scenario: Scenario, result: Analysis) -> Non
         ],
         end_section=True,
     )
-    console.print(table)
+    show(console, table)
     for view in result.robust:
         r = view.result
         if r.screening is None:
@@ -465,16 +467,16 @@ def robust_solution(console: Console, scenario: Scenario, result: RobustSolveRes
         console.print(f"[bold red]{result.explanation}[/bold red]")
         return
     table = Table(title="The robust deal", title_justify="left")
-    table.add_column("stage", justify="right")
-    table.add_column("who")
-    table.add_column("gives")
+    figure_column(table, "stage")
+    label_column(table, "who")
+    label_column(table, "gives")
     labels = _labels(scenario)
     for k, stage in enumerate(result.schedule, start=1):
         givers = [p.id for p in scenario.parties if any(scenario.move(m).owner == p.id for m in stage)]
         for i, p in enumerate(givers):
             moves = "; ".join(labels[m] for m in stage if scenario.move(m).owner == p)
             table.add_row(str(k) if i == 0 else "", names[p], moves)
-    console.print(table)
+    show(console, table)
     screening(console, scenario, result.screening, sentences=False)
     console.print(f"[bold]Why:[/bold] {result.explanation}")
 
@@ -483,15 +485,15 @@ def screening(console: Console, scenario: Scenario, result: ScreeningResult, sen
     """What each type does inside the schedule, and the expected values."""
     names = _names(scenario)
     table = Table(title=f"Each type inside the schedule (beliefs: {result.beliefs_at})", title_justify="left")
-    table.add_column("party")
-    table.add_column("type")
-    table.add_column("P", justify="right")
+    label_column(table, "party")
+    label_column(table, "type")
+    figure_column(table, "P")
     required = result.tau is not None
     if required:
-        table.add_column("must comply")
-    table.add_column("does")
-    table.add_column("value", justify="right")
-    table.add_column("no deal", justify="right")
+        label_column(table, "must comply")
+    label_column(table, "does")
+    figure_column(table, "value")
+    figure_column(table, "no deal")
     for t in result.types:
         does = "complies" if t.quits_at is None else f"quits at {'the end' if t.quits_at > len(result.schedule) else f'stage {t.quits_at}'}"
         cells = [names[t.party], t.type or "—", f"{t.probability:.2f}"]
@@ -503,7 +505,7 @@ def screening(console: Console, scenario: Scenario, result: ScreeningResult, sen
             _fmt(t.value),
             _fmt(t.disagreement),
         )
-    console.print(table)
+    show(console, table)
     console.print(
         "Expected values: "
         + ", ".join(
@@ -517,11 +519,11 @@ def screening(console: Console, scenario: Scenario, result: ScreeningResult, sen
                 console.print(f"  • {t.sentence}")
     if result.profiles:
         plays = Table(title="The play if these are the types (anyone may quit)", title_justify="left")
-        plays.add_column("types")
-        plays.add_column("P", justify="right")
-        plays.add_column("what happens")
+        label_column(plays, "types")
+        figure_column(plays, "P")
+        label_column(plays, "what happens")
         for party in scenario.parties:
-            plays.add_column(names[party.id], justify="right")
+            figure_column(plays, names[party.id])
         k_count = len(result.schedule)
         for prof in result.profiles:
             pl = prof.play
@@ -537,7 +539,7 @@ def screening(console: Console, scenario: Scenario, result: ScreeningResult, sen
                 what,
                 *[_fmt(pl.values[party.id]) for party in scenario.parties],
             )
-        console.print(plays)
+        show(console, plays)
 
 
 def offers(console: Console, scenario: Scenario, result: OffersResult) -> None:
@@ -553,14 +555,14 @@ def offers(console: Console, scenario: Scenario, result: OffersResult) -> None:
     for view in result.by_proposer_type:
         who = names[p] if view.proposer_type is None else f"{names[p]} as {view.proposer_type} (probability {view.probability:.2f})"
         table = Table(title=f"{who}: {view.label}", title_justify="left", expand=True)
-        table.add_column(f"if {names[r]} is", no_wrap=True)
-        table.add_column("meeting", justify="right", no_wrap=True)
-        table.add_column("what happens", ratio=1)
+        label_column(table, f"if {names[r]} is")
+        figure_column(table, "meeting")
+        label_column(table, "what happens", ratio=1)
         for path in view.paths:
             label = f"{path.responder_type or '—'} ({path.probability:.2f})"
             for i, m in enumerate(path.meetings):
                 table.add_row(label if i == 0 else "", str(m.meeting), m.sentence, end_section=i == len(path.meetings) - 1)
-        console.print(table)
+        show(console, table)
         for path in view.paths:
             console.print(f"  • {path.sentence} Values: " + ", ".join(f"{names[q]} {v:.2f}" for q, v in path.values.items()) + ".")
         delay = "" if view.expected_delay is None else f", after {view.expected_delay:.1f} periods on average"
@@ -585,14 +587,14 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
     )
     console.print(f"[bold]Beliefs ({result.beliefs_at}):[/bold] {_beliefs_text(result.beliefs) or 'no types'}; {how}")
     table = Table(title="Signals", title_justify="left")
-    table.add_column("signal", no_wrap=True)
-    table.add_column("by", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("benefit", justify="right", no_wrap=True)
-    table.add_column("cost", justify="right", no_wrap=True)
-    table.add_column("margin", justify="right", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
+    label_column(table, "signal")
+    label_column(table, "by")
+    label_column(table, "kind")
+    label_column(table, "type")
+    figure_column(table, "benefit")
+    figure_column(table, "cost")
+    figure_column(table, "margin")
+    label_column(table, "verdict")
     for v in result.signals:
         for i, t in enumerate(v.benefit):
             first = i == 0
@@ -611,7 +613,7 @@ def signals(console: Console, scenario: Scenario, result: SignalsResult) -> None
                 verdict,
                 end_section=i == len(v.benefit) - 1,
             )
-    console.print(table)
+    show(console, table)
     console.print(
         "  * the good type. benefit: its value if believed good, less its value if believed not "
         "good; margin > 0: the condition holds."
@@ -673,11 +675,11 @@ def simulation(console: Console, scenario: Scenario, result: SimulationResult) -
         f"{result.seconds:.1f} s, {result.executor}"
     )
     table = Table(title="Strategies, on the same draws (95% confidence intervals)", title_justify="left")
-    table.add_column("strategy", no_wrap=True)
-    table.add_column("P(signed by T)", no_wrap=True)
-    table.add_column("P(holds | signed)", no_wrap=True)
-    table.add_column("periods to sign", no_wrap=True)
-    table.add_column("summits", justify="right")
+    label_column(table, "strategy")
+    figure_column(table, "P(signed by T)", justify="left")
+    figure_column(table, "P(holds | signed)", justify="left")
+    figure_column(table, "periods to sign", justify="left")
+    figure_column(table, "summits")
     for s in result.strategies:
         table.add_row(
             s.strategy,
@@ -686,16 +688,16 @@ def simulation(console: Console, scenario: Scenario, result: SimulationResult) -
             _ci(s.periods_to_signature, 1),
             f"{s.summits:.2f}",
         )
-    console.print(table)
+    show(console, table)
     values = Table(title="Expected values of the whole history (true numbers)", title_justify="left")
-    values.add_column("strategy", no_wrap=True)
+    label_column(values, "strategy")
     for p in scenario.parties:
-        values.add_column(names[p.id], no_wrap=True)
-    values.add_column("deals broken by")
+        figure_column(values, names[p.id], justify="left")
+    label_column(values, "deals broken by")
     for s in result.strategies:
         broken = ", ".join(f"{names[p]} {n}" for p, n in s.defections.items() if n) or "—"
         values.add_row(s.strategy, *[_ci(s.expected_values[p.id], 1) for p in scenario.parties], broken)
-    console.print(values)
+    show(console, values)
     simulation_friction(console, scenario, result)
 
 
@@ -721,22 +723,22 @@ def simulation_friction(console: Console, scenario: Scenario, result: Simulation
     )
     strategies = [s.strategy for s in result.strategies]
     reasons = Table(title="Histories without a deal, by reason (share of all histories, 95% intervals)", title_justify="left")
-    reasons.add_column("reason")
+    label_column(reasons, "reason")
     for name in strategies:
-        reasons.add_column(name)
+        figure_column(reasons, name, justify="left")
     for key, label in NO_DEAL_LABELS.items():
         reasons.add_row(label, *[_ci(s.no_deal[key]) if key in s.no_deal else "—" for s in result.strategies])
-    console.print(reasons)
+    show(console, reasons)
     refused = Table(title="Working-level rounds and refusals, per history (mean)", title_justify="left")
-    refused.add_column("")
+    label_column(refused, "")
     for name in strategies:
-        refused.add_column(name, justify="right")
+        figure_column(refused, name)
     refused.add_row("working rounds held", *[f"{s.working_rounds_held:.2f}" for s in result.strategies])
     for p in scenario.parties:
         refused.add_row(f"rounds refused by {names[p.id]}", *[f"{s.working_refused.get(p.id, 0.0):.2f}" for s in result.strategies])
     for p in scenario.parties:
         refused.add_row(f"summit deals {names[p.id]} would not sign", *[f"{s.summit_refused.get(p.id, 0.0):.2f}" for s in result.strategies])
-    console.print(refused)
+    show(console, refused)
     if result.beliefs is None:
         return
     drawn = "; ".join(
@@ -744,9 +746,9 @@ def simulation_friction(console: Console, scenario: Scenario, result: Simulation
     )
     console.print(f"True types drawn from the {result.beliefs} ({drawn})")
     by = Table(title="By true types: P(signed by T) and P(holds | signed), 95% intervals", title_justify="left")
-    by.add_column("true types (histories)")
+    label_column(by, "true types (histories)")
     for name in strategies:
-        by.add_column(name)
+        figure_column(by, name, justify="left")
     profiles = list(result.strategies[0].histories_by_types) if result.strategies else []
     for k in profiles:
         n = result.strategies[0].histories_by_types[k]
@@ -754,7 +756,7 @@ def simulation_friction(console: Console, scenario: Scenario, result: Simulation
             f"{k} ({n})",
             *[f"{_ci(s.signed_by_types[k])}\n{_ci(s.holds_by_types[k])}" for s in result.strategies],
         )
-    console.print(by)
+    show(console, by)
     taught = ", ".join(
         f"{names[p]} {_ci(e, 3)}" for p, e in (result.strategies[0].learnt.items() if result.strategies else [])
     )
@@ -790,19 +792,19 @@ def sensitivity_indices(console: Console, method: str, metrics: list[MetricSensi
             console.print(f"{title}: [yellow]constant over the ranges, so no {what} moves it[/yellow]")
             continue
         table = Table(title=title, title_justify="left")
-        table.add_column(what, no_wrap=True)
+        label_column(table, what)
         if method == "sobol":
-            table.add_column("first order S1 (±95%)", no_wrap=True, justify="right")
-            table.add_column("total ST (±95%)", no_wrap=True, justify="right")
+            figure_column(table, "first order S1 (±95%)")
+            figure_column(table, "total ST (±95%)")
             for r in m.parameters:
                 table.add_row(r.parameter, _pm(r.s1, r.s1_conf), _pm(r.st, r.st_conf))
         else:
-            table.add_column("μ* (±95%)", no_wrap=True, justify="right")
-            table.add_column("μ", no_wrap=True, justify="right")
-            table.add_column("σ", no_wrap=True, justify="right")
+            figure_column(table, "μ* (±95%)")
+            figure_column(table, "μ")
+            figure_column(table, "σ")
             for r in m.parameters:
                 table.add_row(r.parameter, _pm(r.mu_star, r.mu_star_conf, 3), _num(r.mu, 3), _num(r.sigma, 3))
-        console.print(table)
+        show(console, table)
         top = m.parameters[0]
         if method == "sobol" and top.st is not None:
             console.print(
@@ -840,14 +842,14 @@ def forecast(console: Console, result: ForecastResult, variant: str | None = Non
     shown = sorted({round(i * (states - 1) / 7) for i in range(8)}) if states > 8 else list(range(states))
     for k, dim in enumerate(result.dimensions):
         table = Table(title=f"{dim}, turn by turn", title_justify="left")
-        table.add_column("actor", no_wrap=True)
+        label_column(table, "actor")
         for t in shown:
-            table.add_column("start" if t == 0 else f"turn {t}", justify="right", no_wrap=True)
-        table.add_column("P(wins)", justify="right", no_wrap=True)
+            figure_column(table, "start" if t == 0 else f"turn {t}")
+        figure_column(table, "P(wins)")
         for a, name in enumerate(result.actors):
             cells = [f"{100 * result.positions[t][a][k]:.1f}" for t in shown]
             table.add_row(name, *cells, f"{result.winning_probabilities[-1][a]:.2f}")
-        console.print(table)
+        show(console, table)
     console.print(
         "P(wins): the chance that the actor's final position wins a Condorcet election over the "
         "final positions (actors at the same position share it)."

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from detente.cli.render_table import figure_column, label_column, show
+
 if TYPE_CHECKING:
     from detente.results import (
         ForecastBacktestResult,
@@ -41,7 +43,7 @@ def _spread_cells(s: Spread) -> list[str]:
 
 def _spread_columns(table: Table) -> None:
     for name in ("mean", "sd", "5%", "50%", "95%"):
-        table.add_column(name, justify="right", no_wrap=True)
+        figure_column(table, name)
 
 
 def _transition(console: Console, transition: str) -> None:
@@ -65,34 +67,34 @@ def monte_carlo(console: Console, r: ForecastMonteCarloResult) -> None:
     if r.completed == 0:
         return
     table = Table(title="Outcome: the capability-weighted mean of the final positions (0-100)", title_justify="left")
-    table.add_column("dimension", max_width=28)  # wraps, so the numbers fit a narrow terminal
-    table.add_column("start", justify="right", no_wrap=True)
+    label_column(table, "dimension", max_width=28)
+    figure_column(table, "start")
     _spread_columns(table)
-    table.add_column("mean's 95% CI", justify="right", no_wrap=True)
+    figure_column(table, "mean's 95% CI")
     for o in r.outcomes:
         table.add_row(o.dimension_name, f"{o.start:.1f}", *_spread_cells(o.final), f"{o.mean_low:.1f}-{o.mean_high:.1f}")
-    console.print(table)
+    show(console, table)
     for o in r.outcomes:
         table = Table(title=f"{o.dimension_name}: final positions", title_justify="left")
-        table.add_column("actor", no_wrap=True)
-        table.add_column("start", justify="right", no_wrap=True)
+        label_column(table, "actor")
+        figure_column(table, "start")
         _spread_columns(table)
         for p in (p for p in r.positions if p.dimension == o.dimension):
             table.add_row(p.actor_name, f"{p.start:.1f}", *_spread_cells(p.final))
-        console.print(table)
+        show(console, table)
     within = r.stays[0].within if r.stays else 0.0
     table = Table(title="How far each actor ends from its start (0-100, over the dimensions)", title_justify="left")
-    table.add_column("actor", no_wrap=True)
-    table.add_column(f"P(within {within:g}) [95%]", justify="right", no_wrap=True)
-    table.add_column("moved: mean", justify="right", no_wrap=True)
-    table.add_column("5%", justify="right", no_wrap=True)
-    table.add_column("95%", justify="right", no_wrap=True)
+    label_column(table, "actor")
+    figure_column(table, f"P(within {within:g}) [95%]")
+    figure_column(table, "moved: mean")
+    figure_column(table, "5%")
+    figure_column(table, "95%")
     for s in r.stays:
         table.add_row(
             s.actor_name, f"{s.p_within:.2f} [{s.p_low:.2f}, {s.p_high:.2f}]", f"{s.moved.mean:.1f}",
             f"{s.moved.p5:.1f}", f"{s.moved.p95:.1f}",
         )
-    console.print(table)
+    show(console, table)
     console.print(
         f"Turns: mean {r.turns.mean:.1f} (5% {r.turns.p5:g}, 95% {r.turns.p95:g}); "
         f"{100 * r.converged_share:.0f}% of the draws converged within {r.max_turns} turns."
@@ -132,16 +134,16 @@ def backtest(console: Console, r: ForecastBacktestResult) -> None:
         "the forecast moves the same way",
         title_justify="left",
     )
-    table.add_column("date", no_wrap=True)
-    table.add_column("dimension", no_wrap=True)
-    table.add_column("n", justify="right", no_wrap=True)
-    table.add_column("forecast", justify="right", no_wrap=True)
-    table.add_column("nobody moves", justify="right", no_wrap=True)
-    table.add_column("gain", justify="right", no_wrap=True)
-    table.add_column("right way", justify="right", no_wrap=True)
+    label_column(table, "date")
+    label_column(table, "dimension")
+    figure_column(table, "n")
+    figure_column(table, "forecast")
+    figure_column(table, "nobody moves")
+    figure_column(table, "gain")
+    figure_column(table, "right way")
     if chosen:
-        table.add_column("turn", justify="right", no_wrap=True)
-        table.add_column("at turn", justify="right", no_wrap=True)
+        figure_column(table, "turn")
+        figure_column(table, "at turn")
     for s in r.scores:
         cells = [
             s.date.isoformat(), s.dimension or "all", str(s.n), f"{s.forecast_mae:.1f}", f"{s.baseline_mae:.1f}",
@@ -150,7 +152,7 @@ def backtest(console: Console, r: ForecastBacktestResult) -> None:
         if chosen:
             cells += ["-" if s.turn is None else str(s.turn), _opt(s.at_turn_mae)]
         table.add_row(*cells)
-    console.print(table)
+    show(console, table)
     for c in r.by_turn:
         curve = ", ".join(f"{m:.1f}" for m in c.mae)
         console.print(f"{c.date.isoformat()}, error after each turn (0 = nobody moves): {curve}; smallest after turn {c.best_turn}.")
@@ -159,11 +161,11 @@ def backtest(console: Console, r: ForecastBacktestResult) -> None:
         title_justify="left",
     )
     for name in ("date", "actor", "dimension"):
-        rows.add_column(name, no_wrap=True)
+        label_column(rows, name)
     for name in ("record", "forecast", "baseline", "|fc-rec|", "|base-rec|"):
-        rows.add_column(name, justify="right", no_wrap=True)
+        figure_column(rows, name)
     if chosen:
-        rows.add_column("at turn", justify="right", no_wrap=True)
+        figure_column(rows, "at turn")
     for row in r.rows:
         cells = [
             row.date.isoformat(), row.actor, row.dimension, f"{row.record:.1f}", f"{row.forecast:.1f}",
@@ -172,7 +174,7 @@ def backtest(console: Console, r: ForecastBacktestResult) -> None:
         if chosen:
             cells.append(_opt(row.at_turn))
         rows.add_row(*cells)
-    console.print(rows)
+    show(console, rows)
     console.print(r.summary)
 
 

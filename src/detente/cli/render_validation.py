@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from detente.cli.render_table import figure_column, label_column, show
+
 if TYPE_CHECKING:
     from detente import Scenario
     from detente.results import (
@@ -71,15 +73,15 @@ def closest_line(console: Console, result: TippingResult | str | None) -> None:
         title=f"Tipping points: the {len(rows)} closest", title_justify="left", caption=f"{more}.",
         caption_justify="left", box=box.SIMPLE_HEAD, expand=True, padding=(0, 1),
     )
-    table.add_column("parameter", no_wrap=True)
-    table.add_column("now", justify="right", no_wrap=True)
-    table.add_column("flips at", justify="right", no_wrap=True)
-    table.add_column("change", justify="right", no_wrap=True)
-    table.add_column("then", ratio=1)
+    label_column(table, "parameter")
+    figure_column(table, "now")
+    figure_column(table, "flips at")
+    figure_column(table, "change")
+    label_column(table, "then", ratio=1)
     for p, then in rows:
         at, change = _flip(p, ranges[p.parameter], result.precision)
         table.add_row(p.parameter, f"{p.value:g}", at, change, then)
-    console.print(table)
+    show(console, table)
 
 
 def tipping(console: Console, scenario: Scenario, result: TippingResult) -> None:
@@ -100,16 +102,16 @@ def tipping(console: Console, scenario: Scenario, result: TippingResult) -> None
         console.print(f"[bold]{v.question[0].upper()}{v.question[1:]}[/bold]. Now: {v.now}.")
         if flips:
             table = Table(box=box.SIMPLE_HEAD, expand=True, padding=(0, 1))
-            table.add_column("parameter", no_wrap=True)
-            table.add_column("now", justify="right", no_wrap=True)
-            table.add_column("", no_wrap=True)
-            table.add_column("flips at", justify="right", no_wrap=True)
-            table.add_column("change", justify="right", no_wrap=True)
-            table.add_column("then", ratio=1)
+            label_column(table, "parameter")
+            figure_column(table, "now")
+            label_column(table, "")
+            figure_column(table, "flips at")
+            figure_column(table, "change")
+            label_column(table, "then", ratio=1)
             for p in flips:
                 at, change = _flip(p, ranges[p.parameter], result.precision)
                 table.add_row(p.parameter, f"{p.value:g}", p.direction, at, change, p.after or "")
-            console.print(table)
+            show(console, table)
         steady = [p for p in points if p.flip is None]
         if steady:
             names: dict[str, list[str]] = {}
@@ -150,17 +152,17 @@ def sweep(console: Console, scenario: Scenario, result: SweepResult) -> None:
         box=box.SIMPLE_HEAD, padding=(0, 1),
     )
     for a in axes:
-        table.add_column(a, justify="right", no_wrap=True)
-    table.add_column("deal", no_wrap=True)
+        figure_column(table, a)
+    label_column(table, "deal")
     parties = [p.id for p in scenario.parties]
     for p in parties:
-        table.add_column(f"gain {p}", justify="right", no_wrap=True)
+        figure_column(table, f"gain {p}")
     proposals = [c for c in result.columns if c.startswith("proposal:")]
     if proposals:
-        table.add_column("holds", no_wrap=True)
+        label_column(table, "holds")
     if offers:
-        table.add_column("opening", no_wrap=True)
-        table.add_column("P(deal)", justify="right", no_wrap=True)
+        label_column(table, "opening")
+        figure_column(table, "P(deal)")
     for r in result.rows:
         cells = [f"{float(r[a]):g}" for a in axes]
         cells.append(letters[str(r["schedule"])])
@@ -172,7 +174,7 @@ def sweep(console: Console, scenario: Scenario, result: SweepResult) -> None:
             o = str(r["opening"])
             cells += [openings.get(o, "none"), f"{float(r['p_deal']):.2f}"]
         table.add_row(*cells)
-    console.print(table)
+    show(console, table)
     console.print("[bold]Deals[/bold] (the Nash deal at each point):")
     for d in result.deals:
         console.print(f"  {d.letter} = {d.words} ({d.points} point{'s' if d.points != 1 else ''})")
@@ -211,27 +213,27 @@ def compare(console: Console, result: CompareResult) -> None:
     console.print(f"[bold]{after.label}[/bold] against [bold]{before.label}[/bold]")
     if result.parameters:
         params = Table(title="Parameters that differ", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
-        params.add_column("parameter", no_wrap=True)
-        params.add_column("against", justify="right", no_wrap=True)
-        params.add_column("this", justify="right", no_wrap=True)
+        label_column(params, "parameter")
+        figure_column(params, "against")
+        figure_column(params, "this")
         for p in result.parameters:
             params.add_row(p.parameter, "—" if p.before is None else f"{p.before:g}", "—" if p.after is None else f"{p.after:g}")
-        console.print(params)
+        show(console, params)
     deals = Table(title="The deals side by side", title_justify="left", box=box.SIMPLE_HEAD, expand=True, padding=(0, 1))
-    deals.add_column("stage", justify="right", no_wrap=True)
-    deals.add_column(f"against ({before.label})", ratio=1)
-    deals.add_column(f"this ({after.label})", ratio=1)
+    figure_column(deals, "stage")
+    label_column(deals, f"against ({before.label})", ratio=1)
+    label_column(deals, f"this ({after.label})", ratio=1)
     for k in range(max(len(before.schedule), len(after.schedule), 1)):
         left = ", ".join(before.schedule[k]) if k < len(before.schedule) else ("no deal" if k == 0 and not before.deal else "")
         right = ", ".join(after.schedule[k]) if k < len(after.schedule) else ("no deal" if k == 0 and not after.deal else "")
         deals.add_row(str(k + 1), left, right)
-    console.print(deals)
+    show(console, deals)
     values = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
-    values.add_column("party", no_wrap=True)
-    values.add_column("value against", justify="right", no_wrap=True)
-    values.add_column("value this", justify="right", no_wrap=True)
-    values.add_column("gain against", justify="right", no_wrap=True)
-    values.add_column("gain this", justify="right", no_wrap=True)
+    label_column(values, "party")
+    figure_column(values, "value against")
+    figure_column(values, "value this")
+    figure_column(values, "gain against")
+    figure_column(values, "gain this")
     for party in after.disagreement:
         values.add_row(
             party,
@@ -240,7 +242,7 @@ def compare(console: Console, result: CompareResult) -> None:
             _num((before.gains or {}).get(party, 0.0)),
             _num((after.gains or {}).get(party, 0.0)),
         )
-    console.print(values)
+    show(console, values)
     console.print("[bold]What changed, and why[/bold]:")
     for s in result.summary:
         console.print(f"  • {s}")

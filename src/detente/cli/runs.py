@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from detente.cli.render_table import figure_column, label_column
+from detente.cli.render_table import show as show_table
+
 if TYPE_CHECKING:
     from detente.store import Difference, RunRecord, RunStore
 
@@ -117,21 +120,25 @@ def list_runs(
         collapse_padding=True,
     )
     wide = console.width >= 100  # narrower: seconds and seed give way to the summary
-    table.add_column("id", no_wrap=True, min_width=len(records[0].id))
-    table.add_column("kind", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("scenario", no_wrap=True, overflow="ellipsis")
-    table.add_column("started", no_wrap=True)
+    dated = console.width >= 64  # narrower still: so does the start time
+    label_column(table, "id", min_width=len(records[0].id))
+    label_column(table, "kind")
+    label_column(table, "status")
+    label_column(table, "scenario")
+    if dated:
+        label_column(table, "started")
     if wide:
-        table.add_column("seconds", justify="right", no_wrap=True)
-        table.add_column("seed", justify="right", no_wrap=True)
-    table.add_column("summary", overflow="fold")
+        figure_column(table, "seconds")
+        figure_column(table, "seed")
+    label_column(table, "summary")
     for r in records:
-        cells = [r.id, r.kind, _status(r.status), escape(r.scenario_id), r.started_at.strftime("%m-%d %H:%M")]
+        cells = [r.id, r.kind, _status(r.status), escape(r.scenario_id)]
+        if dated:
+            cells.append(r.started_at.strftime("%m-%d %H:%M"))
         if wide:
             cells += ["—" if r.seconds is None else f"{r.seconds:.2f}", "—" if r.seed is None else str(r.seed)]
         table.add_row(*cells, escape(summary(r)))
-    console.print(table)
+    show_table(console, table)
 
 
 def _status(status: str) -> str:
@@ -160,8 +167,8 @@ def show(
         return
     console = _console()
     table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
-    table.add_column(style="bold")
-    table.add_column()
+    label_column(table, style="bold")
+    label_column(table)
     finished = record.finished_at.strftime("%Y-%m-%d %H:%M:%S") if record.finished_at else "—"
     rows = [
         ("id", record.id),
@@ -181,7 +188,7 @@ def show(
     ]
     for key, value in rows:
         table.add_row(key, value)
-    console.print(table)
+    show_table(console, table)
     if record.result is None:
         console.print(f"\n[dim]no result: the run is {record.status}[/dim]")
         return
@@ -230,10 +237,10 @@ def export(
 
 def _diff_rows(title: str, diffs: list[Difference]) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column("key")
-    table.add_column("A", justify="right")
-    table.add_column("B", justify="right")
-    table.add_column("B − A", justify="right")
+    label_column(table, "key")
+    label_column(table, "A", justify="right")  # a number, or a value as JSON (which may wrap)
+    label_column(table, "B", justify="right")
+    figure_column(table, "B − A")
     for d in diffs:
         a = "(absent)" if d.only == "b" else escape(_value(d.a))
         b = "(absent)" if d.only == "a" else escape(_value(d.b))
@@ -263,10 +270,10 @@ def diff(
         console.print("no differences")
         return
     if result.settings:
-        console.print(_diff_rows("Settings", result.settings))
+        show_table(console, _diff_rows("Settings", result.settings))
     else:
         console.print("settings: no differences")
     if result.results:
-        console.print(_diff_rows("Results", result.results))
+        show_table(console, _diff_rows("Results", result.results))
     else:
         console.print("results: no differences")

@@ -50,16 +50,35 @@ def wrap(text: str, width: int = 22) -> str:
     return "<br>".join(esc(line) for line in textwrap.wrap(text, width)) or esc(text)
 
 
+# the widest lines a 700-pixel chart (plotly's default width, a narrow page) shows whole: the title
+# at its size, the subtitle in <sup>; longer lines wrap between words
+TITLE_WIDTH = 80
+SUBTITLE_WIDTH = 110
+_LINE = 22  # pixels a subtitle line takes
+
+
+def _lines(text: str, width: int) -> list[str]:
+    """``text`` (escaped, ``<br>`` for line breaks) in lines of at most ``width`` characters
+    (a longer word, or an entity, is never split)."""
+    return [w for line in text.split("<br>") for w in textwrap.wrap(line, width, break_long_words=False) or [line]]
+
+
 def layout(
     fig: go.Figure, title: str, height: int = 450, subtitle: str = "", legend_below: bool = False
 ) -> go.Figure:
-    """The common title, font, margins and background, so every figure reads the same."""
+    """The common title, font, margins and background, so every figure reads the same. A long
+    title or subtitle wraps between words; the top margin (and the figure) grows to hold it."""
+    heads = _lines(title, TITLE_WIDTH)
+    subs = _lines(subtitle, SUBTITLE_WIDTH) if subtitle else []
+    text = "<br>".join(heads + [f"<sup>{line}</sup>" for line in subs])
+    extra = 22 * (len(heads) - 1) + _LINE * max(len(subs) - 1, 0)
     fig.update_layout(
-        title={"text": title + (f"<br><sup>{subtitle}</sup>" if subtitle else ""), "x": 0.01, "xanchor": "left"},
+        title={"text": text, "x": 0.01, "xanchor": "left", "y": 1.0, "yanchor": "top", "yref": "container",
+               "pad": {"t": 18}},
         template="plotly_white",
         font={"family": "Helvetica, Arial, sans-serif", "size": 13},
-        height=height,
-        margin={"l": 70, "r": 30, "t": 90 if subtitle else 70, "b": 110 if legend_below else 60},
+        height=height + extra,
+        margin={"l": 70, "r": 30, "t": (90 if subtitle else 70) + extra, "b": 110 if legend_below else 60},
         legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0}
         if legend_below
         else {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},

@@ -274,28 +274,38 @@ def signal_margins(signals: SignalsResult, names: dict[str, str] | None = None) 
     signal separates when the good type's and the other types' conditions all hold."""
     if not signals.signals:
         return layout(note(go.Figure(), "This scenario has no signals."), "Signals", 250)
+    bars: list[tuple[str, str, float, bool]] = []  # (signal, type, margin, the good type)
+    for v in signals.signals:
+        verdict = "separates" if v.separates else "does not separate"
+        head = f"{wrap(v.label, 34)}<br><i>{names_or_ids([v.sender], names)[0]}: {verdict}</i>"
+        for good in (True, False):  # the good type first
+            bars.extend((head, t + (" (good)" if good else ""), m, good)
+                        for t, m in v.margins.items() if (t == v.good_type) == good)
     fig = go.Figure()
+    # one trace per colour and hatching, so that the legend says what each means; a first,
+    # empty trace holds the signals' order
+    fig.add_trace(go.Bar(orientation="h", y=[[h for h, *_ in bars], [t for _, t, *_ in bars]], x=[0] * len(bars),
+                         showlegend=False, hoverinfo="skip", marker={"color": "rgba(0,0,0,0)"}))
     for good in (True, False):
-        outer: list[str] = []
-        inner: list[str] = []
-        xs: list[float] = []
-        for v in signals.signals:
-            verdict = "separates" if v.separates else "does not separate"
-            head = f"{wrap(v.label, 34)}<br><i>{names_or_ids([v.sender], names)[0]}: {verdict}</i>"
-            for t, m in v.margins.items():
-                if (t == v.good_type) == good:
-                    outer.append(head)
-                    inner.append(t + (" (good)" if good else ""))
-                    xs.append(m)
-        fig.add_trace(
-            go.Bar(
-                name="the good type" if good else "the other types", orientation="h", y=[outer, inner], x=xs,
-                marker={"color": [GOOD if x >= 0 else BAD for x in xs], "pattern": {"shape": "" if good else "/"},
-                        "line": {"color": "black", "width": 0.5}},
-                texttemplate="%{x:.2f}", textposition="auto",
-                hovertemplate="%{y}: margin %{x:.2f}<extra></extra>",
+        for holds in (True, False):
+            mine = [(h, t, m) for h, t, m, g in bars if g == good and _holds(m, g) == holds]
+            if not mine:
+                continue
+            who = "the good type" if good else "the other types"
+            fig.add_trace(
+                go.Bar(
+                    name=f"{who}: {'holds' if holds else 'fails'}", orientation="h",
+                    y=[[h for h, _, _ in mine], [t for _, t, _ in mine]], x=[m for *_, m in mine],
+                    marker={"color": GOOD if holds else BAD, "pattern": {"shape": "" if good else "/"},
+                            "line": {"color": "black", "width": 0.5}},
+                    texttemplate="%{x:.2f}", textposition="auto", cliponaxis=False,
+                    hovertemplate="%{y}: margin %{x:.2f}<extra></extra>",
+                )
             )
-        )
+    margins = [m for *_, m, _ in bars]
+    low, high = min(0.0, *margins), max(0.0, *margins)
+    room = 0.12 * ((high - low) or 1.0)  # for the figures outside the bars
+    fig.update_xaxes(range=[low - (room if low < 0 else 0.02 * room), high + room])
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title="margin (value units of the type's party; > 0: its condition holds)",
                      zeroline=True, zerolinecolor="black", zerolinewidth=2)
@@ -306,10 +316,16 @@ def signal_margins(signals: SignalsResult, names: dict[str, str] | None = None) 
         f"beliefs at the {signals.beliefs_at}"
     )
     if skipped:
-        subtitle += "; not assessed under this protocol: " + "; ".join(wrap(x, 40) for x in skipped)
+        subtitle += "; not assessed under this protocol: " + "; ".join(esc(x) for x in skipped)
     return layout(fig, "Costly signals: does each separate the sender's good type?",
                   height=160 + 30 * sum(len(v.margins) for v in signals.signals),
                   subtitle=subtitle)
+
+
+def _holds(margin: float, good: bool) -> bool:
+    """A type's condition holds: the good type's margin is at least 0, another's above 0 (the
+    tolerances of ``detente signals``)."""
+    return margin >= -1e-9 if good else margin > 1e-9
 
 
 def analysis_figures(

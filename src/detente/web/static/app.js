@@ -52,7 +52,9 @@ function draw(id, figure) {
     return;
   }
   const layout = Object.assign({}, figure.layout, { autosize: true });
-  Plotly.react(el, figure.data, layout, { responsive: true, displaylogo: false });
+  // an empty figure is hidden, so plotly first lays the chart out at its default width: once it
+  // is drawn (and shown), fit it to its box
+  Plotly.react(el, figure.data, layout, { responsive: true, displaylogo: false }).then(() => Plotly.Plots.resize(el));
 }
 
 function slidersFor(parameters) {
