@@ -20,7 +20,8 @@ import numpy as np
 
 from detente.defaults import DEFAULT_STRATEGIES
 from detente.errors import ScenarioError
-from detente.model.game import Game, compile_game
+from detente.model.game import FloatArray, Game, compile_game
+from detente.model.payoffs import schedule_values
 from detente.parallel import Execution, run_in_order
 from detente.results import Estimate, SimulationResult, StrategyStats
 from detente.scenario.model import Scenario
@@ -53,6 +54,7 @@ class _Worlds:
         self.names = sorted(scenario.parameters)
         self._cached = lru_cache(maxsize=4096)(self._build)
         self._best = lru_cache(maxsize=1024)(self._solve)
+        self._last: list[int] | None = None
 
     def _build(self, values: tuple[float, ...]) -> Game:
         spec = self.scenario.spec
@@ -69,7 +71,17 @@ class _Worlds:
         return self._best(tuple(params[k] for k in self.names), max_transitions)
 
     def _solve(self, values: tuple[float, ...], max_transitions: int) -> Plan | None:
-        return solve_game(self._cached(values), max_transitions, workers=1, keep_frontier=False).best
+        g = self._cached(values)
+        best = solve_game(g, max_transitions, workers=1, keep_frontier=False, incumbent=self._incumbent(g)).best
+        if best is not None:
+            self._last = best.stages
+        return best
+
+    def _incumbent(self, g: Game) -> FloatArray | None:
+        """The last deal found, valued in this world: the solver's floor in place of its first
+        pass (worlds solved in a row are close, so it is often this world's deal too). The
+        answer does not depend on it (docs/model.md, "The solver")."""
+        return None if self._last is None else schedule_values(g, self._last)[0]
 
 
 _WORLDS: dict[tuple[object, ...], _Worlds] = {}
