@@ -31,7 +31,7 @@ from detente.model.offers import (
     solve_offers,
 )
 from detente.model.payoffs import flow_utility
-from detente.model.play import play
+from detente.model.play import play, play_values
 from detente.model.schedules import all_schedules
 from detente.model.worlds import joint_world
 from detente.results import (
@@ -100,7 +100,7 @@ class Shared:
         key = (id(self._hold(g)), stages)
         v = self._plays.get(key)
         if v is None:
-            v = self._plays[key] = play(g, list(stages)).values
+            v = self._plays[key] = play_values(g, list(stages))
         return v
 
     def _hold(self, g: Game) -> Game:
