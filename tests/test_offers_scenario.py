@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import detente
 from detente.analysis.audit import audit_schedule
-from detente.analysis.offers import frontiers, setups
+from detente.analysis.offers import Shared, frontiers, setups
 from detente.errors import ScenarioError
 from detente.model.play import play
 from detente.model.schedules import all_schedules
@@ -139,3 +139,22 @@ def test_offers_errors_are_one_line() -> None:
     assert "must lie in [1, 12]" in str(exc.value)
     with pytest.raises(ScenarioError):
         detente.offers("hanoi-2019", candidates="some")
+
+
+def test_shared_work_gives_the_same_games_with_each_party_proposing() -> None:
+    """The worlds, frontiers and plays shared between the two proposers' games of one scenario
+    give exactly the games built apart, and shared work never crosses to another scenario."""
+    sc = detente.load("hanoi-2019")
+    work = Shared(sc)
+    for proposer in [p.id for p in sc.parties]:
+        apart = setups(sc, "posterior", proposer=proposer)
+        together = setups(sc, "posterior", proposer=proposer, shared=work)
+        for a, b in zip(apart, together, strict=True):
+            assert a.candidates == b.candidates
+            for field in ("p_value", "r_value", "p_flow", "r_flow", "p_disagreement", "r_disagreement"):
+                assert np.array_equal(getattr(a.game, field), getattr(b.game, field))
+            assert [n.proposer_value for n in a.solution.nodes.values()] == [
+                n.proposer_value for n in b.solution.nodes.values()
+            ]
+    with pytest.raises(ValueError, match="another scenario"):
+        setups(detente.load("hanoi-2019"), "posterior", shared=work)

@@ -11,7 +11,7 @@ from detente.analysis.audit import audit_schedule
 from detente.model.deviation import overt_deviation
 from detente.model.game import compile_game
 from detente.model.payoffs import schedule_values, states_of
-from detente.model.play import play
+from detente.model.play import play, play_values
 from detente.model.stability import overt_final
 from detente.scenario import load_bytes
 from oracle import all_schedules
@@ -122,3 +122,16 @@ def test_kept_exactly_when_every_stage_is_ic_and_the_end_holds_overtly(scenario,
         step = pl.steps[pl.ends_at - 1]
         for p in pl.quitters:  # every quitter strictly prefers its deviation
             assert step.comply[p] < step.deviate[p] - 1e-9
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=4, max_parties=3), st.randoms(use_true_random=False))
+def test_play_values_are_the_plays_values_bit_for_bit(scenario, rnd) -> None:  # type: ignore[no-untyped-def]
+    """The values alone, with the backward induction shared between schedules that end alike
+    (in any order), are exactly W(1) of the full play."""
+    g = compile_game(scenario)
+    schedules = list(all_schedules(g))
+    rnd.shuffle(schedules)
+    fresh = compile_game(scenario)
+    for stages in schedules:
+        assert play_values(g, stages).tolist() == play(fresh, stages).values.tolist()

@@ -10,6 +10,7 @@ world (θ, t), so a type that would pocket concessions and walk out accepts and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import combinations
 
@@ -30,7 +31,7 @@ from detente.model.offers import (
     solve_offers,
 )
 from detente.model.payoffs import flow_utility
-from detente.model.play import play
+from detente.model.play import play, play_values
 from detente.model.schedules import all_schedules
 from detente.model.worlds import joint_world
 from detente.results import (
@@ -61,6 +62,59 @@ class OfferSetup:
     solution: OffersSolution
 
 
+class Shared:
+    """Work shared by the offers games of one scenario, e.g. with each party proposing
+    (docs/model.md, "Offers"): a world (θ, t) is the same whichever party proposes, so it is
+    built once, the frontier of its two agents is solved once, and a schedule is played in it
+    once. Scoped to one scenario object: the games of another scenario never meet these."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._worlds: dict[frozenset[tuple[str, str]], Game] = {}
+        self._frontiers: dict[tuple[object, ...], list[tuple[int, ...]]] = {}
+        self._plays: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+        self._held: dict[int, Game] = {}  # every game keyed by id() stays alive, so ids stay unique
+
+    def world(self, chosen: list[PartyType]) -> Game:
+        """``joint_world`` of the chosen types: the types of different parties set disjoint
+        parameters, so their order does not matter."""
+        key = frozenset((t.party, t.id) for t in chosen)
+        g = self._worlds.get(key)
+        if g is None:
+            g = self._worlds[key] = self._hold(joint_world(self.scenario, chosen))
+        return g
+
+    def frontier(
+        self, base: Game, agents: list[tuple[int, Game]], solve: Callable[[], list[tuple[int, ...]]]
+    ) -> list[tuple[int, ...]]:
+        """The schedules of the Pareto frontier over ``agents`` on ``base``: a Pareto set does
+        not depend on the order of its coordinates, so the agents are keyed as a set."""
+        key = (id(self._hold(base)), *sorted((i, id(self._hold(g))) for i, g in agents))
+        found = self._frontiers.get(key)
+        if found is None:
+            found = self._frontiers[key] = solve()
+        return found
+
+    def values(self, g: Game, stages: tuple[int, ...]) -> np.ndarray:
+        """W(1) of the play of ``stages`` in ``g`` (read-only)."""
+        key = (id(self._hold(g)), stages)
+        v = self._plays.get(key)
+        if v is None:
+            v = self._plays[key] = play_values(g, list(stages))
+        return v
+
+    def _hold(self, g: Game) -> Game:
+        return self._held.setdefault(id(g), g)
+
+
+def _scoped(scenario: Scenario, shared: Shared | None) -> Shared:
+    if shared is None:
+        return Shared(scenario)
+    if shared.scenario is not scenario:
+        raise ValueError("the shared offers work belongs to another scenario")
+    return shared
+
+
 def _roles(scenario: Scenario, proposer: str | None) -> tuple[int, int]:
     if len(scenario.parties) != 2:
         raise ScenarioError(
@@ -82,8 +136,11 @@ def setups(
     proposer: str | None = None,
     rounds: int | None = None,
     candidates: str | None = None,
+    shared: Shared | None = None,
 ) -> list[OfferSetup]:
-    """The offers game of ``scenario`` for every type of the proposer."""
+    """The offers game of ``scenario`` for every type of the proposer (``shared``: the work
+    already done for this scenario, e.g. with the other party proposing)."""
+    work = _scoped(scenario, shared)
     p, r = _roles(scenario, proposer)
     n_rounds = scenario.bargaining.rounds if rounds is None else rounds
     if not 1 <= n_rounds <= 12:
@@ -97,9 +154,9 @@ def setups(
     belief = np.array([1.0 if t is None else float(b.get(rid, {}).get(t.id, 0.0)) for t in r_types])
     out = []
     for theta in p_types:
-        worlds = tuple(joint_world(scenario, [t for t in (theta, rt) if t is not None]) for rt in r_types)
-        cands = _candidates(scenario, kind, p, r, theta, r_types, worlds)
-        game = _offer_game(r_names, belief, n_rounds, scenario.bargaining.round_length, worlds, cands, p, r)
+        worlds = tuple(work.world([t for t in (theta, rt) if t is not None]) for rt in r_types)
+        cands = _candidates(scenario, kind, p, r, theta, r_types, worlds, work)
+        game = _offer_game(r_names, belief, n_rounds, scenario.bargaining.round_length, worlds, cands, p, r, work)
         prob = 1.0 if theta is None else float(b.get(pid, {}).get(theta.id, 0.0))
         out.append(OfferSetup(theta, prob, r_types, worlds, cands, game, solve_offers(game)))
     return out
@@ -113,6 +170,7 @@ def _candidates(
     theta: PartyType | None,
     r_types: tuple[PartyType | None, ...],
     worlds: tuple[Game, ...],
+    shared: Shared,
 ) -> tuple[tuple[int, ...], ...]:
     """The offers P considers, in the Nash deal's tie-break order (fewer stages, then the
     stages' ids): every schedule, the proposals, or the solver's frontiers plus the proposals."""
@@ -124,7 +182,7 @@ def _candidates(
         except SolverLimitError as exc:
             raise SolverLimitError(f"{scenario.origin}: bargaining.candidates: {exc}") from None
     elif kind == "solver":
-        for frontier in frontiers(scenario, p, r, worlds).values():
+        for frontier in frontiers(scenario, p, r, worlds, shared).values():
             found.update(frontier)
     for prop in scenario.proposals:
         masks = schedule_masks(base, [list(s) for s in prop.stages], f"proposals[{prop.id}]", scenario.origin)
@@ -133,12 +191,13 @@ def _candidates(
 
 
 def frontiers(
-    scenario: Scenario, p: int, r: int, worlds: tuple[Game, ...]
+    scenario: Scenario, p: int, r: int, worlds: tuple[Game, ...], shared: Shared | None = None
 ) -> dict[tuple[int, ...], list[tuple[int, ...]]]:
     """For every non-empty set A of the responder's types (indices into ``worlds``), the Pareto
     frontier — in P's value in each world of A, the values of A's types and the number of
     stages — of the schedules self-enforcing in the world of every type in A: the exact
     type-robust DP with every agent enforced (docs/model.md, "Offers")."""
+    work = _scoped(scenario, shared)
     out: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
     for size in range(1, len(worlds) + 1):
         for subset in combinations(range(len(worlds)), size):
@@ -146,11 +205,15 @@ def frontiers(
             for i in subset:
                 agents.append(Agent(scenario.parties[p].id, p, None, 1.0, worlds[i]))
                 agents.append(Agent(scenario.parties[r].id, r, None, 1.0, worlds[i]))
-            try:
-                res = solve_robust(worlds[subset[0]], agents, 0.0, scenario.solver.max_transitions)
-            except SolverLimitError as exc:
-                raise SolverLimitError(f"{scenario.origin}: solver: {exc}") from None
-            out[subset] = [tuple(plan.stages) for plan in res.frontier if plan.stages]
+
+            def solve(base: Game = worlds[subset[0]], agents: list[Agent] = agents) -> list[tuple[int, ...]]:
+                try:
+                    res = solve_robust(base, agents, 0.0, scenario.solver.max_transitions)
+                except SolverLimitError as exc:
+                    raise SolverLimitError(f"{scenario.origin}: solver: {exc}") from None
+                return [tuple(plan.stages) for plan in res.frontier if plan.stages]
+
+            out[subset] = work.frontier(worlds[subset[0]], [(a.party_index, a.game) for a in agents], solve)
     return out
 
 
@@ -163,13 +226,14 @@ def _offer_game(
     cands: tuple[tuple[int, ...], ...],
     p: int,
     r: int,
+    shared: Shared,
 ) -> OfferGame:
     n_x, n_t = len(cands), len(worlds)
     p_value = np.empty((n_x, n_t))
     r_value = np.empty((n_x, n_t))
     for i, g in enumerate(worlds):
         for x, stages in enumerate(cands):
-            v = play(g, list(stages)).values
+            v = shared.values(g, stages)
             p_value[x, i], r_value[x, i] = v[p], v[r]
     dis = [disagreement(g).values for g in worlds]
     return OfferGame(

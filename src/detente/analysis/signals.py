@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from detente.analysis import explain
-from detente.analysis.offers import OfferSetup, setups
+from detente.analysis.offers import OfferSetup, Shared, setups
 from detente.analysis.types import BeliefsAt, beliefs_at, check_tau, solve_with_beliefs
 from detente.defaults import DEFAULT_TAU
 from detente.model.agents import agents
@@ -148,13 +148,18 @@ def _pooling(types: list[str], values: Values, cost: dict[str, float], sig: Sign
 
 
 def signals(
-    scenario: Scenario, tau: float = DEFAULT_TAU, at: BeliefsAt = "prior", solved: list[OfferSetup] | None = None
+    scenario: Scenario,
+    tau: float = DEFAULT_TAU,
+    at: BeliefsAt = "prior",
+    solved: list[OfferSetup] | None = None,
+    shared: Shared | None = None,
 ) -> SignalsResult:
     """Every ``[[signals]]`` entry of the scenario, judged under the beliefs ``at``
-    (``solved``: the offers setups already built under those beliefs)."""
+    (``solved``: the offers setups already built under those beliefs; ``shared``: the offers
+    work already done for this scenario)."""
     check_tau(scenario, tau)
     if scenario.bargaining.protocol == "offers":
-        verdicts = _offers_signals(scenario, at, solved)
+        verdicts = _offers_signals(scenario, at, solved, shared)
     else:
         verdicts = _nash_signals(scenario, tau, at)
     return SignalsResult(
@@ -224,7 +229,9 @@ def _nash_signals(scenario: Scenario, tau: float, at: BeliefsAt) -> list[SignalV
     return verdicts
 
 
-def _offers_signals(scenario: Scenario, at: BeliefsAt, solved: list[OfferSetup] | None = None) -> list[SignalVerdict]:
+def _offers_signals(
+    scenario: Scenario, at: BeliefsAt, solved: list[OfferSetup] | None = None, shared: Shared | None = None
+) -> list[SignalVerdict]:
     """Signals valued through offers. A signal's sender must be the responder (the proposer's
     type is known to both sides): a signal of the scenario's proposer is valued in the game
     where the other party proposes, as the protocol is run once with each party as proposer."""
@@ -249,7 +256,7 @@ def _offers_signals(scenario: Scenario, at: BeliefsAt, solved: list[OfferSetup] 
             continue
         other = next(p.id for p in scenario.parties if p.id != sig.sender)
         if other not in cache:
-            cache[other] = setups(scenario, at, proposer=other)
+            cache[other] = setups(scenario, at, proposer=other, shared=shared)
         games = cache[other]
         total = sum(s.probability for s in games) or 1.0
 

@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 from detente.analysis import explain
 from detente.analysis.audit import audit_proposal, audit_schedule
-from detente.analysis.offers import offers, setups
+from detente.analysis.offers import Shared, offers, setups
 from detente.analysis.signals import signals
 from detente.analysis.types import beliefs_at, robust_views
 from detente.defaults import DEFAULT_TAU
@@ -244,10 +244,11 @@ def analyse(scenario: Scenario, tau: float = DEFAULT_TAU) -> Analysis:
     posterior = beliefs_at(scenario, "posterior") if scenario.types else {}
     offer_view = None
     built = None
+    shared = Shared(scenario)  # the offers games with each party proposing share their worlds
     if scenario.bargaining.protocol == "offers":
-        built = setups(scenario, "posterior")
+        built = setups(scenario, "posterior", shared=shared)
         offer_view = offers(scenario, "posterior", solved=built)
-    signal_view = signals(scenario, tau, "posterior", solved=built) if scenario.signals and scenario.types else None
+    signal_view = signals(scenario, tau, "posterior", solved=built, shared=shared) if scenario.signals and scenario.types else None
     robust = robust_views(scenario, tau) if scenario.bargaining.protocol == "nash" else []
     return Analysis(
         scenario=scenario.id,

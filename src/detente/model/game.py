@@ -148,12 +148,10 @@ def presence_weights(delta: FloatArray, lag: IntArray) -> tuple[FloatArray, Floa
 def bits(mask: int) -> list[int]:
     """Indices of the set bits of ``mask``, ascending."""
     out = []
-    i = 0
     while mask:
-        if mask & 1:
-            out.append(i)
-        mask >>= 1
-        i += 1
+        low = mask & -mask  # the lowest set bit
+        out.append(low.bit_length() - 1)
+        mask ^= low
     return out
 
 

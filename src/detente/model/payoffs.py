@@ -12,15 +12,26 @@ from detente.model.game import FloatArray, Game, bits
 
 
 def flow_utility(g: Game, s: int, p: int) -> float:
-    """u_p(s) = Σ_{m ∈ s} (value_m[p] − [owner(m) = p]·cost_m)."""
+    """u_p(s) = Σ_{m ∈ s} (value_m[p] − [owner(m) = p]·cost_m), kept on the game: the play
+    of every candidate schedule meets the same states again."""
+    cache = g.__dict__.setdefault("_flow_utility", {})
+    key = (s, p)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
     total = 0.0
     for m in bits(s):
         total += g.flow[m, p]
-    return float(total)
+    cache[key] = value = float(total)
+    return value
 
 
 def one_time_cost(g: Game, stage: int, p: int) -> float:
-    """o_p(S): p's upfront costs in S plus its unreciprocated cost if it alone moves in S."""
+    """o_p(S): p's upfront costs in S plus its unreciprocated cost if it alone moves in S
+    (kept on the game, as :func:`flow_utility`)."""
+    cache = g.__dict__.setdefault("_one_time_cost", {})
+    key = (stage, p)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
     total = 0.0
     owners = set()
     for m in bits(stage):
@@ -29,7 +40,8 @@ def one_time_cost(g: Game, stage: int, p: int) -> float:
             total += g.upfront[m]
     if owners == {p}:
         total += g.unreciprocated[p]
-    return float(total)
+    cache[key] = value = float(total)
+    return value
 
 
 def stop_value(g: Game, s: int, p: int) -> float:

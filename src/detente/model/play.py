@@ -75,6 +75,34 @@ def play(g: Game, stages: list[int]) -> Play:
     )
 
 
+def play_values(g: Game, stages: list[int]) -> FloatArray:
+    """W(1) of :func:`play` alone (read-only). W(k) depends only on s_{k−1} and the stages from
+    k on, so it is kept on the game under that key: plays of schedules that end alike share
+    their backward induction, with the same arithmetic in the same order."""
+    cache: dict[tuple[int, tuple[int, ...]], FloatArray] = g.__dict__.setdefault("_play_values", {})
+    states = states_of(g, stages)
+    k_count = len(stages)
+    n = g.n_parties
+    scratch: list[PlayStep] = []
+    keys = [(states[k], tuple(stages[k:])) for k in range(k_count + 1)]
+    top = next((k for k in range(k_count + 1) if keys[k] in cache), None)  # the longest suffix known
+    if top is None:
+        keep = np.array([stop_value(g, states[-1], p) for p in range(n)])
+        w = cache[keys[k_count]] = _step(g, states[-1], 0, keep, k_count + 1, scratch)
+        top = k_count
+    else:
+        w = cache[keys[top]]
+    for k in range(top - 1, -1, -1):
+        comply = np.array(
+            [
+                flow_utility(g, states[k + 1], p) - one_time_cost(g, stages[k], p) + float(g.delta[p]) * w[p]
+                for p in range(n)
+            ]
+        )
+        w = cache[keys[k]] = _step(g, states[k], stages[k], comply, k + 1, scratch)
+    return w
+
+
 def _step(g: Game, s_prev: int, stage: int, comply: FloatArray, k: int, steps: list[PlayStep]) -> FloatArray:
     """W(k) from C(k): who quits at stage k (from state ``s_prev``), and what each party gets."""
     n = g.n_parties
