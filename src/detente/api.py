@@ -316,7 +316,7 @@ def check_simulate(
 ) -> None:
     """Refuse what :func:`simulate` would refuse, before it starts (to record a run only once
     its arguments are known good)."""
-    from detente.uncertainty.simulate import typing_of, working_rounds
+    from detente.uncertainty.simulate import check_beliefs, working_rounds
 
     if scenario.uncertainty is None:
         raise ScenarioError(scenario.origin, "uncertainty", "the scenario has no [uncertainty] table to simulate")
@@ -324,7 +324,7 @@ def check_simulate(
         raise ScenarioError(scenario.origin, "samples", f"must be at least 1, got {samples}")
     for name in strategies:
         working_rounds(name, scenario.origin, "strategies")
-    typing_of(scenario, beliefs)
+    check_beliefs(scenario.origin, beliefs)
     _execution(scenario.origin, workers, dask)
 
 

@@ -97,12 +97,17 @@ def worlds_for(scenario: Scenario) -> _Worlds:
     return _WORLDS[key]
 
 
+def check_beliefs(origin: str, which: str) -> None:
+    """Refuse a belief to draw types from that is not "prior", "posterior" or "none"."""
+    if which not in ("prior", "posterior", "none"):
+        raise ScenarioError(origin, "beliefs", f"must be prior, posterior or none, got {which!r}")
+
+
 def typing_of(scenario: Scenario, which: str = "posterior") -> Typing:
     """The parties' types and the belief histories draw them from: the prior, or the posterior
     after the scenario's events (docs/model.md, "Types and beliefs"); "none" draws no types
     (version 1's histories)."""
-    if which not in ("prior", "posterior", "none"):
-        raise ScenarioError(scenario.origin, "beliefs", f"must be prior, posterior or none, got {which!r}")
+    check_beliefs(scenario.origin, which)
     if which == "none":
         n = len(scenario.parties)
         return Typing(((),) * n, ((),) * n, ((),) * n)
