@@ -9,8 +9,10 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _private_run_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test records its runs in a fresh store, never in the user's data directory."""
+    """Every test records its runs in a fresh store and keeps its results in a fresh cache,
+    never in the user's folders (and never meets another test's cached results)."""
     monkeypatch.setenv("DETENTE_STORE", str(tmp_path / "store" / "runs.duckdb"))
+    monkeypatch.setenv("DETENTE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ Every import of every module of ``detente.cli`` and ``detente.web`` is read from
 - the views and the store the front ends own: ``detente.report``, ``detente.store``, and each
   other's modules (``detente.cli``, ``detente.web``: ``detente serve`` starts the server);
 - process plumbing shared with the engines, which holds no model: ``detente.parallel`` (worker
-  pools, interruption) and ``detente.workers`` (their memory limit);
+  pools, interruption), ``detente.workers`` (their memory limit) and ``detente.cache`` (results
+  kept on disk);
 - the standard library and third-party packages.
 
 The loader, the forecast model, the analyses, the game and the solvers are reached through
@@ -38,6 +39,7 @@ ALLOWED = (
     "detente.web",
     "detente.parallel",
     "detente.workers",
+    "detente.cache",
 )
 PACKAGE_NAMES = {*detente.__all__, "api", "__version__"}
 MODULES = sorted([*(SRC / "cli").glob("*.py"), *(SRC / "web").glob("*.py")])

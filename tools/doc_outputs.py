@@ -102,6 +102,7 @@ def run(command: str, folder: Path) -> str:
         "NO_COLOR": "1",
         "TERM": "dumb",
         "DETENTE_STORE": str(folder / "runs.duckdb"),  # never the reader's own store
+        "DETENTE_CACHE": "off",  # what a reader's first run prints
     }
     done = subprocess.run(
         [sys.executable, "-m", "detente", *words[1:]],

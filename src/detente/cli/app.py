@@ -86,12 +86,22 @@ def run(
     tipping: Annotated[
         bool, typer.Option("--tipping/--no-tipping", help="End with the three closest tipping points (detente tipping lists all).")
     ] = True,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Compute afresh: neither read nor keep the result in the cache (docs/reference/cli.md, 'The result cache').",
+        ),
+    ] = False,
 ) -> None:
     """The whole analysis of a scenario (default: hanoi-2019) on one screen."""
+    from detente import cache
     from detente.cli import render, render_validation
+    from detente.results import Analysis, TippingResult
 
     sc = api.load(scenario, api.parse_overrides(set_), from_forecast=from_forecast)  # --set wins over a forecast
-    result = api.analyse(sc, robust)
+    parts = {"origin": sc.origin, "content": sc.content_hash, "parameters": sorted(sc.parameters.items()), "robust": robust}
+    result = cache.cached("run", parts, Analysis, lambda: api.analyse(sc, robust), use=not no_cache, on_hit=_said_cached)
     for lv in sc.linked:
         (sys.stderr.write if as_json else _console().print)(lv.sentence + ("\n" if as_json else ""))
     if as_json:
@@ -99,7 +109,17 @@ def run(
         return
     render.analysis(_console(), sc, result)
     if tipping:
-        render_validation.closest_line(_console(), validation.run_tipping(sc, result))
+        points = cache.cached(
+            "run-tipping", parts, TippingResult | str | None, lambda: validation.run_tipping(sc, result), use=not no_cache  # type: ignore[arg-type]
+        )
+        render_validation.closest_line(_console(), points)
+
+
+def _said_cached() -> None:
+    """On standard error, so that the printed analysis (or its JSON) is the same either way."""
+    sys.stderr.write(
+        "detente: from the result cache (same scenario, options, code and libraries); --no-cache computes afresh\n"
+    )
 
 
 @app.command()
