@@ -20,6 +20,7 @@ Decisions (docs/model.md, "Summit versus working level"):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.errors import ScenarioError
-from detente.model.bargaining import disagreement
+from detente.model.bargaining import disagreement, stage_key
 from detente.model.deviation import Deviation, overt_deviation, reversal_total
 from detente.model.game import TOLERANCE, Game
 from detente.model.payoffs import flow_utility, one_time_cost, schedule_values, states_of
@@ -36,6 +37,7 @@ from detente.model.stability import overt_final
 from detente.scenario.model import Scenario
 from detente.solvers.dp import Plan
 from detente.uncertainty.distributions import draw, support
+from detente.uncertainty.summit import Answer, meetings_left, summit
 
 
 class World(Protocol):
@@ -190,17 +192,21 @@ def perception(
 ) -> dict[str, float]:
     """What party p believes the parameters are when the misreading has scale σ (of ``base``,
     the numbers it works from, default the truth). A reading of an uncertain parameter stays
-    within its distribution's support (a probability read as 1.1 is read as 1), and every
-    reading within its parameter's domain."""
+    within its distribution's support, scaled as the number read is scaled from the draw (a
+    type's number, or a belief's average of them); every reading stays within its parameter's
+    domain (a probability read as 1.1 is read as 1)."""
     pid = scenario.parties[p].id
     source = d.truth if base is None else base
     out = {}
     for j, name in enumerate(sorted(scenario.parameters)):
         value = source[name]
         if owners.get(name) != pid:
+            # the support bounds the drawn number; a type's number is the draw scaled
+            # (type_value), and so is the support that bounds a reading of it
+            scale = value / d.truth[name] if base is not None and d.truth[name] else 1.0
             value *= math.exp(sigma * d.misreading[p, j])
             if name in supports:
-                lo, hi = supports[name]
+                lo, hi = sorted((supports[name][0] * scale, supports[name][1] * scale))
                 value = min(max(value, lo), hi)
             if name in scenario.domains:  # nobody reads a number the parameter cannot take
                 lo, hi = scenario.domains[name]
@@ -330,6 +336,8 @@ def simulate(
             return None
         return believed(typing, p, chosen, belief[p], d.truth, scenario.parameters, fix)  # type: ignore[arg-type]
 
+    offers = proposer_roles(scenario)
+
     while t < end:
         for _ in range(working_rounds):
             if t >= end:
@@ -348,9 +356,24 @@ def simulate(
         if t >= end:
             break
         summits += 1
-        readings = [perception(scenario, d, p, sigma, owners, supports, base_of(p)) for p in range(n)]
-        mean = {k: sum(r[k] for r in readings) / n for k in readings[0]}
-        proposal = _propose(scenario, world, mean, max_transitions)
+        proposal: Plan | None = None  # the mediator's, under protocol "nash"
+        if offers is not None:  # protocol "offers": the proposer offers, the responder answers
+            p_, r_ = offers
+            answer = _offers_summit(scenario, world, d, sigma, owners, supports, max_transitions, typing if typed else None,
+                                    chosen, belief, offers, meetings_left(t, u.horizon, u.summit_cooldown + 1), base_of)
+            if answer.accepted and answer.offer is not None:
+                signed = (t + 1, list(answer.offer))
+                break
+            if answer.offer is not None:
+                s_refused[r_] += 1
+                if typed and typing.types[r_]:  # type: ignore[union-attr]
+                    lik = [1.0 - TREMBLE if k in answer.expected_refusers else TREMBLE for k in range(len(belief[p_][r_]))]
+                    post = [b * x for b, x in zip(belief[p_][r_], lik, strict=True)]
+                    belief[p_][r_] = [x / sum(post) for x in post]
+        else:
+            readings = [perception(scenario, d, p, sigma, owners, supports, base_of(p)) for p in range(n)]
+            mean = {k: sum(r[k] for r in readings) / n for k in readings[0]}
+            proposal = _propose(scenario, world, mean, max_transitions)
         if proposal is not None:
             refuse = [
                 not signs(_read(scenario, world, readings[p], scenario.parties[p].name), p, proposal.stages)
@@ -392,6 +415,70 @@ def simulate(
     after = np.array([truth.delta[p] ** start for p in range(n)]) * pl.values
     return Outcome(start, summits, pl.complied, defector, pl.ends_at, before + after - audience, None,
                    tuple(w_refused), tuple(s_refused), held, chosen, learnt)
+
+
+def proposer_roles(scenario: Scenario) -> tuple[int, int] | None:
+    """(proposer, responder) when summits are meetings of the offers protocol, else None (the
+    mediator proposes): two parties and protocol "offers" with a proposer named."""
+    b = scenario.bargaining
+    if b.protocol != "offers" or len(scenario.parties) != 2 or b.proposer is None:
+        return None
+    ids = [q.id for q in scenario.parties]
+    return ids.index(b.proposer), 1 - ids.index(b.proposer)
+
+
+def _offers_summit(
+    scenario: Scenario,
+    world: World,
+    d: Draw,
+    sigma: float,
+    owners: dict[str, str | None],
+    supports: dict[str, tuple[float, float]],
+    max_transitions: int,
+    typing: Typing | None,
+    chosen: tuple[int, ...],
+    belief: list[list[list[float]]],
+    roles: tuple[int, int],
+    meetings: int,
+    base_of: Callable[[int, tuple[int, int] | None], dict[str, float] | None],
+) -> Answer:
+    """A summit under "offers" (docs/model.md, "Summit versus working level"): the proposer
+    reads the world of each responder type, offers, and the responder's true type answers by
+    its own reading; the offer reveals the proposer's type to the responder."""
+    u = scenario.uncertainty
+    assert u is not None
+    p, r = roles
+    r_types = typing.types[r] if typing is not None else ()
+    names = [scenario.parties[q].name for q in range(len(scenario.parties))]
+    readings = [
+        perception(scenario, d, p, sigma, owners, supports, base_of(p, (r, k) if r_types else None))
+        for k in range(max(1, len(r_types)))
+    ]
+    worlds = [_read(scenario, world, x, names[p]) for x in readings]
+    prior = belief[p][r] if r_types else [1.0]
+    if typing is not None and typing.types[p]:  # revealed by the offer
+        belief[r][p] = [1.0 if k == chosen[p] else 0.0 for k in range(len(typing.types[p]))]
+    own_base = base_of(r, (p, chosen[p]) if typing is not None and typing.types[p] else None)
+    own = _read(scenario, world, perception(scenario, d, r, sigma, owners, supports, own_base), names[r])
+    found: set[tuple[int, ...]] = set(_proposal_masks(scenario, worlds[0]))
+    for x in readings:
+        plan = world.best(x, max_transitions)
+        if plan is not None and plan.stages:
+            found.add(tuple(plan.stages))
+    if not found:
+        return Answer(None, False, ())
+    candidates = sorted(found, key=lambda st: stage_key(worlds[0], list(st)))
+    return summit(worlds, candidates, prior, meetings, u.summit_cooldown + 1, 1.0 - u.shock_hazard, p, r, own)
+
+
+def _proposal_masks(scenario: Scenario, g: Game) -> list[tuple[int, ...]]:
+    """The proposals on the table as stage masks (the same in every world of the scenario)."""
+    from detente.analysis.audit import schedule_masks
+
+    return [
+        tuple(schedule_masks(g, [list(st) for st in prop.stages], f"proposals[{prop.id}]", scenario.origin))
+        for prop in scenario.proposals
+    ]
 
 
 def _on_truth(belief: list[list[list[float]]], chosen: tuple[int, ...]) -> tuple[float, ...]:
