@@ -678,6 +678,8 @@ class StrategyStats(Result):
     holds_by_types: dict[str, Estimate] = {}  # P(holds | signed) given the true types
     histories_by_types: dict[str, int] = {}
     learnt: dict[str, Estimate] = {}  # by party: its belief in the others' true types, end − start, mean
+    signed_by_proposer_type: dict[str, Estimate] = {}  # under "offers": P(signed by T) given the proposer's true type
+    histories_by_proposer_type: dict[str, int] = {}
 
 
 class SimulationResult(Result):
@@ -698,6 +700,7 @@ class SimulationResult(Result):
     shock_hazard: float = 0.0
     beliefs: str | None = None  # the types were drawn from the "prior" or the "posterior"; None: no types
     type_beliefs: dict[str, dict[str, float]] = {}  # by party, the belief its true type is drawn from
+    proposer: str | None = None  # under protocol "offers", the party that proposes at summits; None: a mediator
     workers: int | None  # worker processes (None: a remote Dask cluster's, counted there)
     executor: str  # "serial", "2 local processes", "Dask LocalCluster of 2 workers", ...
     seconds: float

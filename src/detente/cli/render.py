@@ -757,6 +757,19 @@ def simulation_friction(console: Console, scenario: Scenario, result: Simulation
             *[f"{_ci(s.signed_by_types[k])}\n{_ci(s.holds_by_types[k])}" for s in result.strategies],
         )
     show(console, by)
+    if result.proposer is not None and result.strategies and result.strategies[0].histories_by_proposer_type:
+        first = result.strategies[0]
+        who = names[result.proposer]
+        prop = Table(
+            title=f"By {who}'s true type ({who} proposes at each summit): P(signed by T), 95% intervals",
+            title_justify="left",
+        )
+        label_column(prop, f"{who} is (histories)")
+        for name in strategies:
+            figure_column(prop, name, justify="left")
+        for k, n in first.histories_by_proposer_type.items():
+            prop.add_row(f"{k} ({n})", *[_ci(s.signed_by_proposer_type[k]) for s in result.strategies])
+        show(console, prop)
     taught = ", ".join(
         f"{names[p]} {_ci(e, 3)}" for p, e in (result.strategies[0].learnt.items() if result.strategies else [])
     )

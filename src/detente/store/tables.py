@@ -57,7 +57,20 @@ def simulation_tables(r: SimulationResult) -> dict[str, list[Row]]:
                 "p_signed": e.estimate, "p_signed_low": e.low, "p_signed_high": e.high,
                 "p_holds_given_signed": h.estimate, "p_holds_given_signed_low": h.low, "p_holds_given_signed_high": h.high,
             })
-    return {"strategies": rows, "by_types": by_types} if by_types else {"strategies": rows}
+    by_proposer: list[Row] = []
+    for s in r.strategies:
+        for k, e in s.signed_by_proposer_type.items():
+            by_proposer.append({
+                "strategy": s.strategy, "proposer": r.proposer, "proposer_type": k,
+                "histories": s.histories_by_proposer_type[k],
+                "p_signed": e.estimate, "p_signed_low": e.low, "p_signed_high": e.high,
+            })
+    out = {"strategies": rows}
+    if by_types:
+        out["by_types"] = by_types
+    if by_proposer:
+        out["by_proposer_type"] = by_proposer
+    return out
 
 
 def sensitivity_tables(r: SensitivityResult) -> dict[str, list[Row]]:

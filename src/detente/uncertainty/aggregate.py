@@ -39,6 +39,8 @@ class Tally:
     learnt: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     learnt_sq: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     learnt_n: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    proposer: int | None = None  # under protocol "offers", the proposing party
+    by_proposer: dict[str, list[int]] = field(default_factory=dict)  # its true type -> [histories, signed]
 
     def __post_init__(self) -> None:
         if len(self.values) == 0:
@@ -71,6 +73,10 @@ class Tally:
             row[0] += 1
             row[1] += int(o.signed_at is not None)
             row[2] += int(o.signed_at is not None and o.holds)
+            if self.proposer is not None and o.types[self.proposer] >= 0:
+                mine = self.by_proposer.setdefault(self.type_names[self.proposer][o.types[self.proposer]], [0, 0])
+                mine[0] += 1
+                mine[1] += int(o.signed_at is not None)
         for p, x in enumerate(o.learnt):
             if not math.isnan(x):
                 self.learnt[p] += x
@@ -102,6 +108,10 @@ class Tally:
             self.no_deal[k] = self.no_deal.get(k, 0) + v
         for k, row in other.by_types.items():
             mine = self.by_types.setdefault(k, [0, 0, 0])
+            for j, x in enumerate(row):
+                mine[j] += x
+        for k, row in other.by_proposer.items():
+            mine = self.by_proposer.setdefault(k, [0, 0])
             for j, x in enumerate(row):
                 mine[j] += x
         self.learnt += other.learnt

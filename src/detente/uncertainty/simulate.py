@@ -28,7 +28,7 @@ from detente.scenario.model import Scenario
 from detente.scenario.resolve import resolve
 from detente.solvers.dp import Plan, solve_game
 from detente.uncertainty.aggregate import Tally, mean_ci, wilson
-from detente.uncertainty.history import Typing, draw_history, simulate
+from detente.uncertainty.history import Typing, draw_history, proposer_roles, simulate
 
 CHUNK = 25
 STRATEGY = re.compile(r"^(summit-first|working-(\d{1,3}))$")
@@ -130,7 +130,8 @@ def run_chunk(
     worlds = worlds_for(scenario)
     owners = {n: p.owner for n, p in scenario.spec.parameters.items()} if scenario.spec else {}
     names = tuple(typing.types) if typing else ()
-    tallies = [Tally(len(scenario.parties), type_names=names) for _ in rounds]
+    proposer = _proposer(scenario)
+    tallies = [Tally(len(scenario.parties), type_names=names, proposer=proposer) for _ in rounds]
     for i in range(start, stop):
         d = draw_history(scenario, seed, i)
         for tally, n in zip(tallies, rounds, strict=True):
@@ -157,7 +158,7 @@ def run(
     typing = typing_of(scenario, beliefs)
     execution = execution or Execution()
     started = time.perf_counter()
-    totals = [Tally(len(scenario.parties), type_names=tuple(typing.types)) for _ in rounds]
+    totals = [Tally(len(scenario.parties), type_names=tuple(typing.types), proposer=_proposer(scenario)) for _ in rounds]
     chunks = [(seed, a, min(a + CHUNK, samples), rounds, typing) for a in range(0, samples, CHUNK)]
     done = 0
 
@@ -171,6 +172,11 @@ def run(
 
     complete = run_in_order(run_chunk, scenario, chunks, execution, take)
     return _summary(scenario, samples, done, complete, seed, strategies, rounds, totals, execution, started, beliefs, typing)
+
+
+def _proposer(scenario: Scenario) -> int | None:
+    roles = proposer_roles(scenario)
+    return None if roles is None else roles[0]
 
 
 def _share(count: int | np.integer, n: int) -> float:
@@ -221,6 +227,8 @@ def _summary(
                 signed_by_types={k: _estimate(wilson(v[1], v[0])) for k, v in sorted(t.by_types.items())},
                 holds_by_types={k: _estimate(wilson(v[2], v[1])) for k, v in sorted(t.by_types.items())},
                 histories_by_types={k: v[0] for k, v in sorted(t.by_types.items())},
+                signed_by_proposer_type={k: _estimate(wilson(v[1], v[0])) for k, v in sorted(t.by_proposer.items())},
+                histories_by_proposer_type={k: v[0] for k, v in sorted(t.by_proposer.items())},
                 learnt={
                     p: _estimate(mean_ci(float(t.learnt[i]), float(t.learnt_sq[i]), int(t.learnt_n[i])))
                     for i, p in enumerate(pids) if t.learnt_n[i]
@@ -243,6 +251,7 @@ def _summary(
         working_level_refusal=dict(zip(pids, u.working_level_refusal or (0.0,) * len(pids), strict=True)),
         working_level_cost=dict(zip(pids, u.working_level_cost or (0.0,) * len(pids), strict=True)),
         shock_hazard=u.shock_hazard,
+        proposer=None if _proposer(scenario) is None else pids[_proposer(scenario)],  # type: ignore[index]
         beliefs=beliefs if typing is not None and typing.active else None,
         type_beliefs={
             pid: dict(zip(ts, b, strict=True))
