@@ -774,9 +774,13 @@ def simulation_friction(console: Console, scenario: Scenario, result: Simulation
         f"{names[p]} {_ci(e, 3)}" for p, e in (result.strategies[0].learnt.items() if result.strategies else [])
     )
     if taught:
+        revealed = (
+            f" (the offers reveal {names[result.proposer]}'s type to {', '.join(names[q] for q in names if q != result.proposer)})"
+            if result.proposer is not None else ""
+        )
         console.print(
-            f"What the summits' refusals taught ({result.strategies[0].strategy}): each side's belief in the "
-            f"other's true type, end minus start, mean: {taught}"
+            f"What the summits taught ({result.strategies[0].strategy}): each side's belief in the "
+            f"other's true type, end minus start, mean: {taught}{revealed}"
         )
 
 

@@ -50,6 +50,16 @@ def simulation_outcomes(sim: SimulationResult, names: dict[str, str] | None = No
                    marker_color=colour(i), legendgroup="p", hovertemplate=label + " %{y:.3f}<extra></extra>"),
             row=1, col=1,
         )
+    by_proposer = list(sim.strategies[0].histories_by_proposer_type) if sim.strategies and sim.proposer else []
+    proposer = names_or_ids([sim.proposer], names)[0] if sim.proposer else ""
+    for i, k in enumerate(by_proposer):
+        label = f"P(signed | {proposer} is {k})"
+        es = [s.signed_by_proposer_type[k] for s in sim.strategies]
+        fig.add_trace(
+            go.Bar(name=label, x=strategies, y=[_value(e) for e in es], error_y=_errors(es),
+                   marker_color=colour(6 + i), legendgroup="p", hovertemplate=label + " %{y:.3f}<extra></extra>"),
+            row=1, col=1,
+        )
     parties = list(sim.strategies[0].expected_values) if sim.strategies else []
     for i, (p, label) in enumerate(zip(parties, names_or_ids(parties, names), strict=True)):
         es = [s.expected_values[p] for s in sim.strategies]
