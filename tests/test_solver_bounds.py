@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 import detente.solvers.dp as dp
 from detente.model.bargaining import disagreement, is_individually_rational
 from detente.model.game import compile_game
-from detente.model.payoffs import schedule_values
+from detente.model.payoffs import flow_utility, schedule_values
 from detente.scenario.model import Scenario
+from detente.solvers._common import flow_sum, flows
+from detente.solvers.bundles import moves_of, party_agents
 from detente.solvers.dp import solve_game
+from detente.solvers.limits import MemoryBudget
 from detente.solvers.robust import agent_frontier
 from oracle import all_schedules, describe, oracle_solve
 from strategies import scenarios
@@ -128,3 +131,38 @@ def test_an_incumbent_that_is_not_feasible_does_not_change_the_answer(scenario: 
         return
     result = solve_game(g, incumbent=oracle.values + lift)
     assert describe(g, None if result.best is None else result.best.stages) == describe(g, oracle.stages)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6))
+def test_the_flows_table_is_each_states_flow_sum(scenario: Scenario) -> None:
+    """``flows`` builds each state's flow from the state without its highest move: bit for bit
+    the sum in index order that ``model.payoffs.flow_utility`` computes."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    u = np.full((1 << g.n_free, g.n_parties), np.nan)
+    flows(M, A, u)
+    for f in range(1 << g.n_free):
+        for p in range(g.n_parties):
+            assert u[f, p] == flow_utility(g, f | g.initial, p)
+            assert u[f, p] == flow_sum(A, p, np.int64(f | g.initial), M.n_total)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6))
+def test_states_that_break_a_requirement_are_unreachable(scenario: Scenario) -> None:
+    """The forward pass leaves out states holding a move without what it requires: no valid
+    stage leads to one, so their bounds are +inf, as they were when every state was pulled."""
+    g = compile_game(scenario)
+    dis = disagreement(g)
+    tables = dp._tables(g, moves_of(g), party_agents(g), dis, True, True, MemoryBudget(), 1)
+    schedules = all_schedules(g)
+    reached = {0} | {sum(stages[: k + 1]) for stages in schedules for k in range(len(stages))}
+    for f in range(1 << g.n_free):
+        if f not in reached:
+            continue
+        assert np.all(tables.lower[f, 0] < np.inf)
+    for f in range(1 << g.n_free):
+        broken = any((f | g.initial) >> m & 1 and g.requires[m] & ~(f | g.initial) for m in range(g.n_moves))
+        if broken:
+            assert np.all(tables.lower[f] == np.inf) and tables.kmin[f] == 127

@@ -359,20 +359,29 @@ def stage_payoffs(f, n, z, u, party, set_cost, unrec, offsets, out):  # type: ig
 
 @njit(cache=True, nogil=True)
 def flows(M, A, u):  # type: ignore[no-untyped-def]
-    """u[f, a]: the flow of every state to every agent, summed in index order (flow_sum)."""
+    """u[f, a]: the flow of every state to every agent, summed in index order (flow_sum).
+
+    Free moves come first in index order, so the sum over f's free moves is the sum over f
+    without its highest move, plus that move's flow: the same additions in the same order,
+    one per state; the initial moves (the highest indices) are added last."""
     flow = A.flow
     initial = M.initial
     n_total = M.n_total
-    for f in range(u.shape[0]):
-        s = np.int64(f) | initial
-        for a in range(u.shape[1]):
-            total = 0.0
-            for i in range(n_total):
-                if (s >> i) == 0:
-                    break
-                if (s >> i) & 1:
-                    total += flow[i, a]
-            u[f, a] = total
+    n_agents = u.shape[1]
+    for a in range(n_agents):
+        u[0, a] = 0.0
+    top = 0
+    for f in range(1, u.shape[0]):
+        if f >> (top + 1):
+            top += 1
+        rest = f ^ (1 << top)
+        for a in range(n_agents):
+            u[f, a] = u[rest, a] + flow[top, a]
+    for i in range(n_total):
+        if (initial >> i) & 1:
+            for f in range(u.shape[0]):
+                for a in range(n_agents):
+                    u[f, a] += flow[i, a]
 
 
 @njit(cache=True, nogil=True)

@@ -746,11 +746,12 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
         for jj in range(J):
             for p in range(P):
                 lower[f2, jj, p] = NEG_INF
+        if not consistent(M, f2 | M.initial):
+            continue  # a move without what it requires: no stage leads here
         if f2 == 0:
-            if consistent(M, np.int64(M.initial)):
-                kmin[0] = 0
-                for p in range(P):
-                    lower[0, 0, p] = -need0[p] if J == 1 else 0.0
+            kmin[0] = 0
+            for p in range(P):
+                lower[0, 0, p] = -need0[p] if J == 1 else 0.0
             continue
         n = stages_into(M, f2, z)
         stage_payoffs(f2, n, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
