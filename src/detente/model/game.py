@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -198,7 +199,7 @@ def compile_game(scenario: Scenario) -> Game:
         verifiability=rows.verifiability,
         verifiability_with=rows.verifiability_with,
         requires=tuple(requires),
-        **_party_numbers(scenario.parties),
+        **_party_numbers(scenario.parties)._asdict(),
         initial=_mask(index[mid] for mid in fixed),
         max_stage_moves=scenario.solver.max_stage_moves,
         max_stages=scenario.solver.max_stages,
@@ -219,9 +220,7 @@ def with_numbers(g: Game, moves: Sequence[Move], parties: Sequence[Party] | None
         rows.flow[i] = 0.0
         rows.verifiability_with[i] = -1.0
         rows.fill(i, m, pindex, index)
-    numbers = _party_numbers(parties) if parties is not None else {
-        "delta": g.delta, "unreciprocated": g.unreciprocated, "penalty": g.penalty, "beta": g.beta,
-    }
+    numbers = _party_numbers(parties) if parties is not None else _PartyRows(g.delta, g.unreciprocated, g.penalty, g.beta)
     return replace(
         g,
         flow=rows.flow,
@@ -231,7 +230,10 @@ def with_numbers(g: Game, moves: Sequence[Move], parties: Sequence[Party] | None
         lag=rows.lag,
         verifiability=rows.verifiability,
         verifiability_with=rows.verifiability_with,
-        **numbers,
+        delta=numbers.delta,
+        unreciprocated=numbers.unreciprocated,
+        penalty=numbers.penalty,
+        beta=numbers.beta,
     )
 
 
@@ -261,7 +263,16 @@ class _MoveRows:
             self.verifiability_with[i, index[eid]] = v
 
 
-def _party_numbers(parties: Sequence[Party]) -> dict[str, FloatArray]:
+class _PartyRows(NamedTuple):
+    """The per-party arrays of a :class:`Game`."""
+
+    delta: FloatArray
+    unreciprocated: FloatArray
+    penalty: FloatArray
+    beta: FloatArray
+
+
+def _party_numbers(parties: Sequence[Party]) -> _PartyRows:
     """The per-party arrays of a :class:`Game`: discounts, one-time costs and bargaining weights."""
     delta = np.array([p.discount for p in parties])
     powers = [p.bargaining_power for p in parties]
@@ -270,9 +281,9 @@ def _party_numbers(parties: Sequence[Party]) -> dict[str, FloatArray]:
     else:
         beta = np.array([1.0 / (-math.log(d)) for d in delta])  # Rubinstein's limit ('Which deal' (docs/model.md))
     beta = beta / beta.sum()
-    return {
-        "delta": delta,
-        "unreciprocated": np.array([p.unreciprocated_cost for p in parties]),
-        "penalty": np.array([p.defection_penalty for p in parties]),
-        "beta": beta,
-    }
+    return _PartyRows(
+        delta,
+        np.array([p.unreciprocated_cost for p in parties]),
+        np.array([p.defection_penalty for p in parties]),
+        beta,
+    )
