@@ -209,7 +209,7 @@ def compile_game(scenario: Scenario) -> Game:
 def with_numbers(g: Game, moves: Sequence[Move], parties: Sequence[Party] | None) -> Game:
     """``g`` with these moves' numbers (and, if given, every party's) in place of its own: the
     game ``compile_game`` builds from the scenario they were resolved in, when every other
-    move's numbers are the same in both. The rows are filled by the very code of
+    move's numbers are the same in both (and every move's owner and requirements). The rows are filled by the very code of
     ``compile_game``, so the two agree bit for bit (a test)."""
     index = {mid: i for i, mid in enumerate(g.move_ids)}
     pindex = {pid: i for i, pid in enumerate(g.party_ids)}
@@ -221,7 +221,7 @@ def with_numbers(g: Game, moves: Sequence[Move], parties: Sequence[Party] | None
         rows.verifiability_with[i] = -1.0
         rows.fill(i, m, pindex, index)
     numbers = _party_numbers(parties) if parties is not None else _PartyRows(g.delta, g.unreciprocated, g.penalty, g.beta)
-    return replace(
+    out = replace(
         g,
         flow=rows.flow,
         upfront=rows.upfront,
@@ -235,6 +235,11 @@ def with_numbers(g: Game, moves: Sequence[Move], parties: Sequence[Party] | None
         penalty=numbers.penalty,
         beta=numbers.beta,
     )
+    if "_owned" in g.__dict__:  # the same owners: the same masks
+        object.__setattr__(out, "_owned", g.__dict__["_owned"])
+    if "_reversible" in g.__dict__ and np.array_equal(out.reversible, g.reversible):
+        object.__setattr__(out, "_reversible", g.__dict__["_reversible"])
+    return out
 
 
 @dataclass(frozen=True)

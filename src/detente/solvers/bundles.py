@@ -19,6 +19,7 @@ audit agree bit for bit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import combinations
 from typing import NamedTuple
 
@@ -95,11 +96,15 @@ def entry_bytes(n_parties: int) -> int:
 
 def party_subsets(g: Game) -> tuple[IntArray, IntArray]:
     """Per party, every set of its free moves of size 0..max_stage_moves, the empty set first."""
+    return _subsets(tuple(int(o) for o in g.owner), g.n_free, g.max_stage_moves, g.n_parties)
+
+
+def _subsets(owner: tuple[int, ...], n_free: int, max_stage_moves: int, n_parties: int) -> tuple[IntArray, IntArray]:
     masks: list[int] = []
     offsets = [0]
-    for p in range(g.n_parties):
-        mine = [i for i in range(g.n_free) if g.owner[i] == p]
-        for size in range(0, min(g.max_stage_moves, len(mine)) + 1):
+    for p in range(n_parties):
+        mine = [i for i in range(n_free) if owner[i] == p]
+        for size in range(0, min(max_stage_moves, len(mine)) + 1):
             for combo in combinations(mine, size):
                 masks.append(sum(1 << i for i in combo))
         offsets.append(len(masks))
@@ -107,24 +112,52 @@ def party_subsets(g: Game) -> tuple[IntArray, IntArray]:
 
 
 def moves_of(g: Game) -> Moves:
-    """The structure of a game's search."""
-    subsets, offsets = party_subsets(g)
+    """The structure of a game's search (the same for every game of one shape: shared)."""
+    return _structure(_shape(g))[0]
+
+
+class _Shape(NamedTuple):
+    """What the search's structure depends on: who owns which move and what it requires, not
+    the numbers."""
+
+    n_free: int
+    n_moves: int
+    n_parties: int
+    owner: tuple[int, ...]
+    requires: tuple[int, ...]
+    initial: int
+    max_stage_moves: int
+    max_stages: int
+
+
+def _shape(g: Game) -> _Shape:
+    return _Shape(g.n_free, g.n_moves, g.n_parties, tuple(int(o) for o in g.owner), g.requires, g.initial,
+                  g.max_stage_moves, g.max_stages)
+
+
+@lru_cache(maxsize=16)
+def _structure(shape: _Shape) -> tuple[Moves, tuple[tuple[int, ...], ...]]:
+    """The :class:`Moves` of a shape, and the moves of each set of ``Moves.subsets``
+    (ascending). A simulation's worlds all share one: it is built once."""
+    subsets, offsets = _subsets(shape.owner, shape.n_free, shape.max_stage_moves, shape.n_parties)
     most = 1
-    for p in range(g.n_parties):
+    for p in range(shape.n_parties):
         most *= int(offsets[p + 1] - offsets[p])
-    return Moves(
-        n_free=g.n_free,
-        n_total=g.n_moves,
-        n_parties=g.n_parties,
-        requires=np.array(g.requires, dtype=np.int64),
-        initial=int(g.initial),
+    moves = Moves(
+        n_free=shape.n_free,
+        n_total=shape.n_moves,
+        n_parties=shape.n_parties,
+        requires=np.array(shape.requires, dtype=np.int64),
+        initial=shape.initial,
         subsets=subsets,
         offsets=offsets,
-        max_stages=g.max_stages,
+        max_stages=shape.max_stages,
         max_exhaustive=MAX_EXHAUSTIVE_CHEATS,
         most_stages=most,
-        set_requires=np.array([_union(g.requires, int(k)) for k in subsets], dtype=np.int64),
+        set_requires=np.array([_union(shape.requires, int(k)) for k in subsets], dtype=np.int64),
     )
+    members = tuple(tuple(m for m in range(shape.n_moves) if (int(k) >> m) & 1) for k in subsets)
+    return moves, members
 
 
 def _union(requires: tuple[int, ...], mask: int) -> int:
@@ -144,7 +177,8 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
     """
     n = agents[0][1].n_moves
     count = len(agents)
-    subsets, offsets = party_subsets(agents[0][1])
+    structure, members = _structure(_shape(agents[0][1]))
+    subsets, offsets = structure.subsets, structure.offsets
     party = np.array([p for p, _ in agents], dtype=np.int64)
     set_cost = np.zeros((count, len(subsets)))
     own = np.zeros(count, dtype=np.int64)
@@ -186,11 +220,11 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
         unrec[a] = g.unreciprocated[p]
         penalty[a] = g.penalty[p]
         delta[a] = g.delta[p]
+        upfront_p = g.upfront.tolist()
         for k in range(int(offsets[p]), int(offsets[p + 1])):
             total = 0.0  # summed in index order, as model.payoffs.one_time_cost does
-            for m in range(n):
-                if (int(subsets[k]) >> m) & 1:
-                    total += float(g.upfront[m])
+            for m in members[k]:
+                total += upfront_p[m]
             set_cost[a, k] = total
     return Agents(
         party, own, own_rev, own_pays, snap, flow, upfront, rc, lasting, lasting_next, tail, verif,

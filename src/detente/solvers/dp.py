@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -333,8 +334,10 @@ def _allocated(n_states: int, P: int, capacity: int, budget: MemoryBudget) -> St
             capacity //= 2
 
 
+@lru_cache(maxsize=8)
 def _layers(n_free: int) -> list[np.ndarray]:
-    """Free-move masks grouped by how many moves they hold, largest first."""
+    """Free-move masks grouped by how many moves they hold, largest first (shared: never
+    written to)."""
     masks = np.arange(1 << n_free, dtype=np.int64)
     sizes = np.bitwise_count(masks)
     return [masks[sizes == k] for k in range(n_free, -1, -1)]
