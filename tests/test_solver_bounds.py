@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 import detente.solvers.dp as dp
 from detente.model.bargaining import disagreement, is_individually_rational
 from detente.model.game import compile_game
-from detente.model.payoffs import flow_utility, schedule_values
+from detente.model.payoffs import flow_utility, one_time_cost, schedule_values
 from detente.scenario.model import Scenario
-from detente.solvers._common import flow_sum, flows
-from detente.solvers.bundles import moves_of, party_agents
+from detente.solvers._common import consistent, flow_sum, flows, stage_space, stages_into
+from detente.solvers.bundles import Moves, moves_of, party_agents
 from detente.solvers.dp import solve_game
 from detente.solvers.limits import MemoryBudget
 from detente.solvers.robust import agent_frontier
@@ -166,3 +166,53 @@ def test_states_that_break_a_requirement_are_unreachable(scenario: Scenario) -> 
         broken = any((f | g.initial) >> m & 1 and g.requires[m] & ~(f | g.initial) for m in range(g.n_moves))
         if broken:
             assert np.all(tables.lower[f] == np.inf) and tables.kmin[f] == 127
+
+
+def _no_kept_stages(M: Moves) -> Moves:
+    return M._replace(
+        into_start=np.zeros(0, dtype=np.int64), into_from=np.zeros(0, dtype=np.int32), into_combo=np.zeros(0, dtype=np.int32)
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3))
+def test_the_kept_stages_are_the_enumerated_ones(scenario: Scenario) -> None:
+    """The stages kept with the structure are, per state, those ``stages_into`` enumerates
+    from states where every move has what it requires, in the same order, with their
+    combinations; each combination's one-time cost is ``model.payoffs.one_time_cost``."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    assert len(M.into_start) == (1 << g.n_free) + 1
+    z = stage_space(M)
+    for f2 in range(1 << g.n_free):
+        want = []
+        if consistent(M, np.int64(f2 | g.initial)):
+            n = stages_into(M, np.int64(f2), z)
+            for t in range(n):
+                f = f2 ^ int(z.out[t])
+                if consistent(M, np.int64(f | g.initial)):
+                    want.append((f, int(z.combo[t])))
+                for p in range(g.n_parties):
+                    assert A.stage_cost[int(z.combo[t]), p] == one_time_cost(g, int(z.out[t]), p)
+        lo, hi = int(M.into_start[f2]), int(M.into_start[f2 + 1])
+        assert [(int(f), int(c)) for f, c in zip(M.into_from[lo:hi], M.into_combo[lo:hi], strict=True)] == want
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3))
+def test_the_passes_over_kept_stages_equal_the_enumerating_ones(scenario: Scenario) -> None:
+    """Bounds and tangents from the kept stages equal, bit for bit, those from stages
+    enumerated at each state (the way for shapes with too many stages to keep)."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    dis = disagreement(g)
+    kept = dp._tables(g, M, A, dis, True, True, MemoryBudget(), 1)
+    plain = dp._tables(g, _no_kept_stages(M), A, dis, True, True, MemoryBudget(), 1)
+    np.testing.assert_array_equal(kept.lower, plain.lower, strict=True)
+    np.testing.assert_array_equal(kept.kmin, plain.kmin, strict=True)
+    result = solve_game(g, full_frontier=True)
+    if result.best is None or not np.all(result.best.values - dis.values > 1e-9):
+        return
+    a = dp._tangent(g, M, A, kept, dis, result.best.values, MemoryBudget(), 1)
+    b = dp._tangent(g, _no_kept_stages(M), A, plain, dis, result.best.values, MemoryBudget(), 1)
+    np.testing.assert_array_equal(a.tang, b.tang, strict=True)

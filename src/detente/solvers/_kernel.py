@@ -259,9 +259,8 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     # party the first plan does; and D_p depends only on the other party's part of the stage
     # and on whether p has a part, so it is computed once per state and such pair
     n_st = valid_stages(M, f, z)
-    set_cost = A.set_cost
-    unrec = A.unrec
-    offsets = M.offsets
+    cost = A.stage_cost
+    combo = z.combo
     enforce_ic = S.enforce_ic
     if P == 2 and enforce_ic:
         for p in range(2):
@@ -277,18 +276,9 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
         if ent_count[f2] == 0:
             continue
         live += 1
+        c = combo[t]
         for p in range(P):  # a(s, S) as _common.stage_payoffs computes it (party p is agent p)
-            mine = picks[t, p]
-            o = 0.0
-            if mine > 0:
-                o = set_cost[p, offsets[p] + mine]
-                alone = True
-                for q in range(P):
-                    if q != p and picks[t, q] > 0:
-                        alone = False
-                if alone:
-                    o += unrec[p]
-            run_a[nr, p] = u[f2, p] - o
+            run_a[nr, p] = u[f2, p] - cost[c, p]
         e = ent_start[f2]
         v0 = run_a[nr, 0] + d0 * ent_val[e, 0]
         if P == 2:
@@ -534,7 +524,7 @@ def _beam_frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
                 filled[q] = True
             rank[P] = count * _COUNT_WEIGHT + score
     n_st = valid_stages(M, f, z)
-    stage_payoffs(f, n_st, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+    stage_payoffs(f, n_st, z, u, A.stage_cost, pay)
     if P == 2 and enforce_ic:
         for p in range(2):
             for q in range(devs.shape[1]):
@@ -737,9 +727,15 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
     K = M.max_stages
     J = lower.shape[1]
     delta = A.delta
+    cost = A.stage_cost
     z = stage_space(M)
     stages = z.out
-    pay = np.empty((M.most_stages, P))
+    combo = z.combo
+    edges = M.into_start.shape[0] > 0
+    into_start = M.into_start
+    into_from = M.into_from
+    into_combo = M.into_combo
+    pay = np.empty(P)
     for idx in range(states.shape[0]):
         f2 = states[idx]
         kmin[f2] = 127
@@ -753,17 +749,26 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
             for p in range(P):
                 lower[0, 0, p] = -need0[p] if J == 1 else 0.0
             continue
-        n = stages_into(M, f2, z)
-        stage_payoffs(f2, n, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+        # the stages into f2: kept with the structure, or enumerated (then some come from
+        # states that break a requirement, which kmin leaves out)
+        n = into_start[f2 + 1] - into_start[f2] if edges else stages_into(M, f2, z)
         for t in range(n):
-            f = f2 ^ stages[t]
+            if edges:
+                e = into_start[f2] + t
+                f = np.int64(into_from[e])
+                c = into_combo[e]
+            else:
+                f = f2 ^ stages[t]
+                c = combo[t]
             if kmin[f] >= K:
                 continue
+            for p in range(P):  # a(s, S), as _common.stage_payoffs computes it
+                pay[p] = u[f2, p] - cost[c, p]
             if kmin[f] + 1 < kmin[f2]:
                 kmin[f2] = kmin[f] + 1
             if J == 1:
                 for p in range(P):
-                    h = (lower[f, 0, p] + pay[t, p]) / delta[p]
+                    h = (lower[f, 0, p] + pay[p]) / delta[p]
                     if h > lower[f2, 0, p]:
                         lower[f2, 0, p] = h
             else:
@@ -771,7 +776,7 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
                     if lower[f, k, 0] == NEG_INF:
                         continue
                     for p in range(P):
-                        v = lower[f, k, p] + powk[k, p] * pay[t, p]
+                        v = lower[f, k, p] + powk[k, p] * pay[p]
                         if v > lower[f2, k + 1, p]:
                             lower[f2, k + 1, p] = v
 
@@ -813,9 +818,20 @@ def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignor
     P = M.n_parties
     KT = tang.shape[1]
     D = tang.shape[2]
+    cost = A.stage_cost
     z = stage_space(M)
     stages = z.out
-    pay = np.empty((M.most_stages, P))
+    combo = z.combo
+    edges = M.into_start.shape[0] > 0
+    into_start = M.into_start
+    into_from = M.into_from
+    into_combo = M.into_combo
+    pay = np.empty(P)
+    weight = np.empty((KT, D, P))  # lam[d, p]·δ_p^k, the first product of each term
+    for k in range(KT):
+        for d in range(D):
+            for p in range(P):
+                weight[k, d, p] = lam[d, p] * powk[k, p]
     for idx in range(states.shape[0]):
         f2 = states[idx]
         for k in range(KT):
@@ -827,23 +843,30 @@ def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignor
             for d in range(D):
                 tang[0, 0, d] = 0.0
             continue
-        n = stages_into(M, f2, z)
-        stage_payoffs(f2, n, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
         size = 0  # |f2|: a predecessor's paths have fewer stages
         rest = f2
         while rest:
             rest &= rest - 1
             size += 1
+        n = into_start[f2 + 1] - into_start[f2] if edges else stages_into(M, f2, z)
         for t in range(n):
-            f = f2 ^ stages[t]
+            if edges:
+                e = into_start[f2] + t
+                f = np.int64(into_from[e])
+                c = into_combo[e]
+            else:
+                f = f2 ^ stages[t]
+                c = combo[t]
             if lower[f, 0, 0] == np.inf:
                 continue
+            for p in range(P):  # a(s, S), as _common.stage_payoffs computes it
+                pay[p] = u[f2, p] - cost[c, p]
             for k in range(kmin[f], min(KT - 1, size)):
                 if tang[f, k, 0] == NEG_INF:
                     continue
                 for d in range(D):
                     v = tang[f, k, d]
                     for p in range(P):
-                        v += lam[d, p] * powk[k, p] * pay[t, p]
+                        v += weight[k, d, p] * pay[p]
                     if v > tang[f2, k + 1, d]:
                         tang[f2, k + 1, d] = v

@@ -50,6 +50,8 @@ class Agents(NamedTuple):
     penalty: FloatArray  # [a]: defection penalty
     delta: FloatArray  # [a]: discount factor
     set_cost: FloatArray  # [a, k]: upfront costs of its party's set k of ``Moves.subsets``
+    stage_cost: FloatArray  # [c, a]: o_a of the stage that combines the parties' sets as
+    # ``Moves.strides`` numbers them (``_common.stage_costs``)
 
 
 class Moves(NamedTuple):
@@ -66,6 +68,12 @@ class Moves(NamedTuple):
     max_exhaustive: int  # covert cheats: every subset up to this many hidden moves
     most_stages: int  # most stages from one state: the product of the parties' set counts
     set_requires: IntArray  # [k]: what the moves of set k of ``subsets`` require, together
+    strides: IntArray  # [p]: a stage whose party p uses its set i_p (its index in its part of
+    # ``subsets``) is combination Σ_p i_p·strides[p] (< most_stages)
+    into_start: IntArray  # [f + 1]: where the stages into state f start in ``into_*``; empty
+    # when there are too many to keep (the passes then enumerate them: ``_common.into_edges``)
+    into_from: NDArray[np.int32]  # [e]: the state a stage leads from
+    into_combo: NDArray[np.int32]  # [e]: the stage's combination (see ``strides``)
 
 
 class Store(NamedTuple):
@@ -135,13 +143,21 @@ def _shape(g: Game) -> _Shape:
                   g.max_stage_moves, g.max_stages)
 
 
-@lru_cache(maxsize=16)
+# Stages between states kept with a shape at most (12 bytes each; hanoi-2019 has 41,472).
+EDGE_CAP = 1 << 20
+
+
+@lru_cache(maxsize=8)
 def _structure(shape: _Shape) -> tuple[Moves, tuple[tuple[int, ...], ...]]:
     """The :class:`Moves` of a shape, and the moves of each set of ``Moves.subsets``
     (ascending). A simulation's worlds all share one: it is built once."""
+    from detente.solvers._common import into_edges  # _common reads this module's bundles
+
     subsets, offsets = _subsets(shape.owner, shape.n_free, shape.max_stage_moves, shape.n_parties)
     most = 1
+    strides = np.empty(shape.n_parties, dtype=np.int64)
     for p in range(shape.n_parties):
+        strides[p] = most
         most *= int(offsets[p + 1] - offsets[p])
     moves = Moves(
         n_free=shape.n_free,
@@ -155,7 +171,13 @@ def _structure(shape: _Shape) -> tuple[Moves, tuple[tuple[int, ...], ...]]:
         max_exhaustive=MAX_EXHAUSTIVE_CHEATS,
         most_stages=most,
         set_requires=np.array([_union(shape.requires, int(k)) for k in subsets], dtype=np.int64),
+        strides=strides,
+        into_start=np.zeros(0, dtype=np.int64),
+        into_from=np.zeros(0, dtype=np.int32),
+        into_combo=np.zeros(0, dtype=np.int32),
     )
+    start, frm, combo = into_edges(moves, EDGE_CAP)
+    moves = moves._replace(into_start=start, into_from=frm, into_combo=combo)
     members = tuple(tuple(m for m in range(shape.n_moves) if (int(k) >> m) & 1) for k in subsets)
     return moves, members
 
@@ -226,9 +248,11 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
             for m in members[k]:
                 total += upfront_p[m]
             set_cost[a, k] = total
+    from detente.solvers._common import stage_costs  # _common reads this module's bundles
+
     return Agents(
         party, own, own_rev, own_pays, snap, flow, upfront, rc, lasting, lasting_next, tail, verif,
-        verif_with, unrec, penalty, delta, set_cost,
+        verif_with, unrec, penalty, delta, set_cost, stage_costs(structure, party, set_cost, unrec),
     )
 
 
@@ -272,6 +296,7 @@ class Stages(NamedTuple):
     """The valid stages from one state (``_common.valid_stages``) and the odometer's scratch."""
 
     out: IntArray  # [t]: the stage masks
+    combo: IntArray  # [t]: its combination of the parties' sets (``Moves.strides``)
     picks: IntArray  # [t, p]: which of party p's sets stage t uses (its index in its party's part
     # of ``Moves.subsets``; 0 is the empty set)
     avail: IntArray
