@@ -12,7 +12,14 @@ from detente.model.bargaining import disagreement, is_individually_rational
 from detente.model.game import compile_game
 from detente.model.payoffs import flow_utility, one_time_cost, schedule_values
 from detente.scenario.model import Scenario
-from detente.solvers._common import consistent, flow_sum, flows, stage_space, stages_into
+from detente.solvers._common import (
+    consistent,
+    flow_sum,
+    flows,
+    stage_space,
+    stages_into,
+    valid_stages,
+)
 from detente.solvers.bundles import Moves, moves_of, party_agents
 from detente.solvers.dp import solve_game
 from detente.solvers.limits import MemoryBudget
@@ -169,9 +176,9 @@ def test_states_that_break_a_requirement_are_unreachable(scenario: Scenario) -> 
 
 
 def _no_kept_stages(M: Moves) -> Moves:
-    return M._replace(
-        into_start=np.zeros(0, dtype=np.int64), into_from=np.zeros(0, dtype=np.int32), into_combo=np.zeros(0, dtype=np.int32)
-    )
+    none32 = np.zeros(0, dtype=np.int32)
+    none64 = np.zeros(0, dtype=np.int64)
+    return M._replace(into_start=none64, into_from=none32, into_combo=none32, out_start=none64, out_stage=none32, out_combo=none32)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -196,6 +203,13 @@ def test_the_kept_stages_are_the_enumerated_ones(scenario: Scenario) -> None:
                     assert A.stage_cost[int(z.combo[t]), p] == one_time_cost(g, int(z.out[t]), p)
         lo, hi = int(M.into_start[f2]), int(M.into_start[f2 + 1])
         assert [(int(f), int(c)) for f, c in zip(M.into_from[lo:hi], M.into_combo[lo:hi], strict=True)] == want
+    for f in range(1 << g.n_free):
+        ahead = []
+        if consistent(M, np.int64(f | g.initial)):
+            n = valid_stages(M, np.int64(f), z)
+            ahead = [(int(z.out[t]), int(z.combo[t])) for t in range(n)]
+        lo, hi = int(M.out_start[f]), int(M.out_start[f + 1])
+        assert [(int(a), int(c)) for a, c in zip(M.out_stage[lo:hi], M.out_combo[lo:hi], strict=True)] == ahead
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -216,3 +230,24 @@ def test_the_passes_over_kept_stages_equal_the_enumerating_ones(scenario: Scenar
     a = dp._tangent(g, M, A, kept, dis, result.best.values, MemoryBudget(), 1)
     b = dp._tangent(g, _no_kept_stages(M), A, plain, dis, result.best.values, MemoryBudget(), 1)
     np.testing.assert_array_equal(a.tang, b.tang, strict=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3), st.booleans())
+def test_the_exact_pass_over_kept_stages_equals_the_enumerating_one(scenario: Scenario, enforce: bool) -> None:
+    """The exact pass's store, entry for entry, whether it reads the kept stages or
+    enumerates them at each state."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    dis = disagreement(g)
+    stores = []
+    for moves in (M, _no_kept_stages(M)):
+        tables = dp._tables(g, moves, A, dis, enforce, enforce, MemoryBudget(), 1)
+        filled = dp._run(g, moves, A, tables, MemoryBudget(), 1, np.zeros(2, dtype=np.int64), capacity=None)
+        stores.append((filled.store, filled.size))
+    (a, na), (b, nb) = stores
+    assert na == nb
+    for name in ("starts", "counts"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), strict=True)
+    for name in ("val", "j", "stage", "next"):
+        np.testing.assert_array_equal(getattr(a, name)[:na], getattr(b, name)[:nb], strict=True)

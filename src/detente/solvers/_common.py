@@ -452,6 +452,30 @@ def flows(M, A, u):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def out_edges(M, total):  # type: ignore[no-untyped-def]
+    """The ``total`` stages of ``into_edges`` by the state they lead from: per state where
+    every move has what it requires, its valid stages in the order ``valid_stages`` writes
+    them (every one leads to such a state), with their combinations."""
+    n_states = np.int64(1) << M.n_free
+    z = stage_space(M)
+    start = np.zeros(n_states + 1, dtype=np.int64)
+    stage = np.empty(total, dtype=np.int32)
+    combo = np.empty(total, dtype=np.int32)
+    e = 0
+    for f in range(n_states):
+        start[f] = e
+        if not consistent(M, np.int64(f) | M.initial):
+            continue
+        n = valid_stages(M, np.int64(f), z)
+        for t in range(n):
+            stage[e] = z.out[t]
+            combo[e] = z.combo[t]
+            e += 1
+    start[n_states] = e
+    return start, stage, combo
+
+
+@njit(cache=True, nogil=True)
 def lexcmp(a, b):  # type: ignore[no-untyped-def]
     """Compare two stages as ascending index lists: −1, 0 or 1."""
     while True:

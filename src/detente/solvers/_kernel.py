@@ -218,7 +218,6 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     stop_val = x.stop_val
     z = x.z
     stages = z.out
-    picks = z.picks
     devs = x.devs
     ent_val = st.val
     ent_j = st.j
@@ -258,9 +257,14 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     # plan's V_0, the largest V_1 and the fewest stages in it) fail a bound or the IC of the
     # party the first plan does; and D_p depends only on the other party's part of the stage
     # and on whether p has a part, so it is computed once per state and such pair
-    n_st = valid_stages(M, f, z)
+    edges = M.out_start.shape[0] > 0  # the stages kept with the structure, else enumerated
+    out0 = M.out_start[f] if edges else 0
+    n_st = M.out_start[f + 1] - out0 if edges else valid_stages(M, f, z)
+    out_stage = M.out_stage
+    out_combo = M.out_combo
     cost = A.stage_cost
     combo = z.combo
+    n0 = M.strides[1] if P > 1 else 1  # two parties: stage t is combination pick_0 + n0·pick_1
     enforce_ic = S.enforce_ic
     if P == 2 and enforce_ic:
         for p in range(2):
@@ -271,12 +275,16 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     live = 0
     nh = 0
     for t in range(n_st):
-        stage = stages[t]
+        if edges:
+            stage = np.int64(out_stage[out0 + t])
+            c = np.int64(out_combo[out0 + t])
+        else:
+            stage = stages[t]
+            c = combo[t]
         f2 = f | stage
         if ent_count[f2] == 0:
             continue
         live += 1
-        c = combo[t]
         for p in range(P):  # a(s, S) as _common.stage_payoffs computes it (party p is agent p)
             run_a[nr, p] = u[f2, p] - cost[c, p]
         e = ent_start[f2]
@@ -294,9 +302,11 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
             if bounded and not _floor2(v0, b, lower[f, jj, 0], lower[f, jj, 1], pw0, pw1, b0, b1, floor_count, floor_score):
                 continue
             if enforce_ic:
+                pick0 = c % n0
+                pick1 = c // n0
                 for p in range(2):
-                    q = picks[t, 1 - p]
-                    mine = 1 if picks[t, p] > 0 else 0
+                    q = pick0 if p == 1 else pick1
+                    mine = 1 if (pick1 if p == 1 else pick0) > 0 else 0
                     dv = devs[p, q, mine]
                     if dv != dv:  # not computed yet
                         dv = deviation(A, p, s, stage, n_total)
@@ -661,6 +671,9 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
     c_next = x.c_next
     z = x.z
     into = z.out
+    into_kept = M.into_start.shape[0] > 0
+    into_start = M.into_start
+    into_from = M.into_from
     n = states.shape[0]
     idx = lo
     while idx < n:
@@ -697,9 +710,13 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
             count[f] = nk
             out_size += nk
             if not beam:  # the states a stage leads here from are worth looking at
-                n_in = stages_into(M, f, z)
-                for t in range(n_in):
-                    alive[f ^ into[t]] = 1
+                if into_kept:  # (only those where every move has what it requires are looked at)
+                    for e in range(into_start[f], into_start[f + 1]):
+                        alive[into_from[e]] = 1
+                else:
+                    n_in = stages_into(M, f, z)
+                    for t in range(n_in):
+                        alive[f ^ into[t]] = 1
         idx += 1
     return idx, out_size, 0
 

@@ -74,6 +74,9 @@ class Moves(NamedTuple):
     # when there are too many to keep (the passes then enumerate them: ``_common.into_edges``)
     into_from: NDArray[np.int32]  # [e]: the state a stage leads from
     into_combo: NDArray[np.int32]  # [e]: the stage's combination (see ``strides``)
+    out_start: IntArray  # [f + 1]: the same stages by the state they lead from, in the order
+    out_stage: NDArray[np.int32]  # of ``valid_stages``: the stage's moves
+    out_combo: NDArray[np.int32]  # and its combination
 
 
 class Store(NamedTuple):
@@ -143,7 +146,7 @@ def _shape(g: Game) -> _Shape:
                   g.max_stage_moves, g.max_stages)
 
 
-# Stages between states kept with a shape at most (12 bytes each; hanoi-2019 has 41,472).
+# Stages between states kept with a shape at most (24 bytes each, both ways; hanoi-2019 has 41,472).
 EDGE_CAP = 1 << 20
 
 
@@ -151,7 +154,7 @@ EDGE_CAP = 1 << 20
 def _structure(shape: _Shape) -> tuple[Moves, tuple[tuple[int, ...], ...]]:
     """The :class:`Moves` of a shape, and the moves of each set of ``Moves.subsets``
     (ascending). A simulation's worlds all share one: it is built once."""
-    from detente.solvers._common import into_edges  # _common reads this module's bundles
+    from detente.solvers._common import into_edges, out_edges  # _common reads this module's bundles
 
     subsets, offsets = _subsets(shape.owner, shape.n_free, shape.max_stage_moves, shape.n_parties)
     most = 1
@@ -175,9 +178,15 @@ def _structure(shape: _Shape) -> tuple[Moves, tuple[tuple[int, ...], ...]]:
         into_start=np.zeros(0, dtype=np.int64),
         into_from=np.zeros(0, dtype=np.int32),
         into_combo=np.zeros(0, dtype=np.int32),
+        out_start=np.zeros(0, dtype=np.int64),
+        out_stage=np.zeros(0, dtype=np.int32),
+        out_combo=np.zeros(0, dtype=np.int32),
     )
     start, frm, combo = into_edges(moves, EDGE_CAP)
     moves = moves._replace(into_start=start, into_from=frm, into_combo=combo)
+    if len(start):
+        out_start, out_stage, out_combo = out_edges(moves, len(frm))
+        moves = moves._replace(out_start=out_start, out_stage=out_stage, out_combo=out_combo)
     members = tuple(tuple(m for m in range(shape.n_moves) if (int(k) >> m) & 1) for k in subsets)
     return moves, members
 
