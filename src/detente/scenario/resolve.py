@@ -167,6 +167,24 @@ def expression_parts(spec: ScenarioSpec) -> tuple[tuple[int, ...], tuple[int, ..
     )
 
 
+def expression_names(spec: ScenarioSpec, parties: Sequence[int], moves: Sequence[int]) -> tuple[tuple[str, ...], ...]:
+    """The parameters each of those parties, then each of those moves, reads in its
+    expressions (sorted): the only numbers its resolution depends on."""
+
+    def read(item: PartySpec | MoveSpec, fields: tuple[str, ...]) -> tuple[str, ...]:
+        out: set[str] = set()
+        for name in fields:
+            value = getattr(item, name)
+            for v in value.values() if isinstance(value, dict) else (value,):
+                if isinstance(v, str):
+                    out |= expressions.names(v)
+        return tuple(sorted(out))
+
+    return tuple(read(spec.parties[i], PARTY_NUMBER_FIELDS) for i in parties) + tuple(
+        read(spec.moves[i], MOVE_NUMBER_FIELDS) for i in moves
+    )
+
+
 def resolve_parts(
     spec: ScenarioSpec,
     origin: str,
