@@ -251,3 +251,28 @@ def test_the_exact_pass_over_kept_stages_equals_the_enumerating_one(scenario: Sc
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), strict=True)
     for name in ("val", "j", "stage", "next"):
         np.testing.assert_array_equal(getattr(a, name)[:na], getattr(b, name)[:nb], strict=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3), st.booleans())
+def test_tangents_from_the_bounds_pass_equal_their_own_pass(scenario: Scenario, kept: bool) -> None:
+    """With a plan known before the forward pass, its tangents come from the bounds' pass:
+    the same tables, bit for bit, as the bounds' pass followed by ``tangent_paths``."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    M = M if kept else _no_kept_stages(M)
+    dis = disagreement(g)
+    result = solve_game(g, full_frontier=True)
+    if result.best is None:
+        return
+    tables, fused = dp._tables_and_tangents(g, M, A, dis, True, True, MemoryBudget(), 1, result.best.values)
+    plain = dp._tables(g, M, A, dis, True, True, MemoryBudget(), 1)
+    apart = dp._tangent(g, M, A, plain, dis, result.best.values, MemoryBudget(), 1)
+    assert fused.tang.shape == apart.tang.shape
+    with_tangents = fused.tang.shape[0] > 1  # else a placeholder, never read
+    for name in ("u", "lower", "kmin", "lam", "tang", "tang_base", "tang_point"):
+        if with_tangents or name not in ("tang", "tang_base", "tang_point"):
+            np.testing.assert_array_equal(getattr(fused, name), getattr(apart, name), strict=True, err_msg=name)
+    for name in ("lower", "kmin"):
+        np.testing.assert_array_equal(getattr(tables, name), getattr(plain, name), strict=True, err_msg=name)
+    assert tables.tang.shape == (1, 1, 1)

@@ -722,7 +722,7 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
 
 
 @njit(cache=True, nogil=True)
-def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-untyped-def]
+def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type: ignore[no-untyped-def]
     """The forward pass, for ``states`` (all of one size, after every smaller state): the raw
     rows of ``lower`` and ``kmin`` of :class:`~detente.solvers.bundles.Search`, pulled from each
     state's predecessors; ``finish_bounds`` turns the rows into bounds once every state is done.
@@ -739,6 +739,10 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
     follows H(f ∪ S) = max (H(f) + a(S))/δ from H(∅) = −need0, one number per state and
     party, and lower = −H for every j (a weaker bound, still safe). ``kmin[f]``: the fewest
     stages to f (127: unreachable within max_stages).
+
+    With tangents (``tang`` more than one row: a known plan's, see ``dp``), the same pass
+    also fills ``tang`` as ``tangent_paths`` does, from the same stages and payoffs (a
+    predecessor reached in max_stages stages or more has no tangent path to extend).
     """
     P = M.n_parties
     K = M.max_stages
@@ -753,19 +757,35 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
     into_from = M.into_from
     into_combo = M.into_combo
     pay = np.empty(P)
+    tangent = tang.shape[0] > 1
+    KT = tang.shape[1]
+    D = tang.shape[2]
+    weight = _weights(lam, powk, KT, D, P)
     for idx in range(states.shape[0]):
         f2 = states[idx]
         kmin[f2] = 127
         for jj in range(J):
             for p in range(P):
                 lower[f2, jj, p] = NEG_INF
+        if tangent:
+            for k in range(KT):
+                for d in range(D):
+                    tang[f2, k, d] = NEG_INF
         if not consistent(M, f2 | M.initial):
             continue  # a move without what it requires: no stage leads here
         if f2 == 0:
             kmin[0] = 0
             for p in range(P):
                 lower[0, 0, p] = -need0[p] if J == 1 else 0.0
+            if tangent:
+                for d in range(D):
+                    tang[0, 0, d] = 0.0
             continue
+        size = 0  # |f2|: a predecessor's paths have fewer stages
+        rest = f2
+        while rest:
+            rest &= rest - 1
+            size += 1
         # the stages into f2: kept with the structure, or enumerated (then some come from
         # states that break a requirement, which kmin leaves out)
         n = into_start[f2 + 1] - into_start[f2] if edges else stages_into(M, f2, z)
@@ -796,6 +816,27 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
                         v = lower[f, k, p] + powk[k, p] * pay[p]
                         if v > lower[f2, k + 1, p]:
                             lower[f2, k + 1, p] = v
+            if tangent:  # as tangent_paths
+                for k in range(kmin[f], min(KT - 1, size)):
+                    if tang[f, k, 0] == NEG_INF:
+                        continue
+                    for d in range(D):
+                        v = tang[f, k, d]
+                        for p in range(P):
+                            v += weight[k, d, p] * pay[p]
+                        if v > tang[f2, k + 1, d]:
+                            tang[f2, k + 1, d] = v
+
+
+@njit(cache=True, nogil=True)
+def _weights(lam, powk, KT, D, P):  # type: ignore[no-untyped-def]
+    """[k, d, p]: lam[d, p]·δ_p^k, the first product of each tangent term (k < KT)."""
+    weight = np.empty((KT, D, P))
+    for k in range(KT):
+        for d in range(D):
+            for p in range(P):
+                weight[k, d, p] = lam[d, p] * powk[k, p]
+    return weight
 
 
 @njit(cache=True, nogil=True)
@@ -844,11 +885,7 @@ def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignor
     into_from = M.into_from
     into_combo = M.into_combo
     pay = np.empty(P)
-    weight = np.empty((KT, D, P))  # lam[d, p]·δ_p^k, the first product of each term
-    for k in range(KT):
-        for d in range(D):
-            for p in range(P):
-                weight[k, d, p] = lam[d, p] * powk[k, p]
+    weight = _weights(lam, powk, KT, D, P)
     for idx in range(states.shape[0]):
         f2 = states[idx]
         for k in range(KT):
