@@ -276,3 +276,11 @@ def test_tangents_from_the_bounds_pass_equal_their_own_pass(scenario: Scenario, 
     for name in ("lower", "kmin"):
         np.testing.assert_array_equal(getattr(tables, name), getattr(plain, name), strict=True, err_msg=name)
     assert tables.tang.shape == (1, 1, 1)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3))
+def test_the_paying_mask_is_each_moves_reversal_pays(scenario: Scenario) -> None:
+    """``Game.paying``, computed for every move at once, is the mask of ``reversal_pays``."""
+    g = compile_game(scenario)
+    assert g.paying == sum(1 << m for m in range(g.n_moves) if g.reversal_pays(m))

@@ -228,12 +228,13 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
     penalty = np.empty(count)
     delta = np.empty(count)
     for a, (p, g) in enumerate(agents):
+        paying = g.paying  # the moves whose reversal pays their owner
         pays = 0
         mine = 0
         rev = 0
         for m in range(n):
             bit = 1 << m
-            if g.reversal_pays(m):
+            if (paying >> m) & 1:
                 pays |= bit
             if g.owner[m] == p:
                 mine |= bit
