@@ -250,6 +250,7 @@ def _tangent_points(g: Game, dis: Disagreement, values: FloatArray, budget: Memo
 
 
 def _with_tangents(g: Game, dis: Disagreement, tables: Search, points: FloatArray, lam: FloatArray, tang: FloatArray) -> Search:
+    """``tables`` with the tangents at ``points`` (directions ``lam``, paths' bounds ``tang``)."""
     scale = _scale(g, dis)
     return tables._replace(
         lam=lam,
