@@ -394,7 +394,7 @@ def into_edges(M, cap):  # type: ignore[no-untyped-def]
     other state): per state f2, the states f it is reached from and the stages' combinations,
     as ``stages_into`` enumerates them; empty arrays when there are more than ``cap``."""
     n_states = np.int64(1) << M.n_free
-    if n_states > cap:  # as many stages as states at least: too many
+    if n_states > cap:  # a shape this large: its per-state index alone would pass the cap
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
     z = stage_space(M)
     start = np.zeros(n_states + 1, dtype=np.int64)
