@@ -10,9 +10,19 @@ from hypothesis import strategies as st
 import detente.solvers.dp as dp
 from detente.model.bargaining import disagreement, is_individually_rational
 from detente.model.game import compile_game
-from detente.model.payoffs import schedule_values
+from detente.model.payoffs import flow_utility, one_time_cost, schedule_values
 from detente.scenario.model import Scenario
+from detente.solvers._common import (
+    consistent,
+    flow_sum,
+    flows,
+    stage_space,
+    stages_into,
+    valid_stages,
+)
+from detente.solvers.bundles import Moves, moves_of, party_agents
 from detente.solvers.dp import solve_game
+from detente.solvers.limits import MemoryBudget
 from detente.solvers.robust import agent_frontier
 from oracle import all_schedules, describe, oracle_solve
 from strategies import scenarios
@@ -128,3 +138,149 @@ def test_an_incumbent_that_is_not_feasible_does_not_change_the_answer(scenario: 
         return
     result = solve_game(g, incumbent=oracle.values + lift)
     assert describe(g, None if result.best is None else result.best.stages) == describe(g, oracle.stages)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6))
+def test_the_flows_table_is_each_states_flow_sum(scenario: Scenario) -> None:
+    """``flows`` builds each state's flow from the state without its highest move: bit for bit
+    the sum in index order that ``model.payoffs.flow_utility`` computes."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    u = np.full((1 << g.n_free, g.n_parties), np.nan)
+    flows(M, A, u)
+    for f in range(1 << g.n_free):
+        for p in range(g.n_parties):
+            assert u[f, p] == flow_utility(g, f | g.initial, p)
+            assert u[f, p] == flow_sum(A, p, np.int64(f | g.initial), M.n_total)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6))
+def test_states_that_break_a_requirement_are_unreachable(scenario: Scenario) -> None:
+    """The forward pass leaves out states holding a move without what it requires: no valid
+    stage leads to one, so their bounds are +inf, as they were when every state was pulled."""
+    g = compile_game(scenario)
+    dis = disagreement(g)
+    tables = dp._tables(g, moves_of(g), party_agents(g), dis, True, True, MemoryBudget(), 1)
+    schedules = all_schedules(g)
+    reached = {0} | {sum(stages[: k + 1]) for stages in schedules for k in range(len(stages))}
+    for f in range(1 << g.n_free):
+        if f not in reached:
+            continue
+        assert np.all(tables.lower[f, 0] < np.inf)
+    for f in range(1 << g.n_free):
+        broken = any((f | g.initial) >> m & 1 and g.requires[m] & ~(f | g.initial) for m in range(g.n_moves))
+        if broken:
+            assert np.all(tables.lower[f] == np.inf) and tables.kmin[f] == 127
+
+
+def _no_kept_stages(M: Moves) -> Moves:
+    none32 = np.zeros(0, dtype=np.int32)
+    none64 = np.zeros(0, dtype=np.int64)
+    return M._replace(into_start=none64, into_from=none32, into_combo=none32, out_start=none64, out_stage=none32, out_combo=none32)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3))
+def test_the_kept_stages_are_the_enumerated_ones(scenario: Scenario) -> None:
+    """The stages kept with the structure are, per state, those ``stages_into`` enumerates
+    from states where every move has what it requires, in the same order, with their
+    combinations; each combination's one-time cost is ``model.payoffs.one_time_cost``."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    assert len(M.into_start) == (1 << g.n_free) + 1
+    z = stage_space(M)
+    for f2 in range(1 << g.n_free):
+        want = []
+        if consistent(M, np.int64(f2 | g.initial)):
+            n = stages_into(M, np.int64(f2), z)
+            for t in range(n):
+                f = f2 ^ int(z.out[t])
+                if consistent(M, np.int64(f | g.initial)):
+                    want.append((f, int(z.combo[t])))
+                for p in range(g.n_parties):
+                    assert A.stage_cost[int(z.combo[t]), p] == one_time_cost(g, int(z.out[t]), p)
+        lo, hi = int(M.into_start[f2]), int(M.into_start[f2 + 1])
+        assert [(int(f), int(c)) for f, c in zip(M.into_from[lo:hi], M.into_combo[lo:hi], strict=True)] == want
+    for f in range(1 << g.n_free):
+        ahead = []
+        if consistent(M, np.int64(f | g.initial)):
+            n = valid_stages(M, np.int64(f), z)
+            ahead = [(int(z.out[t]), int(z.combo[t])) for t in range(n)]
+        lo, hi = int(M.out_start[f]), int(M.out_start[f + 1])
+        assert [(int(a), int(c)) for a, c in zip(M.out_stage[lo:hi], M.out_combo[lo:hi], strict=True)] == ahead
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3))
+def test_the_passes_over_kept_stages_equal_the_enumerating_ones(scenario: Scenario) -> None:
+    """Bounds and tangents from the kept stages equal, bit for bit, those from stages
+    enumerated at each state (the way for shapes with too many stages to keep)."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    dis = disagreement(g)
+    kept = dp._tables(g, M, A, dis, True, True, MemoryBudget(), 1)
+    plain = dp._tables(g, _no_kept_stages(M), A, dis, True, True, MemoryBudget(), 1)
+    np.testing.assert_array_equal(kept.lower, plain.lower, strict=True)
+    np.testing.assert_array_equal(kept.kmin, plain.kmin, strict=True)
+    result = solve_game(g, full_frontier=True)
+    if result.best is None or not np.all(result.best.values - dis.values > 1e-9):
+        return
+    a = dp._tangent(g, M, A, kept, dis, result.best.values, MemoryBudget(), 1)
+    b = dp._tangent(g, _no_kept_stages(M), A, plain, dis, result.best.values, MemoryBudget(), 1)
+    np.testing.assert_array_equal(a.tang, b.tang, strict=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3), st.booleans())
+def test_the_exact_pass_over_kept_stages_equals_the_enumerating_one(scenario: Scenario, enforce: bool) -> None:
+    """The exact pass's store, entry for entry, whether it reads the kept stages or
+    enumerates them at each state."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    dis = disagreement(g)
+    stores = []
+    for moves in (M, _no_kept_stages(M)):
+        tables = dp._tables(g, moves, A, dis, enforce, enforce, MemoryBudget(), 1)
+        filled = dp._run(g, moves, A, tables, MemoryBudget(), 1, np.zeros(2, dtype=np.int64), capacity=None)
+        stores.append((filled.store, filled.size))
+    (a, na), (b, nb) = stores
+    assert na == nb
+    for name in ("starts", "counts"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), strict=True)
+    for name in ("val", "j", "stage", "next"):
+        np.testing.assert_array_equal(getattr(a, name)[:na], getattr(b, name)[:nb], strict=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3), st.booleans())
+def test_tangents_from_the_bounds_pass_equal_their_own_pass(scenario: Scenario, kept: bool) -> None:
+    """With a plan known before the forward pass, its tangents come from the bounds' pass:
+    the same tables, bit for bit, as the bounds' pass followed by ``tangent_paths``."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    M = M if kept else _no_kept_stages(M)
+    dis = disagreement(g)
+    result = solve_game(g, full_frontier=True)
+    if result.best is None:
+        return
+    tables, fused = dp._tables_and_tangents(g, M, A, dis, True, True, MemoryBudget(), 1, result.best.values)
+    plain = dp._tables(g, M, A, dis, True, True, MemoryBudget(), 1)
+    apart = dp._tangent(g, M, A, plain, dis, result.best.values, MemoryBudget(), 1)
+    assert fused.tang.shape == apart.tang.shape
+    with_tangents = fused.tang.shape[0] > 1  # else a placeholder, never read
+    for name in ("u", "lower", "kmin", "lam", "tang", "tang_base", "tang_point"):
+        if with_tangents or name not in ("tang", "tang_base", "tang_point"):
+            np.testing.assert_array_equal(getattr(fused, name), getattr(apart, name), strict=True, err_msg=name)
+    for name in ("lower", "kmin"):
+        np.testing.assert_array_equal(getattr(tables, name), getattr(plain, name), strict=True, err_msg=name)
+    assert tables.tang.shape == (1, 1, 1)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3))
+def test_the_paying_mask_is_each_moves_reversal_pays(scenario: Scenario) -> None:
+    """``Game.paying``, computed for every move at once, is the mask of ``reversal_pays``."""
+    g = compile_game(scenario)
+    assert g.paying == sum(1 << m for m in range(g.n_moves) if g.reversal_pays(m))

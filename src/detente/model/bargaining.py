@@ -24,10 +24,7 @@ class Disagreement:
 def disagreement(g: Game) -> Disagreement:
     """No deal: every initial move whose owner gains by undoing it is undone, after its lag;
     d_p = Σ_{m ∈ s_0} net_m[p]·a_p(n_m) − p's reversal costs, n_m = L_m for the moves undone."""
-    reversed_ = 0
-    for m in bits(g.initial):
-        if g.reversal_pays(m):
-            reversed_ |= 1 << m
+    reversed_ = g.initial & g.paying
     state = g.initial & ~reversed_
     values = np.empty(g.n_parties)
     for p in range(g.n_parties):

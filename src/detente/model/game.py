@@ -9,12 +9,14 @@ lowest bit up.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from detente.scenario.model import Scenario
+from detente.scenario.model import Move, Party, Scenario
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -70,7 +72,10 @@ class Game:
         """Mask of the moves whose owner would undo them (:meth:`reversal_pays`)."""
         mask = self.__dict__.get("_paying")
         if mask is None:
-            mask = _mask(m for m in range(self.n_moves) if self.reversal_pays(m))
+            # reversal_pays for every move at once: the same products and comparisons
+            moves = np.arange(self.n_moves)
+            saved = -self.flow[moves, self.owner] * self.tail[self.owner, moves]
+            mask = _mask(np.flatnonzero(self.reversible & (saved > self.reversal_cost)))
             object.__setattr__(self, "_paying", mask)
         return mask
 
@@ -175,54 +180,118 @@ def compile_game(scenario: Scenario) -> Game:
     n, k = len(order), len(parties)
 
     owner = np.empty(n, dtype=np.int64)
-    flow = np.zeros((n, k))
-    upfront = np.zeros(n)
-    reversible = np.zeros(n, dtype=np.bool_)
-    reversal_cost = np.zeros(n)
-    lag = np.zeros(n, dtype=np.int64)
-    verif = np.ones(n)
-    verif_with = np.full((n, n), -1.0)
+    rows = _MoveRows(np.zeros((n, k)), np.zeros(n), np.zeros(n, dtype=np.bool_), np.zeros(n),
+                     np.zeros(n, dtype=np.int64), np.ones(n), np.full((n, n), -1.0))
     requires = []
     for i, mid in enumerate(order):
         m = by_id[mid]
         owner[i] = pindex[m.owner]
-        for pid, v in m.value.items():
-            flow[i, pindex[pid]] += v
-        flow[i, pindex[m.owner]] -= m.cost
-        upfront[i] = m.upfront_cost
-        reversible[i] = m.reversible
-        reversal_cost[i] = m.reversal_cost
-        lag[i] = m.reversal_lag
-        verif[i] = m.verifiability
-        for eid, v in m.verifiability_with.items():
-            verif_with[i, index[eid]] = v
+        rows.fill(i, m, pindex, index)
         requires.append(_mask(index[r] for r in m.requires))
 
-    delta = np.array([p.discount for p in scenario.parties])
-    powers = [p.bargaining_power for p in scenario.parties]
-    if all(b is not None for b in powers):
-        beta = np.array(powers, dtype=float)
-    else:
-        beta = np.array([1.0 / (-math.log(d)) for d in delta])  # Rubinstein's limit ('Which deal' (docs/model.md))
-    beta = beta / beta.sum()
     return Game(
         party_ids=parties,
         move_ids=tuple(order),
         n_free=len(free),
         owner=owner,
-        flow=flow,
-        upfront=upfront,
-        reversible=reversible,
-        reversal_cost=reversal_cost,
-        lag=lag,
-        verifiability=verif,
-        verifiability_with=verif_with,
+        flow=rows.flow,
+        upfront=rows.upfront,
+        reversible=rows.reversible,
+        reversal_cost=rows.reversal_cost,
+        lag=rows.lag,
+        verifiability=rows.verifiability,
+        verifiability_with=rows.verifiability_with,
         requires=tuple(requires),
-        delta=delta,
-        unreciprocated=np.array([p.unreciprocated_cost for p in scenario.parties]),
-        penalty=np.array([p.defection_penalty for p in scenario.parties]),
-        beta=beta,
+        **_party_numbers(scenario.parties)._asdict(),
         initial=_mask(index[mid] for mid in fixed),
         max_stage_moves=scenario.solver.max_stage_moves,
         max_stages=scenario.solver.max_stages,
+    )
+
+
+def with_numbers(g: Game, moves: Sequence[Move], parties: Sequence[Party] | None) -> Game:
+    """``g`` with these moves' numbers (and, if given, every party's) in place of its own: the
+    game ``compile_game`` builds from the scenario they were resolved in, when every other
+    move's numbers are the same in both (and every move's owner and requirements). The rows are filled by the very code of
+    ``compile_game``, so the two agree bit for bit (a test)."""
+    index = {mid: i for i, mid in enumerate(g.move_ids)}
+    pindex = {pid: i for i, pid in enumerate(g.party_ids)}
+    rows = _MoveRows(g.flow.copy(), g.upfront.copy(), g.reversible.copy(), g.reversal_cost.copy(),
+                     g.lag.copy(), g.verifiability.copy(), g.verifiability_with.copy())
+    for m in moves:
+        i = index[m.id]
+        rows.flow[i] = 0.0
+        rows.verifiability_with[i] = -1.0
+        rows.fill(i, m, pindex, index)
+    numbers = _party_numbers(parties) if parties is not None else _PartyRows(g.delta, g.unreciprocated, g.penalty, g.beta)
+    out = replace(
+        g,
+        flow=rows.flow,
+        upfront=rows.upfront,
+        reversible=rows.reversible,
+        reversal_cost=rows.reversal_cost,
+        lag=rows.lag,
+        verifiability=rows.verifiability,
+        verifiability_with=rows.verifiability_with,
+        delta=numbers.delta,
+        unreciprocated=numbers.unreciprocated,
+        penalty=numbers.penalty,
+        beta=numbers.beta,
+    )
+    if "_owned" in g.__dict__:  # the same owners: the same masks
+        object.__setattr__(out, "_owned", g.__dict__["_owned"])
+    if "_reversible" in g.__dict__ and np.array_equal(out.reversible, g.reversible):
+        object.__setattr__(out, "_reversible", g.__dict__["_reversible"])
+    return out
+
+
+@dataclass(frozen=True)
+class _MoveRows:
+    """The per-move arrays of a :class:`Game`, one row per move."""
+
+    flow: FloatArray
+    upfront: FloatArray
+    reversible: NDArray[np.bool_]
+    reversal_cost: FloatArray
+    lag: IntArray
+    verifiability: FloatArray
+    verifiability_with: FloatArray
+
+    def fill(self, i: int, m: Move, pindex: dict[str, int], index: dict[str, int]) -> None:
+        """Row i from move m (its flow row zero and its verifiability_with row −1 before)."""
+        for pid, v in m.value.items():
+            self.flow[i, pindex[pid]] += v
+        self.flow[i, pindex[m.owner]] -= m.cost
+        self.upfront[i] = m.upfront_cost
+        self.reversible[i] = m.reversible
+        self.reversal_cost[i] = m.reversal_cost
+        self.lag[i] = m.reversal_lag
+        self.verifiability[i] = m.verifiability
+        for eid, v in m.verifiability_with.items():
+            self.verifiability_with[i, index[eid]] = v
+
+
+class _PartyRows(NamedTuple):
+    """The per-party arrays of a :class:`Game`."""
+
+    delta: FloatArray
+    unreciprocated: FloatArray
+    penalty: FloatArray
+    beta: FloatArray
+
+
+def _party_numbers(parties: Sequence[Party]) -> _PartyRows:
+    """The per-party arrays of a :class:`Game`: discounts, one-time costs and bargaining weights."""
+    delta = np.array([p.discount for p in parties])
+    powers = [p.bargaining_power for p in parties]
+    if all(b is not None for b in powers):
+        beta = np.array(powers, dtype=float)
+    else:
+        beta = np.array([1.0 / (-math.log(d)) for d in delta])  # Rubinstein's limit ('Which deal' (docs/model.md))
+    beta = beta / beta.sum()
+    return _PartyRows(
+        delta,
+        np.array([p.unreciprocated_cost for p in parties]),
+        np.array([p.defection_penalty for p in parties]),
+        beta,
     )

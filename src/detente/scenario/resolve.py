@@ -149,6 +149,76 @@ def resolve(
     )
 
 
+def expression_parts(spec: ScenarioSpec) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The parties and the moves (indices in ``spec``) with a number given as an expression:
+    the only parts of a game that other parameter values change."""
+
+    def has_expression(item: PartySpec | MoveSpec, fields: tuple[str, ...]) -> bool:
+        for name in fields:
+            value = getattr(item, name)
+            values = value.values() if isinstance(value, dict) else (value,)
+            if any(isinstance(v, str) for v in values):
+                return True
+        return False
+
+    return (
+        tuple(i for i, p in enumerate(spec.parties) if has_expression(p, PARTY_NUMBER_FIELDS)),
+        tuple(i for i, m in enumerate(spec.moves) if has_expression(m, MOVE_NUMBER_FIELDS)),
+    )
+
+
+def expression_names(spec: ScenarioSpec, parties: Sequence[int], moves: Sequence[int]) -> tuple[tuple[str, ...], ...]:
+    """The parameters each of those parties, then each of those moves, reads in its
+    expressions (sorted): the only numbers its resolution depends on."""
+
+    def read(item: PartySpec | MoveSpec, fields: tuple[str, ...]) -> tuple[str, ...]:
+        out: set[str] = set()
+        for name in fields:
+            value = getattr(item, name)
+            for v in value.values() if isinstance(value, dict) else (value,):
+                if isinstance(v, str):
+                    out |= expressions.names(v)
+        return tuple(sorted(out))
+
+    return tuple(read(spec.parties[i], PARTY_NUMBER_FIELDS) for i in parties) + tuple(
+        read(spec.moves[i], MOVE_NUMBER_FIELDS) for i in moves
+    )
+
+
+def resolve_parts(
+    spec: ScenarioSpec,
+    origin: str,
+    overrides: Mapping[str, float],
+    parties: Sequence[int],
+    moves: Sequence[int],
+    domains: Mapping[str, tuple[float, float]],
+) -> tuple[tuple[Party, ...], tuple[Move, ...]] | None:
+    """Those parties and moves of ``spec`` (indices) resolved with ``overrides``, by the code and
+    checks of :func:`resolve`; None if any check fails (or an override is unknown or outside its
+    domain in ``domains``, the resolved scenario's): :func:`resolve` then reports every problem,
+    as it always does. For a scenario that resolves whole, the other parts are the same for any
+    overrides (:func:`expression_parts`)."""
+    params = {name: p.value for name, p in spec.parameters.items()}
+    for name, value in overrides.items():
+        if name not in params:
+            return None
+        number = float(value)
+        domain = domains.get(name)
+        if domain is not None and not domain[0] <= number <= domain[1]:
+            return None
+        params[name] = number
+    ev = _Evaluator(origin, params)
+    party_ids = {p.id for p in spec.parties}
+    move_ids = {m.id for m in spec.moves}
+    try:
+        return (
+            tuple(_party(ev, spec.parties[i]) for i in parties),
+            tuple(_move(ev, spec.moves[i], party_ids, move_ids) for i in moves),
+        )
+    except ScenarioError:
+        return None
+
+
 T = TypeVar("T")
 S = TypeVar("S")
 

@@ -257,6 +257,8 @@ def _stages(M, f, z, into):  # type: ignore[no-untyped-def]
     set_requires = M.set_requires
     initial = M.initial
     out = z.out
+    combo = z.combo
+    strides = M.strides
     picks = z.picks
     avail = z.avail
     avail_idx = z.avail_idx
@@ -279,11 +281,13 @@ def _stages(M, f, z, into):  # type: ignore[no-untyped-def]
             s1 = subsets[k1]
             r1 = set_requires[k1]
             q1 = avail_idx[i1]
+            c1 = q1 * strides[1]
             for i0 in range(avail_start[0], avail_start[1]):
                 k0 = avail[i0]
                 stage = s1 | subsets[k0]
                 if stage != 0 and ((r1 | set_requires[k0]) & ~(base | stage)) == 0:
                     out[n] = stage
+                    combo[n] = avail_idx[i0] + c1
                     picks[n, 0] = avail_idx[i0]
                     picks[n, 1] = q1
                     n += 1
@@ -302,8 +306,11 @@ def _stages(M, f, z, into):  # type: ignore[no-untyped-def]
             ok = (need & ~(f | stage | initial)) == 0
             if ok:
                 out[n] = stage
+                c = 0
                 for p in range(P):
                     picks[n, p] = avail_idx[avail_start[p] + odo[p]]
+                    c += picks[n, p] * strides[p]
+                combo[n] = c
                 n += 1
         p = 0
         while p < P:
@@ -322,6 +329,7 @@ def stage_space(M):  # type: ignore[no-untyped-def]
     P = M.n_parties
     return Stages(
         np.empty(M.most_stages, dtype=np.int64),
+        np.empty(M.most_stages, dtype=np.int64),
         np.empty((M.most_stages, P), dtype=np.int64),
         np.empty(M.offsets[P], dtype=np.int64),
         np.empty(M.offsets[P], dtype=np.int64),
@@ -331,48 +339,142 @@ def stage_space(M):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def stage_payoffs(f, n, z, u, party, set_cost, unrec, offsets, out):  # type: ignore[no-untyped-def]
+def stage_cost(set_cost, unrec, offsets, picks, a, p):  # type: ignore[no-untyped-def]
+    """o_a(S) of agent a (of party p) for the stage whose party q uses its set ``picks[q]``:
+    the upfront costs of p's part of the stage, and a's unreciprocated cost if p alone moves in
+    it (docs/model.md, "Flows and values"), as ``model.payoffs.one_time_cost`` computes them.
+    Every stage payoff a(s, S) = u(f ∪ S) − o(S) of the kernels takes o from here, through
+    the table of ``stage_costs``."""
+    mine = picks[p]
+    o = 0.0
+    if mine > 0:
+        o = set_cost[a, offsets[p] + mine]
+        alone = True
+        for q in range(picks.shape[0]):
+            if q != p and picks[q] > 0:
+                alone = False
+                break
+        if alone:
+            o += unrec[a]
+    return o
+
+
+@njit(cache=True, nogil=True)
+def stage_costs(M, party, set_cost, unrec):  # type: ignore[no-untyped-def]
+    """[c, a]: ``stage_cost`` of every combination c of the parties' sets (``Moves.strides``)
+    for every agent: looked up, not recomputed, at each of the passes' stages."""
+    P = M.n_parties
+    out = np.empty((M.most_stages, party.shape[0]))
+    picks = np.zeros(P, dtype=np.int64)
+    for c in range(M.most_stages):
+        for p in range(P):
+            picks[p] = (c // M.strides[p]) % (M.offsets[p + 1] - M.offsets[p])
+        for a in range(party.shape[0]):
+            out[c, a] = stage_cost(set_cost, unrec, M.offsets, picks, a, party[a])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def stage_payoffs(f, n, z, u, cost, out):  # type: ignore[no-untyped-def]
     """out[t, a] = a_a(s, S_t) = u_a(f ∪ S_t) − o_a(S_t) for the first n stages of ``z``: the
-    flow of the new state less the one-time costs (its upfront costs, and its unreciprocated
-    cost if its party alone moves), as ``model.payoffs`` computes them. ``u``: flows per state.
-    """
-    P = z.picks.shape[1]
+    flow of the new state less the one-time costs (``cost``: ``Agents.stage_cost``). ``u``:
+    flows per state."""
     stages = z.out
-    picks = z.picks
+    combo = z.combo
     for t in range(n):
         f2 = f | stages[t]
+        c = combo[t]
         for a in range(out.shape[1]):
-            p = party[a]
-            mine = picks[t, p]
-            o = 0.0
-            if mine > 0:
-                o = set_cost[a, offsets[p] + mine]
-                alone = True
-                for q in range(P):
-                    if q != p and picks[t, q] > 0:
-                        alone = False
-                        break
-                if alone:
-                    o += unrec[a]
-            out[t, a] = u[f2, a] - o
+            out[t, a] = u[f2, a] - cost[c, a]
+
+
+@njit(cache=True, nogil=True)
+def into_edges(M, cap):  # type: ignore[no-untyped-def]
+    """The stages between states where every move has what it requires (no stage reaches any
+    other state): per state f2, the states f it is reached from and the stages' combinations,
+    as ``stages_into`` enumerates them; empty arrays when there are more than ``cap``."""
+    n_states = np.int64(1) << M.n_free
+    if n_states > cap:  # a shape this large: its per-state index alone would pass the cap
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    z = stage_space(M)
+    start = np.zeros(n_states + 1, dtype=np.int64)
+    total = 0
+    for f2 in range(n_states):
+        start[f2] = total
+        if not consistent(M, np.int64(f2) | M.initial):
+            continue
+        n = stages_into(M, np.int64(f2), z)
+        for t in range(n):
+            if consistent(M, (np.int64(f2) ^ z.out[t]) | M.initial):
+                total += 1
+        if total > cap:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    start[n_states] = total
+    frm = np.empty(total, dtype=np.int32)
+    combo = np.empty(total, dtype=np.int32)
+    e = 0
+    for f2 in range(n_states):
+        if start[f2 + 1] == start[f2]:
+            continue
+        n = stages_into(M, np.int64(f2), z)
+        for t in range(n):
+            f = np.int64(f2) ^ z.out[t]
+            if consistent(M, f | M.initial):
+                frm[e] = f
+                combo[e] = z.combo[t]
+                e += 1
+    return start, frm, combo
 
 
 @njit(cache=True, nogil=True)
 def flows(M, A, u):  # type: ignore[no-untyped-def]
-    """u[f, a]: the flow of every state to every agent, summed in index order (flow_sum)."""
+    """u[f, a]: the flow of every state to every agent, summed in index order (flow_sum).
+
+    Free moves come first in index order, so the sum over f's free moves is the sum over f
+    without its highest move, plus that move's flow: the same additions in the same order,
+    one per state; the initial moves (the highest indices) are added last."""
     flow = A.flow
     initial = M.initial
     n_total = M.n_total
-    for f in range(u.shape[0]):
-        s = np.int64(f) | initial
-        for a in range(u.shape[1]):
-            total = 0.0
-            for i in range(n_total):
-                if (s >> i) == 0:
-                    break
-                if (s >> i) & 1:
-                    total += flow[i, a]
-            u[f, a] = total
+    n_agents = u.shape[1]
+    for a in range(n_agents):
+        u[0, a] = 0.0
+    top = 0
+    for f in range(1, u.shape[0]):
+        if f >> (top + 1):
+            top += 1
+        rest = f ^ (1 << top)
+        for a in range(n_agents):
+            u[f, a] = u[rest, a] + flow[top, a]
+    for i in range(n_total):
+        if (initial >> i) & 1:
+            for f in range(u.shape[0]):
+                for a in range(n_agents):
+                    u[f, a] += flow[i, a]
+
+
+@njit(cache=True, nogil=True)
+def out_edges(M, total):  # type: ignore[no-untyped-def]
+    """The ``total`` stages of ``into_edges`` by the state they lead from: per state where
+    every move has what it requires, its valid stages in the order ``valid_stages`` writes
+    them (every one leads to such a state), with their combinations."""
+    n_states = np.int64(1) << M.n_free
+    z = stage_space(M)
+    start = np.zeros(n_states + 1, dtype=np.int64)
+    stage = np.empty(total, dtype=np.int32)
+    combo = np.empty(total, dtype=np.int32)
+    e = 0
+    for f in range(n_states):
+        start[f] = e
+        if not consistent(M, np.int64(f) | M.initial):
+            continue
+        n = valid_stages(M, np.int64(f), z)
+        for t in range(n):
+            stage[e] = z.out[t]
+            combo[e] = z.combo[t]
+            e += 1
+    start[n_states] = e
+    return start, stage, combo
 
 
 @njit(cache=True, nogil=True)

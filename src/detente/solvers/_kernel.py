@@ -218,7 +218,6 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     stop_val = x.stop_val
     z = x.z
     stages = z.out
-    picks = z.picks
     devs = x.devs
     ent_val = st.val
     ent_j = st.j
@@ -258,10 +257,14 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     # plan's V_0, the largest V_1 and the fewest stages in it) fail a bound or the IC of the
     # party the first plan does; and D_p depends only on the other party's part of the stage
     # and on whether p has a part, so it is computed once per state and such pair
-    n_st = valid_stages(M, f, z)
-    set_cost = A.set_cost
-    unrec = A.unrec
-    offsets = M.offsets
+    edges = M.out_start.shape[0] > 0  # the stages kept with the structure, else enumerated
+    out0 = M.out_start[f] if edges else 0
+    n_st = M.out_start[f + 1] - out0 if edges else valid_stages(M, f, z)
+    out_stage = M.out_stage
+    out_combo = M.out_combo
+    cost = A.stage_cost
+    combo = z.combo
+    n0 = M.strides[1] if P > 1 else 1  # two parties: stage t is combination pick_0 + n0·pick_1
     enforce_ic = S.enforce_ic
     if P == 2 and enforce_ic:
         for p in range(2):
@@ -272,23 +275,18 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
     live = 0
     nh = 0
     for t in range(n_st):
-        stage = stages[t]
+        if edges:
+            stage = np.int64(out_stage[out0 + t])
+            c = np.int64(out_combo[out0 + t])
+        else:
+            stage = stages[t]
+            c = combo[t]
         f2 = f | stage
         if ent_count[f2] == 0:
             continue
         live += 1
         for p in range(P):  # a(s, S) as _common.stage_payoffs computes it (party p is agent p)
-            mine = picks[t, p]
-            o = 0.0
-            if mine > 0:
-                o = set_cost[p, offsets[p] + mine]
-                alone = True
-                for q in range(P):
-                    if q != p and picks[t, q] > 0:
-                        alone = False
-                if alone:
-                    o += unrec[p]
-            run_a[nr, p] = u[f2, p] - o
+            run_a[nr, p] = u[f2, p] - cost[c, p]
         e = ent_start[f2]
         v0 = run_a[nr, 0] + d0 * ent_val[e, 0]
         if P == 2:
@@ -304,9 +302,11 @@ def _frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
             if bounded and not _floor2(v0, b, lower[f, jj, 0], lower[f, jj, 1], pw0, pw1, b0, b1, floor_count, floor_score):
                 continue
             if enforce_ic:
+                pick0 = c % n0
+                pick1 = c // n0
                 for p in range(2):
-                    q = picks[t, 1 - p]
-                    mine = 1 if picks[t, p] > 0 else 0
+                    q = pick0 if p == 1 else pick1
+                    mine = 1 if (pick1 if p == 1 else pick0) > 0 else 0
                     dv = devs[p, q, mine]
                     if dv != dv:  # not computed yet
                         dv = deviation(A, p, s, stage, n_total)
@@ -534,7 +534,7 @@ def _beam_frontier(f, M, A, S, st, x, counters):  # type: ignore[no-untyped-def]
                 filled[q] = True
             rank[P] = count * _COUNT_WEIGHT + score
     n_st = valid_stages(M, f, z)
-    stage_payoffs(f, n_st, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+    stage_payoffs(f, n_st, z, u, A.stage_cost, pay)
     if P == 2 and enforce_ic:
         for p in range(2):
             for q in range(devs.shape[1]):
@@ -671,6 +671,9 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
     c_next = x.c_next
     z = x.z
     into = z.out
+    into_kept = M.into_start.shape[0] > 0
+    into_start = M.into_start
+    into_from = M.into_from
     n = states.shape[0]
     idx = lo
     while idx < n:
@@ -707,15 +710,19 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
             count[f] = nk
             out_size += nk
             if not beam:  # the states a stage leads here from are worth looking at
-                n_in = stages_into(M, f, z)
-                for t in range(n_in):
-                    alive[f ^ into[t]] = 1
+                if into_kept:  # (only those where every move has what it requires are looked at)
+                    for e in range(into_start[f], into_start[f + 1]):
+                        alive[into_from[e]] = 1
+                else:
+                    n_in = stages_into(M, f, z)
+                    for t in range(n_in):
+                        alive[f ^ into[t]] = 1
         idx += 1
     return idx, out_size, 0
 
 
 @njit(cache=True, nogil=True)
-def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-untyped-def]
+def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type: ignore[no-untyped-def]
     """The forward pass, for ``states`` (all of one size, after every smaller state): the raw
     rows of ``lower`` and ``kmin`` of :class:`~detente.solvers.bundles.Search`, pulled from each
     state's predecessors; ``finish_bounds`` turns the rows into bounds once every state is done.
@@ -732,37 +739,73 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
     follows H(f ∪ S) = max (H(f) + a(S))/δ from H(∅) = −need0, one number per state and
     party, and lower = −H for every j (a weaker bound, still safe). ``kmin[f]``: the fewest
     stages to f (127: unreachable within max_stages).
+
+    With tangents (``tang`` more than one row: a known plan's, see ``dp``), the same pass
+    also fills ``tang`` as ``tangent_paths`` does, from the same stages and payoffs (a
+    predecessor reached in max_stages stages or more has no tangent path to extend).
     """
     P = M.n_parties
     K = M.max_stages
     J = lower.shape[1]
     delta = A.delta
+    cost = A.stage_cost
     z = stage_space(M)
     stages = z.out
-    pay = np.empty((M.most_stages, P))
+    combo = z.combo
+    edges = M.into_start.shape[0] > 0
+    into_start = M.into_start
+    into_from = M.into_from
+    into_combo = M.into_combo
+    pay = np.empty(P)
+    tangent = tang.shape[0] > 1
+    KT = tang.shape[1]
+    D = tang.shape[2]
+    weight = _weights(lam, powk, KT, D, P)
     for idx in range(states.shape[0]):
         f2 = states[idx]
         kmin[f2] = 127
         for jj in range(J):
             for p in range(P):
                 lower[f2, jj, p] = NEG_INF
+        if tangent:
+            for k in range(KT):
+                for d in range(D):
+                    tang[f2, k, d] = NEG_INF
+        if not consistent(M, f2 | M.initial):
+            continue  # a move without what it requires: no stage leads here
         if f2 == 0:
-            if consistent(M, np.int64(M.initial)):
-                kmin[0] = 0
-                for p in range(P):
-                    lower[0, 0, p] = -need0[p] if J == 1 else 0.0
+            kmin[0] = 0
+            for p in range(P):
+                lower[0, 0, p] = -need0[p] if J == 1 else 0.0
+            if tangent:
+                for d in range(D):
+                    tang[0, 0, d] = 0.0
             continue
-        n = stages_into(M, f2, z)
-        stage_payoffs(f2, n, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
+        size = 0  # |f2|: a predecessor's paths have fewer stages
+        rest = f2
+        while rest:
+            rest &= rest - 1
+            size += 1
+        # the stages into f2: kept with the structure, or enumerated (then some come from
+        # states that break a requirement, which kmin leaves out)
+        n = into_start[f2 + 1] - into_start[f2] if edges else stages_into(M, f2, z)
         for t in range(n):
-            f = f2 ^ stages[t]
+            if edges:
+                e = into_start[f2] + t
+                f = np.int64(into_from[e])
+                c = into_combo[e]
+            else:
+                f = f2 ^ stages[t]
+                c = combo[t]
             if kmin[f] >= K:
                 continue
+            for p in range(P):  # a(s, S), as _common.stage_payoffs computes it
+                pay[p] = u[f2, p] - cost[c, p]
             if kmin[f] + 1 < kmin[f2]:
                 kmin[f2] = kmin[f] + 1
             if J == 1:
                 for p in range(P):
-                    h = (lower[f, 0, p] + pay[t, p]) / delta[p]
+                    h = (lower[f, 0, p] + pay[p]) / delta[p]
                     if h > lower[f2, 0, p]:
                         lower[f2, 0, p] = h
             else:
@@ -770,9 +813,30 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin):  # type: ignore[no-
                     if lower[f, k, 0] == NEG_INF:
                         continue
                     for p in range(P):
-                        v = lower[f, k, p] + powk[k, p] * pay[t, p]
+                        v = lower[f, k, p] + powk[k, p] * pay[p]
                         if v > lower[f2, k + 1, p]:
                             lower[f2, k + 1, p] = v
+            if tangent:  # as tangent_paths
+                for k in range(kmin[f], min(KT - 1, size)):
+                    if tang[f, k, 0] == NEG_INF:
+                        continue
+                    for d in range(D):
+                        v = tang[f, k, d]
+                        for p in range(P):
+                            v += weight[k, d, p] * pay[p]
+                        if v > tang[f2, k + 1, d]:
+                            tang[f2, k + 1, d] = v
+
+
+@njit(cache=True, nogil=True)
+def _weights(lam, powk, KT, D, P):  # type: ignore[no-untyped-def]
+    """[k, d, p]: lam[d, p]·δ_p^k, the first product of each tangent term (k < KT)."""
+    weight = np.empty((KT, D, P))
+    for k in range(KT):
+        for d in range(D):
+            for p in range(P):
+                weight[k, d, p] = lam[d, p] * powk[k, p]
+    return weight
 
 
 @njit(cache=True, nogil=True)
@@ -812,9 +876,16 @@ def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignor
     P = M.n_parties
     KT = tang.shape[1]
     D = tang.shape[2]
+    cost = A.stage_cost
     z = stage_space(M)
     stages = z.out
-    pay = np.empty((M.most_stages, P))
+    combo = z.combo
+    edges = M.into_start.shape[0] > 0
+    into_start = M.into_start
+    into_from = M.into_from
+    into_combo = M.into_combo
+    pay = np.empty(P)
+    weight = _weights(lam, powk, KT, D, P)
     for idx in range(states.shape[0]):
         f2 = states[idx]
         for k in range(KT):
@@ -826,23 +897,30 @@ def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignor
             for d in range(D):
                 tang[0, 0, d] = 0.0
             continue
-        n = stages_into(M, f2, z)
-        stage_payoffs(f2, n, z, u, A.party, A.set_cost, A.unrec, M.offsets, pay)
         size = 0  # |f2|: a predecessor's paths have fewer stages
         rest = f2
         while rest:
             rest &= rest - 1
             size += 1
+        n = into_start[f2 + 1] - into_start[f2] if edges else stages_into(M, f2, z)
         for t in range(n):
-            f = f2 ^ stages[t]
+            if edges:
+                e = into_start[f2] + t
+                f = np.int64(into_from[e])
+                c = into_combo[e]
+            else:
+                f = f2 ^ stages[t]
+                c = combo[t]
             if lower[f, 0, 0] == np.inf:
                 continue
+            for p in range(P):  # a(s, S), as _common.stage_payoffs computes it
+                pay[p] = u[f2, p] - cost[c, p]
             for k in range(kmin[f], min(KT - 1, size)):
                 if tang[f, k, 0] == NEG_INF:
                     continue
                 for d in range(D):
                     v = tang[f, k, d]
                     for p in range(P):
-                        v += lam[d, p] * powk[k, p] * pay[t, p]
+                        v += weight[k, d, p] * pay[p]
                     if v > tang[f2, k + 1, d]:
                         tang[f2, k + 1, d] = v

@@ -48,9 +48,7 @@ def solve_agents(order, lo, size, M, A, u, enforce, st, x, counters):  # type: i
     n_parties = M.n_parties
     two = n_parties == 2
     party = A.party
-    set_cost = A.set_cost
-    unrec = A.unrec
-    offsets = M.offsets
+    cost = A.stage_cost
     delta = A.delta
     cap = st.j.shape[0]
     starts = st.starts
@@ -61,6 +59,7 @@ def solve_agents(order, lo, size, M, A, u, enforce, st, x, counters):  # type: i
     e_next = st.next
     z = x.z
     stages = z.out
+    combo = z.combo
     picks = z.picks
     c_val = x.c_val
     c_j = x.c_j
@@ -114,19 +113,9 @@ def solve_agents(order, lo, size, M, A, u, enforce, st, x, counters):  # type: i
             if counts[f2] == 0:
                 continue
             counters[0] += 1
+            c = combo[t]
             for a in range(n_agents):  # a(s, S) as _common.stage_payoffs computes it
-                p = party[a]
-                mine = picks[t, p]
-                o = 0.0
-                if mine > 0:
-                    o = set_cost[a, offsets[p] + mine]
-                    alone = True
-                    for q in range(n_parties):
-                        if q != p and picks[t, q] > 0:
-                            alone = False
-                    if alone:
-                        o += unrec[a]
-                pay[t, a] = u[f2, a] - o
+                pay[t, a] = u[f2, a] - cost[c, a]
             for a in range(n_agents):
                 if two:
                     p = party[a]

@@ -19,6 +19,7 @@ audit agree bit for bit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import combinations
 from typing import NamedTuple
 
@@ -49,6 +50,8 @@ class Agents(NamedTuple):
     penalty: FloatArray  # [a]: defection penalty
     delta: FloatArray  # [a]: discount factor
     set_cost: FloatArray  # [a, k]: upfront costs of its party's set k of ``Moves.subsets``
+    stage_cost: FloatArray  # [c, a]: o_a of the stage that combines the parties' sets as
+    # ``Moves.strides`` numbers them (``_common.stage_costs``)
 
 
 class Moves(NamedTuple):
@@ -65,6 +68,15 @@ class Moves(NamedTuple):
     max_exhaustive: int  # covert cheats: every subset up to this many hidden moves
     most_stages: int  # most stages from one state: the product of the parties' set counts
     set_requires: IntArray  # [k]: what the moves of set k of ``subsets`` require, together
+    strides: IntArray  # [p]: a stage whose party p uses its set i_p (its index in its part of
+    # ``subsets``) is combination Σ_p i_p·strides[p] (< most_stages)
+    into_start: IntArray  # [f + 1]: where the stages into state f start in ``into_*``; empty
+    # when there are too many to keep (the passes then enumerate them: ``_common.into_edges``)
+    into_from: NDArray[np.int32]  # [e]: the state a stage leads from
+    into_combo: NDArray[np.int32]  # [e]: the stage's combination (see ``strides``)
+    out_start: IntArray  # [f + 1]: the same stages by the state they lead from, in the order
+    out_stage: NDArray[np.int32]  # of ``valid_stages``: the stage's moves
+    out_combo: NDArray[np.int32]  # and its combination
 
 
 class Store(NamedTuple):
@@ -95,11 +107,15 @@ def entry_bytes(n_parties: int) -> int:
 
 def party_subsets(g: Game) -> tuple[IntArray, IntArray]:
     """Per party, every set of its free moves of size 0..max_stage_moves, the empty set first."""
+    return _subsets(tuple(int(o) for o in g.owner), g.n_free, g.max_stage_moves, g.n_parties)
+
+
+def _subsets(owner: tuple[int, ...], n_free: int, max_stage_moves: int, n_parties: int) -> tuple[IntArray, IntArray]:
     masks: list[int] = []
     offsets = [0]
-    for p in range(g.n_parties):
-        mine = [i for i in range(g.n_free) if g.owner[i] == p]
-        for size in range(0, min(g.max_stage_moves, len(mine)) + 1):
+    for p in range(n_parties):
+        mine = [i for i in range(n_free) if owner[i] == p]
+        for size in range(0, min(max_stage_moves, len(mine)) + 1):
             for combo in combinations(mine, size):
                 masks.append(sum(1 << i for i in combo))
         offsets.append(len(masks))
@@ -107,24 +123,72 @@ def party_subsets(g: Game) -> tuple[IntArray, IntArray]:
 
 
 def moves_of(g: Game) -> Moves:
-    """The structure of a game's search."""
-    subsets, offsets = party_subsets(g)
+    """The structure of a game's search (the same for every game of one shape: shared)."""
+    return _structure(_shape(g))[0]
+
+
+class _Shape(NamedTuple):
+    """What the search's structure depends on: who owns which move and what it requires, not
+    the numbers."""
+
+    n_free: int
+    n_moves: int
+    n_parties: int
+    owner: tuple[int, ...]
+    requires: tuple[int, ...]
+    initial: int
+    max_stage_moves: int
+    max_stages: int
+
+
+def _shape(g: Game) -> _Shape:
+    return _Shape(g.n_free, g.n_moves, g.n_parties, tuple(int(o) for o in g.owner), g.requires, g.initial,
+                  g.max_stage_moves, g.max_stages)
+
+
+# Stages between states kept with a shape at most (24 bytes each, both ways; hanoi-2019 has 41,472).
+EDGE_CAP = 1 << 20
+
+
+@lru_cache(maxsize=8)
+def _structure(shape: _Shape) -> tuple[Moves, tuple[tuple[int, ...], ...]]:
+    """The :class:`Moves` of a shape, and the moves of each set of ``Moves.subsets``
+    (ascending). A simulation's worlds all share one: it is built once."""
+    from detente.solvers._common import into_edges, out_edges  # _common reads this module's bundles
+
+    subsets, offsets = _subsets(shape.owner, shape.n_free, shape.max_stage_moves, shape.n_parties)
     most = 1
-    for p in range(g.n_parties):
+    strides = np.empty(shape.n_parties, dtype=np.int64)
+    for p in range(shape.n_parties):
+        strides[p] = most
         most *= int(offsets[p + 1] - offsets[p])
-    return Moves(
-        n_free=g.n_free,
-        n_total=g.n_moves,
-        n_parties=g.n_parties,
-        requires=np.array(g.requires, dtype=np.int64),
-        initial=int(g.initial),
+    moves = Moves(
+        n_free=shape.n_free,
+        n_total=shape.n_moves,
+        n_parties=shape.n_parties,
+        requires=np.array(shape.requires, dtype=np.int64),
+        initial=shape.initial,
         subsets=subsets,
         offsets=offsets,
-        max_stages=g.max_stages,
+        max_stages=shape.max_stages,
         max_exhaustive=MAX_EXHAUSTIVE_CHEATS,
         most_stages=most,
-        set_requires=np.array([_union(g.requires, int(k)) for k in subsets], dtype=np.int64),
+        set_requires=np.array([_union(shape.requires, int(k)) for k in subsets], dtype=np.int64),
+        strides=strides,
+        into_start=np.zeros(0, dtype=np.int64),
+        into_from=np.zeros(0, dtype=np.int32),
+        into_combo=np.zeros(0, dtype=np.int32),
+        out_start=np.zeros(0, dtype=np.int64),
+        out_stage=np.zeros(0, dtype=np.int32),
+        out_combo=np.zeros(0, dtype=np.int32),
     )
+    start, frm, combo = into_edges(moves, EDGE_CAP)
+    moves = moves._replace(into_start=start, into_from=frm, into_combo=combo)
+    if len(start):
+        out_start, out_stage, out_combo = out_edges(moves, len(frm))
+        moves = moves._replace(out_start=out_start, out_stage=out_stage, out_combo=out_combo)
+    members = tuple(tuple(m for m in range(shape.n_moves) if (int(k) >> m) & 1) for k in subsets)
+    return moves, members
 
 
 def _union(requires: tuple[int, ...], mask: int) -> int:
@@ -144,7 +208,8 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
     """
     n = agents[0][1].n_moves
     count = len(agents)
-    subsets, offsets = party_subsets(agents[0][1])
+    structure, members = _structure(_shape(agents[0][1]))
+    subsets, offsets = structure.subsets, structure.offsets
     party = np.array([p for p, _ in agents], dtype=np.int64)
     set_cost = np.zeros((count, len(subsets)))
     own = np.zeros(count, dtype=np.int64)
@@ -163,12 +228,13 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
     penalty = np.empty(count)
     delta = np.empty(count)
     for a, (p, g) in enumerate(agents):
+        paying = g.paying  # the moves whose reversal pays their owner
         pays = 0
         mine = 0
         rev = 0
         for m in range(n):
             bit = 1 << m
-            if g.reversal_pays(m):
+            if (paying >> m) & 1:
                 pays |= bit
             if g.owner[m] == p:
                 mine |= bit
@@ -186,15 +252,17 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
         unrec[a] = g.unreciprocated[p]
         penalty[a] = g.penalty[p]
         delta[a] = g.delta[p]
+        upfront_p = g.upfront.tolist()
         for k in range(int(offsets[p]), int(offsets[p + 1])):
             total = 0.0  # summed in index order, as model.payoffs.one_time_cost does
-            for m in range(n):
-                if (int(subsets[k]) >> m) & 1:
-                    total += float(g.upfront[m])
+            for m in members[k]:
+                total += upfront_p[m]
             set_cost[a, k] = total
+    from detente.solvers._common import stage_costs  # _common reads this module's bundles
+
     return Agents(
         party, own, own_rev, own_pays, snap, flow, upfront, rc, lasting, lasting_next, tail, verif,
-        verif_with, unrec, penalty, delta, set_cost,
+        verif_with, unrec, penalty, delta, set_cost, stage_costs(structure, party, set_cost, unrec),
     )
 
 
@@ -238,6 +306,7 @@ class Stages(NamedTuple):
     """The valid stages from one state (``_common.valid_stages``) and the odometer's scratch."""
 
     out: IntArray  # [t]: the stage masks
+    combo: IntArray  # [t]: its combination of the parties' sets (``Moves.strides``)
     picks: IntArray  # [t, p]: which of party p's sets stage t uses (its index in its party's part
     # of ``Moves.subsets``; 0 is the empty set)
     avail: IntArray

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -116,20 +117,20 @@ def solve_game(
     dis = disagreement(g)
     M = moves_of(g)
     A = party_agents(g)
-    tables = _tables(g, M, A, dis, enforce_ic, enforce_stable, budget, n_workers)
+    known_values = None if incumbent is None or full_frontier else np.asarray(incumbent, dtype=float)
+    # with a plan known, its tangents come from the bounds' own pass
+    tables, search = _tables_and_tangents(g, M, A, dis, enforce_ic, enforce_stable, budget, n_workers, known_values)
     counters = np.zeros(2, dtype=np.int64)
     if full_frontier:
         store = _run(g, M, A, tables, budget, n_workers, counters, capacity=None)
         return _choose(g, store, dis, counters, time.perf_counter() - started, keep_frontier, True, None)
-    values = (
-        np.asarray(incumbent, dtype=float) if incumbent is not None
-        else _first_pass(g, M, A, tables, dis, budget, n_workers, counters)
-    )
+    values = known_values if known_values is not None else _first_pass(g, M, A, tables, dis, budget, n_workers, counters)
     if values is None:  # no feasible plan known: the exact pass without a floor
         store = _run(g, M, A, tables, budget, n_workers, counters, capacity=None)
         return _choose(g, store, dis, counters, time.perf_counter() - started, keep_frontier, True, None)
     known = _rank(values, dis.values, g.beta)
-    search = _tangent(g, M, A, tables, dis, values, budget, n_workers)
+    if known_values is None:
+        search = _tangent(g, M, A, tables, dis, values, budget, n_workers)
     # The exact pass is far cheaper the closer its floor is to the best score, which may lie
     # above the plan known. So it first tries floors above it, highest first: a pass whose best
     # plan reaches its floor has kept every plan that could beat or tie it, and is the answer;
@@ -156,6 +157,16 @@ def _tables(
     budget: MemoryBudget, n_workers: int,
 ) -> Search:
     """The per-state tables: flows, the reachability bounds of the forward pass."""
+    return _tables_and_tangents(g, M, A, dis, enforce_ic, enforce_stable, budget, n_workers, None)[0]
+
+
+def _tables_and_tangents(
+    g: Game, M: Moves, A: Agents, dis: Disagreement, enforce_ic: bool, enforce_stable: bool,
+    budget: MemoryBudget, n_workers: int, values: FloatArray | None,
+) -> tuple[Search, Search]:
+    """``_tables``, and those tables with the tangents of ``_tangent`` around a plan worth
+    ``values`` (if given and every party gains), both from one forward pass (the tangents'
+    paths are the bounds' paths)."""
     n_states = 1 << g.n_free
     P = g.n_parties
     K = g.max_stages
@@ -174,12 +185,16 @@ def _tables(
     need0 = dis.values - TOLERANCE - MARGIN * _scale(g, dis)
     lower = np.empty((n_states, axis, P))
     kmin = np.empty(n_states, dtype=np.int8)
-    _forward(g, n_workers, M, A, lambda states, Mw, Aw: _kernel.reach_bounds(states, Mw, Aw, u, need0, powk, lower, kmin))
+    points = None if values is None else _tangent_points(g, dis, values, budget)
+    lam = np.zeros((1, P)) if points is None else g.beta / points
+    tang = np.empty((1, 1, 1)) if points is None else np.empty((n_states, min(K, g.n_free) + 1, len(points)))
+    _forward(g, n_workers, M, A, lambda states, Mw, Aw: _kernel.reach_bounds(states, Mw, Aw, u, need0, powk, lower, kmin, lam, tang))
     _kernel.finish_bounds(need0, powk, lower, kmin)
-    return Search(
+    tables = Search(
         u, lower, kmin, powk, g.beta.astype(float), enforce_ic, enforce_stable, -1, 0.0, 0,
         np.zeros((1, P)), np.empty((1, 1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
     )
+    return tables, tables if points is None else _with_tangents(g, dis, tables, points, lam, tang)
 
 
 def _scale(g: Game, dis: Disagreement) -> np.ndarray:
@@ -209,20 +224,33 @@ def _tangent(
     ``values`` (every party must gain; ``_directions``), each a direction lam = β/g° with the
     paths' bound of ``tangent_paths``; fewer directions (or none) if the tables do not fit in a
     quarter of what is left of the memory limit."""
+    points = _tangent_points(g, dis, values, budget)
+    if points is None:
+        return tables
+    lam = g.beta / points
+    tang = np.empty((1 << g.n_free, min(g.max_stages, g.n_free) + 1, len(points)))
+    _forward(g, n_workers, M, A, lambda states, Mw, Aw: _kernel.tangent_paths(states, Mw, Aw, tables.u, lam, tables.powk, tables.lower, tables.kmin, tang))
+    return _with_tangents(g, dis, tables, points, lam, tang)
+
+
+def _tangent_points(g: Game, dis: Disagreement, values: FloatArray, budget: MemoryBudget) -> FloatArray | None:
+    """The gains g° of ``_tangent``'s directions, their tables reserved; None for none."""
     gains = values - dis.values
     n_states = 1 << g.n_free
     depth = min(g.max_stages, g.n_free) + 1
     if not np.all(gains > TOLERANCE):
-        return tables
+        return None
     points = _directions(gains)[:1] if n_states < SMALL_STATES else _directions(gains)
     while len(points) and n_states * depth * len(points) * 8 > budget.free // 4:
         points = points[: len(points) - 2] if len(points) > 1 else points[:0]
     if not len(points):
-        return tables
+        return None
     budget.reserve(n_states * depth * len(points) * 8, "tangent bounds")
-    lam = g.beta / points
-    tang = np.empty((n_states, depth, len(points)))
-    _forward(g, n_workers, M, A, lambda states, Mw, Aw: _kernel.tangent_paths(states, Mw, Aw, tables.u, lam, tables.powk, tables.lower, tables.kmin, tang))
+    return points
+
+
+def _with_tangents(g: Game, dis: Disagreement, tables: Search, points: FloatArray, lam: FloatArray, tang: FloatArray) -> Search:
+    """``tables`` with the tangents at ``points`` (directions ``lam``, paths' bounds ``tang``)."""
     scale = _scale(g, dis)
     return tables._replace(
         lam=lam,
@@ -333,8 +361,10 @@ def _allocated(n_states: int, P: int, capacity: int, budget: MemoryBudget) -> St
             capacity //= 2
 
 
+@lru_cache(maxsize=8)
 def _layers(n_free: int) -> list[np.ndarray]:
-    """Free-move masks grouped by how many moves they hold, largest first."""
+    """Free-move masks grouped by how many moves they hold, largest first (shared: never
+    written to)."""
     masks = np.arange(1 << n_free, dtype=np.int64)
     sizes = np.bitwise_count(masks)
     return [masks[sizes == k] for k in range(n_free, -1, -1)]

@@ -9,6 +9,7 @@ the limit; it never approximates silently and never lets the machine run out of 
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from math import comb
 from pathlib import Path
 
@@ -58,8 +59,10 @@ def check_size(g: Game, max_transitions: int) -> int:
     return bound
 
 
+@lru_cache(maxsize=1)
 def physical_memory() -> int:
-    """Bytes of memory this process can have: the machine's, or its cgroup's if lower."""
+    """Bytes of memory this process can have: the machine's, or its cgroup's if lower (read
+    once a process: a simulation solves thousands of games)."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:

@@ -20,12 +20,12 @@ import numpy as np
 
 from detente.defaults import DEFAULT_STRATEGIES
 from detente.errors import ScenarioError
-from detente.model.game import FloatArray, Game, compile_game
+from detente.model.game import FloatArray, Game
 from detente.model.payoffs import schedule_values
+from detente.model.template import GameTemplate, game_for, template_of
 from detente.parallel import Execution, run_in_order
 from detente.results import Estimate, SimulationResult, StrategyStats
 from detente.scenario.model import Scenario
-from detente.scenario.resolve import resolve
 from detente.solvers.dp import Plan, solve_game
 from detente.uncertainty.aggregate import Tally, mean_ci, wilson
 from detente.uncertainty.history import Typing, draw_history, proposer_roles, simulate
@@ -55,12 +55,12 @@ class _Worlds:
         self._cached = lru_cache(maxsize=4096)(self._build)
         self._best = lru_cache(maxsize=1024)(self._solve)
         self._last: list[int] | None = None
+        self._template: GameTemplate | None = None  # built at the first world (it resolves the scenario)
 
     def _build(self, values: tuple[float, ...]) -> Game:
-        spec = self.scenario.spec
-        assert spec is not None
-        params = dict(zip(self.names, values, strict=True))
-        return compile_game(resolve(spec, self.scenario.origin, params, game_only=True))
+        if self._template is None:
+            self._template = template_of(self.scenario)
+        return game_for(self._template, dict(zip(self.names, values, strict=True)))
 
     def __call__(self, params: dict[str, float]) -> Game:
         return self._cached(tuple(params[k] for k in self.names))
