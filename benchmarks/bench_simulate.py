@@ -93,7 +93,12 @@ def main() -> None:
     # in the same run: hanoi-2019 with a mediator proposing at summits (protocol "nash"), and
     # version 1 (mediated summits, without the frictions of version 2 and without types)
     text = (ROOT / "src/detente/scenario/library/hanoi-2019.toml").read_text()
-    text = text.replace('protocol = "offers"', 'protocol = "nash"')
+    head, _, tail = text.partition("[bargaining]")
+    table, brk, rest = tail.partition("\n[")
+    table = "\n".join(
+        line for line in table.splitlines() if line.split("=")[0].strip() not in ("proposer", "rounds", "round_length", "candidates")
+    ).replace('protocol = "offers"', 'protocol = "nash"')
+    text = head + "[bargaining]" + table + brk + rest
     mediated = load_bytes(text.encode(), "hanoi-2019-nash.toml")
     simulate_module._WORLDS.clear()
     t = time.perf_counter()
