@@ -54,7 +54,8 @@ class _Worlds:
         self.names = sorted(scenario.parameters)
         self._cached = lru_cache(maxsize=4096)(self._build)
         self._best = lru_cache(maxsize=1024)(self._solve)
-        self._last: list[int] | None = None
+        self._last: dict[int, list[int]] = {}  # by slot: the last deal found
+        self._slot = 0
         self._template: GameTemplate | None = None  # built at the first world (it resolves the scenario)
 
     def _build(self, values: tuple[float, ...]) -> Game:
@@ -65,23 +66,27 @@ class _Worlds:
     def __call__(self, params: dict[str, float]) -> Game:
         return self._cached(tuple(params[k] for k in self.names))
 
-    def best(self, params: dict[str, float], max_transitions: int) -> Plan | None:
+    def best(self, params: dict[str, float], max_transitions: int, slot: int = 0) -> Plan | None:
         """The solver's deal for these parameters, memoised: a summit repeated with nothing
-        learnt in between (summit-first) proposes the same deal without a second solve."""
+        learnt in between (summit-first) proposes the same deal without a second solve.
+        ``slot`` names a kind of world solved in turn with others (a responder type): its last
+        deal is the next solve's floor."""
+        self._slot = slot
         return self._best(tuple(params[k] for k in self.names), max_transitions)
 
     def _solve(self, values: tuple[float, ...], max_transitions: int) -> Plan | None:
         g = self._cached(values)
         best = solve_game(g, max_transitions, workers=1, keep_frontier=False, incumbent=self._incumbent(g)).best
         if best is not None:
-            self._last = best.stages
+            self._last[self._slot] = best.stages
         return best
 
     def _incumbent(self, g: Game) -> FloatArray | None:
         """The last deal found, valued in this world: the solver's floor in place of its first
         pass (worlds solved in a row are close, so it is often this world's deal too). The
         answer does not depend on it (docs/model.md, "The solver")."""
-        return None if self._last is None else schedule_values(g, self._last)[0]
+        last = self._last.get(self._slot)
+        return None if last is None else schedule_values(g, last)[0]
 
 
 _WORLDS: dict[tuple[object, ...], _Worlds] = {}
