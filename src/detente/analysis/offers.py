@@ -21,16 +21,16 @@ from detente.analysis.audit import play_info, schedule_masks
 from detente.analysis.types import BeliefsAt, beliefs_at
 from detente.errors import ScenarioError, SolverLimitError
 from detente.model.agents import Agent
-from detente.model.bargaining import disagreement, stage_key
+from detente.model.bargaining import stage_key
 from detente.model.game import Game
 from detente.model.offers import (
     OfferGame,
     OffersSolution,
     equilibrium_path,
+    offer_game_over,
     responds,
     solve_offers,
 )
-from detente.model.payoffs import flow_utility
 from detente.model.play import play, play_values
 from detente.model.schedules import all_schedules
 from detente.model.worlds import joint_world
@@ -228,30 +228,7 @@ def _offer_game(
     r: int,
     shared: Shared,
 ) -> OfferGame:
-    n_x, n_t = len(cands), len(worlds)
-    p_value = np.empty((n_x, n_t))
-    r_value = np.empty((n_x, n_t))
-    for i, g in enumerate(worlds):
-        for x, stages in enumerate(cands):
-            v = shared.values(g, stages)
-            p_value[x, i], r_value[x, i] = v[p], v[r]
-    dis = [disagreement(g).values for g in worlds]
-    return OfferGame(
-        types=names,
-        belief=belief,
-        rounds=rounds,
-        round_length=round_length,
-        stages=np.array([len(c) for c in cands], dtype=np.int64),
-        rank=np.arange(n_x, dtype=np.int64),
-        p_delta=np.array([g.delta[p] for g in worlds]),
-        p_flow=np.array([flow_utility(g, g.initial, p) for g in worlds]),
-        p_disagreement=np.array([d[p] for d in dis]),
-        p_value=p_value,
-        r_delta=np.array([g.delta[r] for g in worlds]),
-        r_flow=np.array([flow_utility(g, g.initial, r) for g in worlds]),
-        r_disagreement=np.array([d[r] for d in dis]),
-        r_value=r_value,
-    )
+    return offer_game_over(worlds, cands, belief, rounds, round_length, p, r, shared.values, names=names)
 
 
 def offers(

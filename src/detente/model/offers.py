@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detente.model.game import TOLERANCE, FloatArray, IntArray
+from detente.model.bargaining import disagreement
+from detente.model.game import TOLERANCE, FloatArray, Game, IntArray
+from detente.model.payoffs import flow_utility
 
 MAX_TYPES = 8  # the recursion visits 3^|T| (S, J) pairs a meeting
 
@@ -148,6 +150,62 @@ class OfferGame:
         p = self.p_flow * annuity(self.p_delta, n) + self.p_delta**n * self.p_disagreement
         r = self.r_flow * annuity(self.r_delta, n) + self.r_delta**n * self.r_disagreement
         return p, r
+
+
+def offer_game_over(
+    worlds: Sequence[Game],
+    candidates: Sequence[tuple[int, ...]],
+    belief: FloatArray,
+    rounds: int,
+    round_length: int,
+    p: int,
+    r: int,
+    values: Callable[[Game, tuple[int, ...]], FloatArray],
+    names: tuple[str, ...] | None = None,
+    survival: float = 1.0,
+    from_no_deal: bool = False,
+) -> OfferGame:
+    """The game of P (party p) offering ``candidates`` to R (party r), world t being R of type t;
+    ``values(g, stages)`` is W(1) of the play of a schedule in g. ``survival`` multiplies each δ
+    (talks that survive a period); ``from_no_deal`` measures every value from the party's
+    no-deal value d in its world (flow u − (1 − δ)d, deal V − d, no deal 0), the units in which
+    a hazard that ends talks in no deal is exactly a discount (docs/model.md, "Summit versus
+    working level")."""
+    n_x, n_t = len(candidates), len(worlds)
+    base = np.zeros((n_t, 2))  # d subtracted, per world, for P and R
+    flows = np.empty((n_t, 2))
+    dis = np.empty((n_t, 2))
+    for i, g in enumerate(worlds):
+        d = disagreement(g).values
+        for k, q in enumerate((p, r)):
+            flows[i, k] = flow_utility(g, g.initial, q)
+            dis[i, k] = d[q]
+            if from_no_deal:
+                base[i, k] = float(d[q])
+                flows[i, k] = flows[i, k] - (1.0 - float(g.delta[q])) * base[i, k]
+                dis[i, k] = 0.0
+    p_value = np.empty((n_x, n_t))
+    r_value = np.empty((n_x, n_t))
+    for i, g in enumerate(worlds):
+        for x, stages in enumerate(candidates):
+            v = values(g, stages)
+            p_value[x, i], r_value[x, i] = v[p] - base[i, 0], v[r] - base[i, 1]
+    return OfferGame(
+        types=names if names is not None else tuple(str(i) for i in range(n_t)),
+        belief=belief,
+        rounds=rounds,
+        round_length=round_length,
+        stages=np.array([len(c) for c in candidates], dtype=np.int64),
+        rank=np.arange(n_x, dtype=np.int64),
+        p_delta=np.array([g.delta[p] * survival for g in worlds]),
+        p_flow=flows[:, 0].copy(),
+        p_disagreement=dis[:, 0].copy(),
+        p_value=p_value,
+        r_delta=np.array([g.delta[r] * survival for g in worlds]),
+        r_flow=flows[:, 1].copy(),
+        r_disagreement=dis[:, 1].copy(),
+        r_value=r_value,
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,7 +37,7 @@ from detente.model.stability import overt_final
 from detente.scenario.model import Scenario
 from detente.solvers.dp import Plan
 from detente.uncertainty.distributions import draw, support
-from detente.uncertainty.summit import Answer, meetings_left, summit
+from detente.uncertainty.summit import Answer, meetings_left, offer_game, summit
 
 
 class World(Protocol):
@@ -468,7 +468,9 @@ def _offers_summit(
     if not found:
         return Answer(None, False, ())
     candidates = sorted(found, key=lambda st: stage_key(worlds[0], list(st)))
-    return summit(worlds, candidates, prior, meetings, u.summit_cooldown + 1, 1.0 - u.shock_hazard, p, r, own)
+    survival = 1.0 - u.shock_hazard
+    game = offer_game(worlds, candidates, prior, meetings, u.summit_cooldown + 1, survival, p, r)
+    return summit(game, candidates, own, r, survival)
 
 
 def _proposal_masks(scenario: Scenario, g: Game) -> list[tuple[int, ...]]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from detente.model.bargaining import disagreement
 from detente.model.game import TOLERANCE, Game
-from detente.model.offers import OfferGame, OffersSolution, annuity, solve_offers
+from detente.model.offers import OfferGame, OffersSolution, annuity, offer_game_over, solve_offers
 from detente.model.payoffs import flow_utility
 from detente.model.play import play_values
 
@@ -68,29 +68,11 @@ def offer_game(
 ) -> OfferGame:
     """The offers game as the proposer reads it (world t: the responder is of type t), every
     value measured from the party's no-deal value in that world."""
-    p_value = np.empty((len(candidates), len(worlds)))
-    r_value = np.empty_like(p_value)
-    base = [(_from_no_deal(g, p), _from_no_deal(g, r)) for g in worlds]
-    for i, g in enumerate(worlds):
-        for x, stages in enumerate(candidates):
-            v = play_values(g, list(stages))
-            p_value[x, i], r_value[x, i] = v[p] - base[i][0][0], v[r] - base[i][1][0]
     total = float(sum(belief))
-    return OfferGame(
-        types=tuple(str(i) for i in range(len(worlds))),
-        belief=np.array([b / total for b in belief]) if total > 0 else np.full(len(worlds), 1.0 / len(worlds)),
-        rounds=meetings,
-        round_length=spacing,
-        stages=np.array([len(c) for c in candidates], dtype=np.int64),
-        rank=np.arange(len(candidates), dtype=np.int64),
-        p_delta=np.array([g.delta[p] * survival for g in worlds]),
-        p_flow=np.array([b[0][1] for b in base]),
-        p_disagreement=np.zeros(len(worlds)),
-        p_value=p_value,
-        r_delta=np.array([g.delta[r] * survival for g in worlds]),
-        r_flow=np.array([b[1][1] for b in base]),
-        r_disagreement=np.zeros(len(worlds)),
-        r_value=r_value,
+    pi = np.array([b / total for b in belief]) if total > 0 else np.full(len(worlds), 1.0 / len(worlds))
+    return offer_game_over(
+        worlds, candidates, pi, meetings, spacing, p, r, lambda g, st: play_values(g, list(st)),
+        survival=survival, from_no_deal=True,
     )
 
 
@@ -124,24 +106,14 @@ def responder_accepts(
     return take(1, first.offer) >= value(2, first.after_refusal) - TOLERANCE
 
 
-def summit(
-    worlds: Sequence[Game],
-    candidates: Sequence[tuple[int, ...]],
-    belief: Sequence[float],
-    meetings: int,
-    spacing: int,
-    survival: float,
-    p: int,
-    r: int,
-    own: Game,
-) -> Answer:
-    """The proposer's offer at this summit (meeting 1 of the game of the meetings left) and the
+def summit(game: OfferGame, candidates: Sequence[tuple[int, ...]], own: Game, r: int, survival: float) -> Answer:
+    """The proposer's offer at this summit (meeting 1 of ``game``, the meetings left) and the
     responder's answer, which ``own`` (its reading of its true world) decides."""
-    solution = solve_offers(offer_game(worlds, candidates, belief, meetings, spacing, survival, p, r))
-    first = solution.nodes[(1, solution.game.all)]
+    solution = solve_offers(game)
+    first = solution.nodes[(1, game.all)]
     if first.offer is None:
         return Answer(None, False, ())
-    refusers = tuple(i for i in range(len(worlds)) if first.refusers >> i & 1)
+    refusers = tuple(i for i in range(game.n_types) if first.refusers >> i & 1)
     accepted = responder_accepts(solution, candidates, own, r, survival)
     return Answer(tuple(candidates[first.offer]), accepted, refusers)
 
