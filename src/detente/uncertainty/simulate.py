@@ -256,7 +256,7 @@ def _summary(
         working_level_refusal=dict(zip(pids, u.working_level_refusal or (0.0,) * len(pids), strict=True)),
         working_level_cost=dict(zip(pids, u.working_level_cost or (0.0,) * len(pids), strict=True)),
         shock_hazard=u.shock_hazard,
-        proposer=None if _proposer(scenario) is None else pids[_proposer(scenario)],  # type: ignore[index]
+        proposer=None if (who := _proposer(scenario)) is None else pids[who],
         beliefs=beliefs if typing is not None and typing.active else None,
         type_beliefs={
             pid: dict(zip(ts, b, strict=True))
