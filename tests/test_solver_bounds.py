@@ -16,10 +16,12 @@ from detente.solvers._common import (
     consistent,
     flow_sum,
     flows,
+    scratch,
     stage_space,
     stages_into,
     valid_stages,
 )
+from detente.solvers._kernel import plan_values
 from detente.solvers.bundles import Moves, moves_of, party_agents
 from detente.solvers.dp import solve_game
 from detente.solvers.limits import MemoryBudget
@@ -91,6 +93,41 @@ def oracle_solve_accepts(g, stages):  # type: ignore[no-untyped-def]
             if dev is not None and values[k, p] < dev.value - TOLERANCE:
                 return False
     return True
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=5, max_parties=3), st.booleans())
+def test_a_hint_is_valued_as_the_model_values_it_and_kept_only_if_feasible(scenario: Scenario, enforce: bool) -> None:
+    """``plan_values`` on every schedule: it keeps exactly the schedules that are IC at every
+    stage and end stable (the oracle's own checks; with neither enforced, every schedule of at
+    most max_stages valid stages), and values them bit for bit as ``schedule_values`` does."""
+    g = compile_game(scenario)
+    M, A = moves_of(g), party_agents(g)
+    x = scratch(M, g.n_parties, 1)
+    out = np.empty(g.n_parties)
+    for stages in all_schedules(g):
+        kept = plan_values(M, A, np.asarray(stages, dtype=np.int64), enforce, enforce, x, out)
+        assert kept == (not enforce or oracle_solve_accepts(g, stages)), stages
+        if kept:
+            np.testing.assert_array_equal(out, schedule_values(g, stages)[0])
+    # a stage that repeats a move, or none at all, is no schedule
+    assert not plan_values(M, A, np.array([1, 1], dtype=np.int64), enforce, enforce, x, out)
+    assert not plan_values(M, A, np.zeros(0, dtype=np.int64), enforce, enforce, x, out)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=5), st.data())
+def test_any_hints_give_the_same_answer(scenario: Scenario, data: st.DataObject) -> None:
+    """Hints, feasible or not, valid or not, in any order, change the work, never the answer."""
+    g = compile_game(scenario)
+    oracle = oracle_solve(g)
+    schedules = list(all_schedules(g))
+    junk = st.lists(st.integers(0, (1 << g.n_free) - 1), max_size=4)
+    hints = data.draw(st.lists(st.sampled_from(schedules) | junk, max_size=6)) if schedules else []
+    result = solve_game(g, hints=hints)
+    assert describe(g, None if result.best is None else result.best.stages) == describe(g, oracle.stages)
+    if oracle.stages is not None and hints:
+        _same(result, solve_game(g))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

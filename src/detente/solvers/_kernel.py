@@ -23,6 +23,7 @@ from detente.solvers._common import (
     consistent,
     deviation,
     dominates,
+    flow_sum,
     is_stable,
     offer_any,
     stage_payoffs,
@@ -674,10 +675,24 @@ def frontiers(states, lo, M, A, S, st, out, out_size, x, counters):  # type: ign
     into_kept = M.into_start.shape[0] > 0
     into_start = M.into_start
     into_from = M.into_from
+    u = S.u
+    lower = S.lower
+    delta = A.delta
     n = states.shape[0]
     idx = lo
     while idx < n:
         f = states[idx]
+        if not beam and alive[f] == 0:
+            # no successor has plans, so only stopping here could be kept: skip the state
+            # unless the stop leaves every party at its bound (``_frontier``'s first test of
+            # the stop, done here without the cost of a call: most states fail it)
+            skip = f == 0
+            for p in range(P):
+                if u[f, p] / (1.0 - delta[p]) < lower[f, 0, p]:
+                    skip = True
+            if skip:
+                idx += 1
+                continue
         if not consistent(M, f | M.initial):
             idx += 1
             continue
@@ -818,9 +833,7 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type:
                             lower[f2, k + 1, p] = v
             if tangent:  # as tangent_paths
                 for k in range(kmin[f], min(KT - 1, size)):
-                    if tang[f, k, 0] == NEG_INF:
-                        continue
-                    for d in range(D):
+                    for d in range(D):  # (−∞ plus a finite payoff stays −∞ and never wins)
                         v = tang[f, k, d]
                         for p in range(P):
                             v += weight[k, d, p] * pay[p]
@@ -916,11 +929,57 @@ def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignor
             for p in range(P):  # a(s, S), as _common.stage_payoffs computes it
                 pay[p] = u[f2, p] - cost[c, p]
             for k in range(kmin[f], min(KT - 1, size)):
-                if tang[f, k, 0] == NEG_INF:
-                    continue
-                for d in range(D):
+                for d in range(D):  # (−∞ plus a finite payoff stays −∞ and never wins)
                     v = tang[f, k, d]
                     for p in range(P):
                         v += weight[k, d, p] * pay[p]
                     if v > tang[f2, k + 1, d]:
                         tang[f2, k + 1, d] = v
+
+
+@njit(cache=True, nogil=True)
+def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out):  # type: ignore[no-untyped-def]
+    """V(1) of the schedule ``stages`` (free-move masks, stage 1 first) into ``out``, as the DP
+    values it (the same operations in the same order; u_p(f) is ``flow_sum``, which ``flows``
+    equals bit for bit), if the DP could keep it: every stage valid from its state, at most
+    max_stages of them, IC for every party at every stage (``enforce_ic``) and a stable final
+    agreement (``enforce_stable``). Returns whether it could. A caller's hint for the floor is
+    checked here, so that only a feasible plan's score bounds the search."""
+    P = M.n_parties
+    K = stages.shape[0]
+    n_total = M.n_total
+    if K == 0 or K > M.max_stages:
+        return False
+    z = x.z
+    delta = A.delta
+    cost = A.stage_cost
+    fs = np.zeros(K + 1, dtype=np.int64)
+    combos = np.empty(K, dtype=np.int64)
+    for k in range(K):
+        stage = stages[k]
+        if stage == 0 or (fs[k] & stage) != 0:
+            return False
+        n = valid_stages(M, fs[k], z)
+        combos[k] = -1
+        for t in range(n):
+            if z.out[t] == stage:
+                combos[k] = z.combo[t]
+                break
+        if combos[k] < 0:
+            return False
+        fs[k + 1] = fs[k] | stage
+    s = fs[K] | M.initial
+    if enforce_stable and not is_stable(A, P, s, n_total, M.max_exhaustive, x.hidden, x.work):
+        return False
+    for p in range(P):
+        out[p] = flow_sum(A, p, s, n_total) / (1.0 - delta[p])
+    for k in range(K - 1, -1, -1):
+        s2 = fs[k + 1] | M.initial
+        for p in range(P):
+            out[p] = (flow_sum(A, p, s2, n_total) - cost[combos[k], p]) + delta[p] * out[p]
+        if enforce_ic:
+            s = fs[k] | M.initial
+            for p in range(P):
+                if out[p] < deviation(A, p, s, np.int64(stages[k]), n_total) - TOL:
+                    return False
+    return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -87,6 +87,7 @@ def solve_game(
     *,
     full_frontier: bool = False,
     incumbent: FloatArray | None = None,
+    hints: Sequence[Sequence[int]] = (),
     max_memory_mb: float | None = None,
 ) -> DPResult:
     """Solve a compiled game exactly.
@@ -98,7 +99,10 @@ def solve_game(
     finds a feasible schedule; its Nash score is the floor, and the exact pass drops every plan
     whose Nash product provably cannot reach it. ``incumbent``: the values V(1) of a schedule
     known to be feasible (for the enforceable benchmark, the self-enforcing deal) start the
-    floor instead of the first pass. ``full_frontier`` turns the bound off: ``frontier`` is
+    floor instead of the first pass. ``hints``: schedules (stage masks) that may be feasible
+    here, e.g. deals found in nearby worlds; each is checked as the DP would keep it, and the
+    best feasible one (by Nash rank, if it beats ``incumbent``) starts the floor. The closer the
+    floor to the answer, the less the exact pass keeps. ``full_frontier`` turns the bound off: ``frontier`` is
     then the whole Pareto frontier at the status quo (slower; for callers that need every
     candidate deal). The answer is the same either way.
 
@@ -118,6 +122,8 @@ def solve_game(
     M = moves_of(g)
     A = party_agents(g)
     known_values = None if incumbent is None or full_frontier else np.asarray(incumbent, dtype=float)
+    if hints and not full_frontier:
+        known_values = _best_hint(M, A, g, dis, hints, enforce_ic, enforce_stable, known_values)
     # with a plan known, its tangents come from the bounds' own pass
     tables, search = _tables_and_tangents(g, M, A, dis, enforce_ic, enforce_stable, budget, n_workers, known_values)
     counters = np.zeros(2, dtype=np.int64)
@@ -302,6 +308,24 @@ def _first_pass(
             best, best_values = rank, store.val[i].copy()
     store.release()
     return best_values
+
+
+def _best_hint(
+    M: Moves, A: Agents, g: Game, dis: Disagreement, hints: Sequence[Sequence[int]], enforce_ic: bool,
+    enforce_stable: bool, known: FloatArray | None,
+) -> FloatArray | None:
+    """The values of the best-ranked of ``known`` and the feasible, individually rational
+    ``hints`` (None if there is none)."""
+    x = scratch(M, g.n_parties, 1)
+    out = np.empty(g.n_parties)
+    best = None if known is None else _rank(known, dis.values, g.beta)
+    for stages in hints:
+        if not _kernel.plan_values(M, A, np.asarray(stages, dtype=np.int64), enforce_ic, enforce_stable, x, out):
+            continue
+        rank = _rank(out, dis.values, g.beta)
+        if rank[0] > 0 and np.all(out - dis.values >= -TOLERANCE) and (best is None or rank > best):
+            best, known = rank, out.copy()
+    return known
 
 
 def _rank(values: np.ndarray, d: np.ndarray, beta: np.ndarray) -> tuple[int, float]:

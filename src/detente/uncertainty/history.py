@@ -45,7 +45,7 @@ class World(Protocol):
 
     def __call__(self, params: dict[str, float]) -> Game: ...
 
-    def best(self, params: dict[str, float], max_transitions: int, slot: int = 0) -> Plan | None: ...
+    def best(self, params: dict[str, float], max_transitions: int) -> Plan | None: ...
 
 
 @dataclass(frozen=True)
@@ -461,8 +461,8 @@ def _offers_summit(
     own_base = base_of(r, (p, chosen[p]) if typing is not None and typing.types[p] else None)
     own = _read(scenario, world, perception(scenario, d, r, sigma, owners, supports, own_base), names[r])
     found: set[tuple[int, ...]] = set(_proposal_masks(scenario, worlds[0]))
-    for k, x in enumerate(readings):
-        plan = world.best(x, max_transitions, 1 + k)
+    for x in readings:
+        plan = world.best(x, max_transitions)
         if plan is not None and plan.stages:
             found.add(tuple(plan.stages))
     if not found:
