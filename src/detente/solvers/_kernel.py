@@ -818,9 +818,9 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type:
                 pay[p] = u[f2, p] - cost[c, p]
             if kmin[f] + 1 < kmin[f2]:
                 kmin[f2] = kmin[f] + 1
-            if J == 1:
+            if J == 1:  # the most of lower + a(s, S); divided by δ once the state is done
                 for p in range(P):
-                    h = (lower[f, 0, p] + pay[p]) / delta[p]
+                    h = lower[f, 0, p] + pay[p]
                     if h > lower[f2, 0, p]:
                         lower[f2, 0, p] = h
             else:
@@ -831,7 +831,14 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type:
                         v = lower[f, k, p] + powk[k, p] * pay[p]
                         if v > lower[f2, k + 1, p]:
                             lower[f2, k + 1, p] = v
-            if tangent:  # as tangent_paths
+            if tangent and P == 2 and D == 1:  # as below, unrolled: the usual case
+                p0 = pay[0]
+                p1 = pay[1]
+                for k in range(kmin[f], min(KT - 1, size)):
+                    v = tang[f, k, 0] + weight[k, 0, 0] * p0 + weight[k, 0, 1] * p1
+                    if v > tang[f2, k + 1, 0]:
+                        tang[f2, k + 1, 0] = v
+            elif tangent:  # as tangent_paths
                 for k in range(kmin[f], min(KT - 1, size)):
                     for d in range(D):  # (−∞ plus a finite payoff stays −∞ and never wins)
                         v = tang[f, k, d]
@@ -839,6 +846,9 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type:
                             v += weight[k, d, p] * pay[p]
                         if v > tang[f2, k + 1, d]:
                             tang[f2, k + 1, d] = v
+        if J == 1:  # rounding is monotone: the most of x/δ is the most of x, divided by δ
+            for p in range(P):
+                lower[f2, 0, p] = lower[f2, 0, p] / delta[p]
 
 
 @njit(cache=True, nogil=True)
@@ -983,3 +993,11 @@ def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out):  # type: igno
                 if out[p] < deviation(A, p, s, np.int64(stages[k]), n_total) - TOL:
                     return False
     return True
+
+
+@njit(cache=True, nogil=True)
+def plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept):  # type: ignore[no-untyped-def]
+    """``plan_values`` of each row h of ``stages`` (its first ``lengths[h]`` masks) into
+    ``out[h]`` and ``kept[h]``: one call for all of a solve's hints."""
+    for h in range(stages.shape[0]):
+        kept[h] = plan_values(M, A, stages[h, : lengths[h]], enforce_ic, enforce_stable, x, out[h])

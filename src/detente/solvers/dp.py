@@ -317,14 +317,18 @@ def _best_hint(
     """The values of the best-ranked of ``known`` and the feasible, individually rational
     ``hints`` (None if there is none)."""
     x = scratch(M, g.n_parties, 1)
-    out = np.empty(g.n_parties)
+    lengths = np.array([len(h) for h in hints], dtype=np.int64)
+    stages = np.zeros((len(hints), max(1, int(lengths.max()))), dtype=np.int64)
+    for h, plan in enumerate(hints):
+        stages[h, : len(plan)] = plan
+    out = np.empty((len(hints), g.n_parties))
+    kept = np.zeros(len(hints), dtype=np.bool_)
+    _kernel.plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept)
     best = None if known is None else _rank(known, dis.values, g.beta)
-    for stages in hints:
-        if not _kernel.plan_values(M, A, np.asarray(stages, dtype=np.int64), enforce_ic, enforce_stable, x, out):
-            continue
-        rank = _rank(out, dis.values, g.beta)
-        if rank[0] > 0 and np.all(out - dis.values >= -TOLERANCE) and (best is None or rank > best):
-            best, known = rank, out.copy()
+    for h in np.flatnonzero(kept & np.all(out - dis.values >= -TOLERANCE, axis=1)):
+        rank = _rank(out[h], dis.values, g.beta)
+        if rank[0] > 0 and (best is None or rank > best):
+            best, known = rank, out[h].copy()
     return known
 
 
