@@ -319,16 +319,16 @@ def _best_hint(
     x = scratch(M, g.n_parties, 1)
     lengths = np.array([len(h) for h in hints], dtype=np.int64)
     stages = np.zeros((len(hints), max(1, int(lengths.max()))), dtype=np.int64)
-    for h, plan in enumerate(hints):
-        stages[h, : len(plan)] = plan
+    for row, plan in enumerate(hints):
+        stages[row, : len(plan)] = plan
     out = np.empty((len(hints), g.n_parties))
     kept = np.zeros(len(hints), dtype=np.bool_)
     _kernel.plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept)
     best = None if known is None else _rank(known, dis.values, g.beta)
-    for h in np.flatnonzero(kept & np.all(out - dis.values >= -TOLERANCE, axis=1)):
-        rank = _rank(out[h], dis.values, g.beta)
+    for values in out[kept & np.all(out - dis.values >= -TOLERANCE, axis=1)]:
+        rank = _rank(values, dis.values, g.beta)
         if rank[0] > 0 and (best is None or rank > best):
-            best, known = rank, out[h].copy()
+            best, known = rank, values.copy()
     return known
 
 
