@@ -963,18 +963,25 @@ def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out):  # type: igno
     z = x.z
     delta = A.delta
     cost = A.stage_cost
+    edges = M.out_start.shape[0] > 0
     fs = np.zeros(K + 1, dtype=np.int64)
     combos = np.empty(K, dtype=np.int64)
     for k in range(K):
         stage = stages[k]
         if stage == 0 or (fs[k] & stage) != 0:
             return False
-        n = valid_stages(M, fs[k], z)
         combos[k] = -1
-        for t in range(n):
-            if z.out[t] == stage:
-                combos[k] = z.combo[t]
-                break
+        if edges:  # the stages kept with the structure, else enumerated
+            for e in range(M.out_start[fs[k]], M.out_start[fs[k] + 1]):
+                if M.out_stage[e] == stage:
+                    combos[k] = M.out_combo[e]
+                    break
+        else:
+            n = valid_stages(M, fs[k], z)
+            for t in range(n):
+                if z.out[t] == stage:
+                    combos[k] = z.combo[t]
+                    break
         if combos[k] < 0:
             return False
         fs[k + 1] = fs[k] | stage

@@ -13,6 +13,8 @@ from functools import lru_cache
 from math import comb
 from pathlib import Path
 
+import numpy as np
+
 from detente.errors import SolverLimitError
 from detente.model.game import Game
 
@@ -31,12 +33,18 @@ def transition_bound(g: Game) -> int:
     (r of its moves already in effect). Parties choose independently, so the bound is the
     product over parties, less the empty stage at each of the 2^n states.
     """
-    m = g.max_stage_moves
+    counts = tuple(int(c) for c in np.bincount(g.owner[: g.n_free], minlength=g.n_parties))
+    return _bound(counts, g.max_stage_moves)
+
+
+@lru_cache(maxsize=64)
+def _bound(counts: tuple[int, ...], m: int) -> int:
+    """``transition_bound`` for parties with ``counts`` free moves each (a simulation asks it
+    for thousands of worlds of one shape)."""
     total = 1
-    for p in range(g.n_parties):
-        n = sum(1 for i in range(g.n_free) if g.owner[i] == p)
+    for n in counts:
         total *= sum(comb(n, r) * sum(comb(n - r, j) for j in range(min(m, n - r) + 1)) for r in range(n + 1))
-    return total - (1 << g.n_free)
+    return total - (1 << sum(counts))
 
 
 def check_size(g: Game, max_transitions: int) -> int:
