@@ -131,6 +131,24 @@ def test_any_hints_give_the_same_answer(scenario: Scenario, data: st.DataObject)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=6, max_parties=3), st.booleans())
+def test_a_store_that_grows_from_one_entry_changes_nothing(scenario: Scenario, full: bool) -> None:
+    """A one-thread pass's store starts small and doubles as it fills: starting it at a single
+    entry (every pass grows it many times) gives the same plan, frontier and entries."""
+    g = compile_game(scenario)
+    saved = dp.INITIAL_ENTRIES_PER_STATE
+    dp.INITIAL_ENTRIES_PER_STATE = 0
+    try:
+        small = solve_game(g, workers=1, full_frontier=full)
+    finally:
+        dp.INITIAL_ENTRIES_PER_STATE = saved
+    usual = solve_game(g, workers=1, full_frontier=full)
+    _same(small, usual)
+    assert small.entries == usual.entries
+    assert [(p.stages, p.values.tolist()) for p in small.frontier] == [(p.stages, p.values.tolist()) for p in usual.frontier]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(max_free=6, max_parties=3))
 def test_threads_equal_the_oracle(scenario: Scenario) -> None:
     """Every layer of every pass split between two threads (staging stores appended to the

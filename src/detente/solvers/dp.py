@@ -51,6 +51,7 @@ SMALL_STATES = 1 << 14
 PARALLEL_LAYER_SIZE = 256  # smaller layers are not worth a thread
 SERIAL_STATES = 1 << 13  # below this many states, threads cost more than they save
 STAGING = 1 << 16  # entries a thread writes before they are appended to the store
+INITIAL_ENTRIES_PER_STATE = 4  # a one-thread pass's store starts this big, and doubles as it fills
 
 
 @dataclass(frozen=True)
@@ -411,20 +412,34 @@ def _run(
         capacity = room
     if capacity < 1:
         raise SolverLimitError(budget.message("the search has no room left for the frontiers"))
-    store = _allocated(n_states, P, capacity, budget)
-    capacity = len(store.j)
-    budget.reserve(capacity * eb, "frontiers")  # released when the pass's store is done
     layers = _layers(g.n_free)
     if n_workers == 1:
+        # one thread: the store starts small and doubles when it fills, up to the limit (a
+        # store reserved whole costs its allocation at every solve of a simulation's thousands)
+        limit = capacity
+        store = _allocated(n_states, P, min(limit, max(1, INITIAL_ENTRIES_PER_STATE * n_states)), budget)
+        capacity = len(store.j)
+        budget.reserve(capacity * eb, "frontiers")  # released when the pass's store is done
         order = np.concatenate(layers)
         idx, size, x = 0, 0, scratch(M, P, 256)
         while idx < len(order):
             idx, size, why = _kernel.frontiers(order, idx, M, A, search, store, store, size, x, counters)
             if why == 1:
-                raise SolverLimitError(_full(budget, size))
+                if capacity >= limit:
+                    raise SolverLimitError(_full(budget, size))
+                grown = min(limit, max(1, 2 * capacity))
+                budget.reserve((grown - capacity) * eb, "frontiers")
+                try:
+                    store = _grown(store, size, grown)
+                except MemoryError:  # the system will not reserve that much (strict overcommit)
+                    raise SolverLimitError(_full(budget, size)) from None
+                capacity = grown
             if why == 2:
                 x = scratch(M, P, 2 * len(x.c_j))  # a state had more candidates than x holds
         return _Filled(store, size, budget, capacity * eb)
+    store = _allocated(n_states, P, capacity, budget)
+    capacity = len(store.j)
+    budget.reserve(capacity * eb, "frontiers")  # released when the pass's store is done
     filled = _Filled(store, 0, budget, capacity * eb)
     lock = threading.Lock()
     inputs = [(M, A, search)] + [_copy(M, A, search) for _ in range(n_workers - 1)]
@@ -466,6 +481,17 @@ def _run(
     for t in tallies:
         counters += t
     return filled
+
+
+def _grown(store: Store, size: int, capacity: int) -> Store:
+    """``store`` with room for ``capacity`` entries, its first ``size`` copied (the per-state
+    arrays are kept as they are)."""
+    bigger = _new_store(0, store.val.shape[1], capacity, with_states=False)
+    for name in ("val", "j", "stage", "next", "suf1", "sufj"):
+        src = getattr(store, name)
+        if len(src):
+            getattr(bigger, name)[:size] = src[:size]
+    return bigger._replace(starts=store.starts, counts=store.counts, alive=store.alive)
 
 
 def _copy(M: Moves, A: Agents, search: Search | None = None) -> tuple[Moves, Agents, Search | None]:
