@@ -786,8 +786,9 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type:
             for k in range(KT):
                 for d in range(D):
                     tang[f2, k, d] = NEG_INF
-        if not consistent(M, f2 | M.initial):
-            continue  # a move without what it requires: no stage leads here
+        if (f2 == 0 or not edges) and not consistent(M, f2 | M.initial):
+            continue  # a move without what it requires: no stage leads here (kept stages
+            # only join states where every move has what it requires)
         if f2 == 0:
             kmin[0] = 0
             for p in range(P):
