@@ -331,6 +331,11 @@ def test_tangents_from_the_bounds_pass_equal_their_own_pass(scenario: Scenario, 
     for name in ("lower", "kmin"):
         np.testing.assert_array_equal(getattr(tables, name), getattr(plain, name), strict=True, err_msg=name)
     assert tables.tang.shape == (1, 1, 1)
+    if kept:  # two parties take a pass of their own over the kept stages: the general pass's tables
+        general = dp._tables_and_tangents(g, _no_kept_stages(M), A, dis, True, True, MemoryBudget(), 1, result.best.values)[1]
+        for name in ("lower", "kmin", "tang"):
+            if with_tangents or name != "tang":
+                np.testing.assert_array_equal(getattr(fused, name), getattr(general, name), strict=True, err_msg=name)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -776,6 +776,9 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type:
     KT = tang.shape[1]
     D = tang.shape[2]
     weight = _weights(lam, powk, KT, D, P)
+    if edges and J == 1 and P == 2 and D == 1:
+        _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent)
+        return
     for idx in range(states.shape[0]):
         f2 = states[idx]
         kmin[f2] = 127
@@ -850,6 +853,82 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type:
         if J == 1:  # rounding is monotone: the most of x/δ is the most of x, divided by δ
             for p in range(P):
                 lower[f2, 0, p] = lower[f2, 0, p] / delta[p]
+
+
+@njit(cache=True, nogil=True)
+def _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent):  # type: ignore[no-untyped-def]
+    """``reach_bounds`` for the usual case, two parties, no stage axis, one tangent and the
+    stages kept with the structure: the same operations in the same order, each state's
+    maxima kept in locals until its last stage in (a store per stage costs more)."""
+    K = M.max_stages
+    KT = tang.shape[1]
+    delta = A.delta
+    cost = A.stage_cost
+    into_start = M.into_start
+    into_from = M.into_from
+    into_combo = M.into_combo
+    d0 = delta[0]
+    d1 = delta[1]
+    w0 = weight[:, 0, 0].copy()
+    w1 = weight[:, 0, 1].copy()
+    best = np.empty(KT)
+    for idx in range(states.shape[0]):
+        f2 = states[idx]
+        if tangent:
+            for k in range(KT):
+                tang[f2, k, 0] = NEG_INF
+        if f2 == 0:
+            if consistent(M, M.initial):
+                kmin[0] = 0
+                lower[0, 0, 0] = -need0[0]
+                lower[0, 0, 1] = -need0[1]
+                if tangent:
+                    tang[0, 0, 0] = 0.0
+            else:
+                kmin[0] = 127
+                lower[0, 0, 0] = NEG_INF
+                lower[0, 0, 1] = NEG_INF
+            continue
+        size = 0  # |f2|: a predecessor's paths have fewer stages
+        rest = f2
+        while rest:
+            rest &= rest - 1
+            size += 1
+        top = min(KT - 1, size)
+        for k in range(KT):
+            best[k] = NEG_INF
+        km = 127
+        low0 = NEG_INF
+        low1 = NEG_INF
+        u0 = u[f2, 0]
+        u1 = u[f2, 1]
+        for e in range(into_start[f2], into_start[f2 + 1]):
+            f = np.int64(into_from[e])
+            kf = kmin[f]
+            if kf >= K:
+                continue
+            c = into_combo[e]
+            pay0 = u0 - cost[c, 0]  # a(s, S), as _common.stage_payoffs computes it
+            pay1 = u1 - cost[c, 1]
+            if kf + 1 < km:
+                km = kf + 1
+            h = lower[f, 0, 0] + pay0
+            if h > low0:
+                low0 = h
+            h = lower[f, 0, 1] + pay1
+            if h > low1:
+                low1 = h
+            if tangent:  # (−∞ plus a finite payoff stays −∞ and never wins)
+                for k in range(kf, top):
+                    v = tang[f, k, 0] + w0[k] * pay0 + w1[k] * pay1
+                    if v > best[k + 1]:
+                        best[k + 1] = v
+        kmin[f2] = km
+        lower[f2, 0, 0] = low0 / d0  # rounding is monotone: the most of x/δ is the most of x, over δ
+        lower[f2, 0, 1] = low1 / d1
+        if tangent:
+            for k in range(top + 1):
+                tang[f2, k, 0] = best[k]
 
 
 @njit(cache=True, nogil=True)
