@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
-from detente.model.offers import Node, OfferGame, _node, _solve, solve_offers
+from detente.model.offers import Node, OfferGame, _solve, solve_offers
 from test_offers import games
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -24,7 +24,7 @@ def _same_node(a: Node, b: Node) -> None:
 
 
 def _same(g: OfferGame) -> None:
-    fast, reference = solve_offers(g), _solve(g, _node)
+    fast, reference = solve_offers(g), _solve(g, reference=True)
     assert fast.nodes.keys() == reference.nodes.keys()
     for key, node in reference.nodes.items():
         _same_node(fast.nodes[key], node)

@@ -41,24 +41,27 @@ def _refusal_sets(s: int) -> list[int]:
 
 
 class _RefusalTable(NamedTuple):
-    sets: list[int]  # its refusal sets J, in selection order (:func:`_refusal_sets`)
+    """S's refusal sets J in selection order (:func:`_refusal_sets`), read-only."""
+
+    sets: IntArray
+    afters: IntArray  # J⁺ per J
+    members: IntArray  # S's types
     in_j: NDArray[np.bool_]  # [J, i]: whether type members[i] is in J
-    afters_list: list[int]  # J⁺ per J
-    afters: IntArray
-    sets_array: IntArray
-    members_array: IntArray
 
 
 @lru_cache(maxsize=1 << MAX_TYPES)
 def _refusal_table(s: int) -> _RefusalTable:
-    """What the nodes at S need of S's refusal sets, computed once (read-only arrays)."""
+    """What the compiled nodes at S need of its refusal sets, computed once."""
     members, sets = _bits(s), _refusal_sets(s)
-    in_j = np.array([[j >> i & 1 for i in members] for j in sets], dtype=bool).reshape(len(sets), len(members))
-    afters = [j or s for j in sets]
-    arrays = (in_j, np.array(afters, dtype=np.int64), np.array(sets, dtype=np.int64), np.array(members, dtype=np.int64))
-    for a in arrays:
+    table = _RefusalTable(
+        np.array(sets, dtype=np.int64),
+        np.array([j or s for j in sets], dtype=np.int64),
+        np.array(members, dtype=np.int64),
+        np.array([[j >> i & 1 for i in members] for j in sets], dtype=bool).reshape(len(sets), len(members)),
+    )
+    for a in table:
         a.setflags(write=False)
-    return _RefusalTable(sets, arrays[0], afters, arrays[1], arrays[2], arrays[3])
+    return table
 
 
 def annuity(delta: FloatArray, n: int) -> FloatArray:
@@ -118,8 +121,12 @@ class OfferGame:
             raise ValueError(f"offers: rounds and round_length must be ≥ 1, got {self.rounds}, {self.round_length}")
         shapes = {"belief": (n,), "stages": (x,), "rank": (x,), "p_value": (x, n), "r_value": (x, n)}
         shapes |= {f"{s}_{f}": (n,) for s in "pr" for f in ("delta", "flow", "disagreement")}
-        for name, shape in shapes.items():
-            a = getattr(self, name)
+        arrays = {name: getattr(self, name) for name in shapes}
+        well_formed = all(arrays[name].shape == shape for name, shape in shapes.items()) and bool(
+            np.isfinite(np.concatenate([a.ravel() for a in arrays.values()])).all()
+        )  # one test when all is well (summits solve thousands of games); else the first fault
+        for name, shape in () if well_formed else shapes.items():
+            a = arrays[name]
             if a.shape != shape:
                 raise ValueError(f"offers: {name} has shape {a.shape}, expected {shape}")
             if not np.all(np.isfinite(a)):
@@ -275,26 +282,28 @@ def solve_offers(game: OfferGame) -> OffersSolution:
     lexicographically first), then the best offer (ties: more types accepting, fewer stages,
     lower rank; "no offer" counts as 0 types, 0 stages, rank −1), all ties within 1e−9.
     Each node is :func:`_node`'s, computed by :func:`_fast_node` (the same numbers)."""
-    return _solve(game, _fast_node)
+    return _solve(game)
 
 
-NodeRule = Callable[
-    [OfferGame, int, int, FloatArray, FloatArray, dict[int, FloatArray], dict[int, FloatArray], FloatArray], "Node"
-]
-
-
-def _solve(game: OfferGame, node: NodeRule) -> OffersSolution:
-    """:func:`solve_offers` with ``node`` choosing at each (r, S)."""
+def _solve(game: OfferGame, reference: bool = False) -> OffersSolution:
+    """:func:`solve_offers`, each node chosen by :func:`_fast_node` (or by :func:`_node`, its
+    reference: the same numbers)."""
     game.check()
     end_p, end_r = game.end_values()
     w_p = {s: end_p for s in range(1, game.all + 1)}  # W_P(r + 1, S, t), per world t
     w_r = {s: end_r for s in range(1, game.all + 1)}  # W_t(r + 1, S)
     nodes: dict[tuple[int, int], Node] = {}
     weights = {s: game.weights(s) for s in range(1, game.all + 1)}
+    rows = np.zeros((2, game.all + 1, game.n_types))  # w_p and w_r by row S, for the kernels
     for r in range(game.rounds, 0, -1):
         a_p, a_r = game.accept_values(r)
         for s in range(1, game.all + 1):
-            nodes[(r, s)] = node(game, r, s, a_p, a_r, w_p, w_r, weights[s])
+            rows[0, s], rows[1, s] = w_p[s], w_r[s]
+        for s in range(1, game.all + 1):
+            if reference:
+                nodes[(r, s)] = _node(game, r, s, a_p, a_r, w_p, w_r, weights[s])
+            else:
+                nodes[(r, s)] = _fast_node(game, r, s, a_p, a_r, w_p, w_r, weights[s], rows)
         w_p = {s: nodes[(r, s)].proposer_values for s in w_p}
         w_r = {s: nodes[(r, s)].responder_values for s in w_r}
     return OffersSolution(game=game, nodes=nodes)
@@ -302,22 +311,19 @@ def _solve(game: OfferGame, node: NodeRule) -> OffersSolution:
 
 def _fast_node(
     game: OfferGame, r: int, s: int, a_p: FloatArray, a_r: FloatArray, w_p: dict[int, FloatArray], w_r: dict[int, FloatArray],
-    weights: FloatArray,
+    weights: FloatArray, rows: FloatArray,
 ) -> Node:
     """:func:`_node`, its comparisons and selections compiled (``solvers._offers_kernel``);
-    P's values are the same numpy products of arrays laid out the same way."""
+    P's values are the same numpy products of arrays laid out the same way. ``rows``: w_p
+    and w_r, row S' holding W(r + 1, S')."""
     from detente.solvers import _offers_kernel as kernel  # numba only when used
 
     table = _refusal_table(s)
     n_sets, n_offers, n_types = len(table.sets), game.n_offers, game.n_types
-    rows = np.empty((2, game.all + 1, n_types))
-    for after in table.afters_list:
-        rows[0, after] = w_p[after]
-        rows[1, after] = w_r[after]
     per_p = np.empty((n_sets, n_offers, n_types))
     per_r = np.empty_like(per_p)
     fits = np.empty((n_sets, n_offers), dtype=np.bool_)
-    kernel.responses(a_p, a_r, rows[0], rows[1], table.afters, table.members_array, table.in_j, TOLERANCE, per_p, per_r, fits)
+    kernel.responses(a_p, a_r, rows, table.afters, table.members, table.in_j, TOLERANCE, per_p, per_r, fits)
     raw = np.empty((n_sets, n_offers))
     for k in range(n_sets):
         raw[k] = per_p[k] @ weights
@@ -325,18 +331,18 @@ def _fast_node(
     pick = np.empty(n_offers, dtype=np.int64)
     offer_values = np.empty(n_offers)
     offer_refusers = np.empty(n_offers, dtype=np.int64)
-    choice = int(kernel.choose(raw, fits, table.sets_array, s, wait, game.stages, game.rank, TOLERANCE,
-                               pick, offer_values, offer_refusers))
+    choice, n_removed = kernel.choose(raw, fits, table.sets, s, wait, game.stages, game.rank, TOLERANCE,
+                                      pick, offer_values, offer_refusers)
     if choice < 0:
         j_star, pv, rv = 0, w_p[s], w_r[s]
     else:
         j_star = int(offer_refusers[choice])
         pv, rv = per_p[pick[choice], choice], per_r[pick[choice], choice]
     return Node(
-        meeting=r, beliefs=s, offer=None if choice < 0 else choice, refusers=j_star, after_refusal=j_star or s,
+        meeting=r, beliefs=s, offer=None if choice < 0 else int(choice), refusers=j_star, after_refusal=j_star or s,
         proposer_value=float(pv @ weights), proposer_values=pv.copy(), responder_values=rv.copy(),
         offer_values=offer_values, offer_refusers=offer_refusers,
-        removed=tuple(np.flatnonzero(offer_refusers < 0).tolist()),
+        removed=tuple(np.flatnonzero(offer_refusers < 0).tolist()) if n_removed else (),
     )
 
 

@@ -15,12 +15,14 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def responses(a_p, a_r, w_p, w_r, afters, members, in_j, tol, per_p, per_r, fits):  # type: ignore[no-untyped-def]
+def responses(a_p, a_r, rows, afters, members, in_j, tol, per_p, per_r, fits):  # type: ignore[no-untyped-def]
     """For each refusal set J (k) and offer x: whether J is exactly the types of S that refuse x
     (``fits[k, x]``), and what P and each type get (``per_p``, ``per_r`` [k, x, t]): W(r + 1, J⁺)
     where type t refuses (W_t(r + 1, J⁺) > A_t(r, x) + tol), A(r, x) where it accepts.
-    ``w_p``, ``w_r``: W(r + 1, S') by row S'; ``afters[k]`` = J⁺."""
+    ``rows``: W_P and W_t of meeting r + 1, row S' holding W(r + 1, S'); ``afters[k]`` = J⁺."""
     n_sets, n_offers, n_types = per_p.shape
+    w_p = rows[0]
+    w_r = rows[1]
     for k in range(n_sets):
         after = afters[k]
         for x in range(n_offers):
@@ -42,13 +44,14 @@ def responses(a_p, a_r, w_p, w_r, afters, members, in_j, tol, per_p, per_r, fits
 
 @njit(cache=True, nogil=True)
 def choose(raw, fits, sets, s, wait, stages, rank, tol, pick, offer_values, offer_refusers):  # type: ignore[no-untyped-def]
-    """P's offer at the node, or −1 for none. ``raw[k, x]``: P's value of x if J_k refuses it.
+    """P's offer at the node, or −1 for none, and how many offers no J fits. ``raw[k, x]``: P's value of x if J_k refuses it.
     Per offer: the first J within tol of its best consistent value (``pick``), that value
     (``offer_values``, NaN if no J fits) and J (``offer_refusers``, −1). Then the best offer
     or none (``wait``), ties within tol broken by (−|types accepting|, stages, rank, x), "no
     offer" ranking as (0, 0, −1, −1)."""
     n_sets, n_offers = raw.shape
     best = np.empty(n_offers)
+    removed = 0
     for x in range(n_offers):
         b = -np.inf
         for k in range(n_sets):
@@ -68,6 +71,7 @@ def choose(raw, fits, sets, s, wait, stages, rank, tol, pick, offer_values, offe
         else:
             offer_values[x] = np.nan
             offer_refusers[x] = -1
+            removed += 1
     top = wait
     for x in range(n_offers):
         if np.isfinite(best[x]) and best[x] > top:
@@ -89,7 +93,7 @@ def choose(raw, fits, sets, s, wait, stages, rank, tol, pick, offer_values, offe
         if choice == -2 or _less(cand, key):
             choice = x
             key[0], key[1], key[2], key[3] = cand
-    return choice
+    return choice, removed
 
 
 @njit(cache=True, nogil=True)
