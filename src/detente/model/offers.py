@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from detente.model.bargaining import disagreement
 from detente.model.game import TOLERANCE, FloatArray, Game, IntArray
@@ -35,6 +38,30 @@ def _refusal_sets(s: int) -> list[int]:
     """Every J ⊆ S in selection order: smaller first, then lexicographically by type index."""
     subsets = [j for j in range(s + 1) if j & ~s == 0]
     return sorted(subsets, key=lambda j: (j.bit_count(), _bits(j)))
+
+
+class _RefusalTable(NamedTuple):
+    """S's refusal sets J in selection order (:func:`_refusal_sets`), read-only."""
+
+    sets: IntArray
+    afters: IntArray  # J⁺ per J
+    members: IntArray  # S's types
+    in_j: NDArray[np.bool_]  # [J, i]: whether type members[i] is in J
+
+
+@lru_cache(maxsize=1 << MAX_TYPES)
+def _refusal_table(s: int) -> _RefusalTable:
+    """What the compiled nodes at S need of its refusal sets, computed once."""
+    members, sets = _bits(s), _refusal_sets(s)
+    table = _RefusalTable(
+        np.array(sets, dtype=np.int64),
+        np.array([j or s for j in sets], dtype=np.int64),
+        np.array(members, dtype=np.int64),
+        np.array([[j >> i & 1 for i in members] for j in sets], dtype=bool).reshape(len(sets), len(members)),
+    )
+    for a in table:
+        a.setflags(write=False)
+    return table
 
 
 def annuity(delta: FloatArray, n: int) -> FloatArray:
@@ -94,8 +121,12 @@ class OfferGame:
             raise ValueError(f"offers: rounds and round_length must be ≥ 1, got {self.rounds}, {self.round_length}")
         shapes = {"belief": (n,), "stages": (x,), "rank": (x,), "p_value": (x, n), "r_value": (x, n)}
         shapes |= {f"{s}_{f}": (n,) for s in "pr" for f in ("delta", "flow", "disagreement")}
-        for name, shape in shapes.items():
-            a = getattr(self, name)
+        arrays = {name: getattr(self, name) for name in shapes}
+        well_formed = all(arrays[name].shape == shape for name, shape in shapes.items()) and bool(
+            np.isfinite(np.concatenate([a.ravel() for a in arrays.values()])).all()
+        )  # one test when all is well (summits solve thousands of games); else the first fault
+        for name, shape in () if well_formed else shapes.items():
+            a = arrays[name]
             if a.shape != shape:
                 raise ValueError(f"offers: {name} has shape {a.shape}, expected {shape}")
             if not np.all(np.isfinite(a)):
@@ -249,29 +280,81 @@ def solve_offers(game: OfferGame) -> OffersSolution:
     """Backward induction over every (r, S), r = N..1, with the selection rules of
     docs/model.md, Offers: the best consistent J for P (ties: smaller J, then
     lexicographically first), then the best offer (ties: more types accepting, fewer stages,
-    lower rank; "no offer" counts as 0 types, 0 stages, rank −1), all ties within 1e−9."""
+    lower rank; "no offer" counts as 0 types, 0 stages, rank −1), all ties within 1e−9.
+    Each node is :func:`_node`'s, computed by :func:`_fast_node` (the same numbers)."""
+    return _solve(game)
+
+
+def _solve(game: OfferGame, reference: bool = False) -> OffersSolution:
+    """:func:`solve_offers`, each node chosen by :func:`_fast_node` (or by :func:`_node`, its
+    reference: the same numbers)."""
     game.check()
     end_p, end_r = game.end_values()
     w_p = {s: end_p for s in range(1, game.all + 1)}  # W_P(r + 1, S, t), per world t
     w_r = {s: end_r for s in range(1, game.all + 1)}  # W_t(r + 1, S)
     nodes: dict[tuple[int, int], Node] = {}
+    weights = {s: game.weights(s) for s in range(1, game.all + 1)}
+    rows = np.zeros((2, game.all + 1, game.n_types))  # w_p and w_r by row S, for the kernels
     for r in range(game.rounds, 0, -1):
         a_p, a_r = game.accept_values(r)
         for s in range(1, game.all + 1):
-            nodes[(r, s)] = _node(game, r, s, a_p, a_r, w_p, w_r)
+            rows[0, s], rows[1, s] = w_p[s], w_r[s]
+        for s in range(1, game.all + 1):
+            if reference:
+                nodes[(r, s)] = _node(game, r, s, a_p, a_r, w_p, w_r, weights[s])
+            else:
+                nodes[(r, s)] = _fast_node(game, r, s, a_p, a_r, w_p, w_r, weights[s], rows)
         w_p = {s: nodes[(r, s)].proposer_values for s in w_p}
         w_r = {s: nodes[(r, s)].responder_values for s in w_r}
     return OffersSolution(game=game, nodes=nodes)
 
 
+def _fast_node(
+    game: OfferGame, r: int, s: int, a_p: FloatArray, a_r: FloatArray, w_p: dict[int, FloatArray], w_r: dict[int, FloatArray],
+    weights: FloatArray, rows: FloatArray,
+) -> Node:
+    """:func:`_node`, its comparisons and selections compiled (``solvers._offers_kernel``);
+    P's values are the same numpy products of arrays laid out the same way. ``rows``: w_p
+    and w_r, row S' holding W(r + 1, S')."""
+    from detente.solvers import _offers_kernel as kernel  # numba only when used
+
+    table = _refusal_table(s)
+    n_sets, n_offers, n_types = len(table.sets), game.n_offers, game.n_types
+    per_p = np.empty((n_sets, n_offers, n_types))
+    per_r = np.empty_like(per_p)
+    fits = np.empty((n_sets, n_offers), dtype=np.bool_)
+    kernel.responses(a_p, a_r, rows, table.afters, table.members, table.in_j, TOLERANCE, per_p, per_r, fits)
+    raw = np.empty((n_sets, n_offers))
+    for k in range(n_sets):
+        raw[k] = per_p[k] @ weights
+    wait = float(w_p[s] @ weights)
+    pick = np.empty(n_offers, dtype=np.int64)
+    offer_values = np.empty(n_offers)
+    offer_refusers = np.empty(n_offers, dtype=np.int64)
+    choice, n_removed = kernel.choose(raw, fits, table.sets, s, wait, game.stages, game.rank, TOLERANCE,
+                                      pick, offer_values, offer_refusers)
+    if choice < 0:
+        j_star, pv, rv = 0, w_p[s], w_r[s]
+    else:
+        j_star = int(offer_refusers[choice])
+        pv, rv = per_p[pick[choice], choice], per_r[pick[choice], choice]
+    return Node(
+        meeting=r, beliefs=s, offer=None if choice < 0 else int(choice), refusers=j_star, after_refusal=j_star or s,
+        proposer_value=float(pv @ weights), proposer_values=pv.copy(), responder_values=rv.copy(),
+        offer_values=offer_values, offer_refusers=offer_refusers,
+        removed=tuple(np.flatnonzero(offer_refusers < 0).tolist()) if n_removed else (),
+    )
+
+
 def _node(
-    game: OfferGame, r: int, s: int, a_p: FloatArray, a_r: FloatArray, w_p: dict[int, FloatArray], w_r: dict[int, FloatArray]
+    game: OfferGame, r: int, s: int, a_p: FloatArray, a_r: FloatArray, w_p: dict[int, FloatArray], w_r: dict[int, FloatArray],
+    weights: FloatArray,
 ) -> Node:
     """P's choice at (r, S), every offer at once: for each J ⊆ S in selection order, which
     offers J fits and what each side gets in every world (a type refuses iff W_t(r + 1, J⁺)
-    > A_t(r, x) + 1e−9, whether in S or not)."""
-    tol, weights, members = TOLERANCE, game.weights(s), _bits(s)
-    sets = _refusal_sets(s)
+    > A_t(r, x) + 1e−9, whether in S or not). ``weights``: π conditional on S. The reference
+    of :func:`_fast_node` (a test compares the two)."""
+    tol, members, sets = TOLERANCE, _bits(s), _refusal_sets(s)
     vals = np.full((len(sets), game.n_offers), -np.inf)
     per_p = np.empty((len(sets), game.n_offers, game.n_types))
     per_r = np.empty_like(per_p)

@@ -76,9 +76,27 @@ def play(g: Game, stages: list[int]) -> Play:
 
 
 def play_values(g: Game, stages: list[int]) -> FloatArray:
-    """W(1) of :func:`play` alone (read-only). W(k) depends only on s_{k−1} and the stages from
-    k on, so it is kept on the game under that key: plays of schedules that end alike share
-    their backward induction, with the same arithmetic in the same order."""
+    """W(1) of :func:`play` alone (read-only), kept on the game per schedule. Computed by the
+    compiled backward induction of :mod:`detente.solvers._play_kernel` (the same operations in
+    the same order: the same bits), or, for a game with too many moves for its masks, by
+    :func:`_python_values`."""
+    plays: dict[tuple[int, ...], FloatArray] = g.__dict__.setdefault("_plays", {})
+    key = tuple(stages)
+    w = plays.get(key)
+    if w is None:
+        from detente.solvers._play_kernel import play_values as compiled  # numba only when used
+
+        w = compiled(g, stages)
+        if w is None:
+            w = _python_values(g, stages)
+        plays[key] = w
+    return w
+
+
+def _python_values(g: Game, stages: list[int]) -> FloatArray:
+    """W(1) of :func:`play` alone. W(k) depends only on s_{k−1} and the stages from k on, so it
+    is kept on the game under that key: plays of schedules that end alike share their backward
+    induction, with the same arithmetic in the same order."""
     cache: dict[tuple[int, tuple[int, ...]], FloatArray] = g.__dict__.setdefault("_play_values", {})
     states = states_of(g, stages)
     k_count = len(stages)
