@@ -22,6 +22,7 @@ from detente.solvers._common import flows, scratch
 from detente.solvers.bundles import (
     Agents,
     Moves,
+    Scratch,
     Search,
     Store,
     entry_bytes,
@@ -317,7 +318,7 @@ def _best_hint(
 ) -> FloatArray | None:
     """The values of the best-ranked of ``known`` and the feasible, individually rational
     ``hints`` (None if there is none)."""
-    x = scratch(M, g.n_parties, 1)
+    x = _scratch(M, g.n_parties, 256)
     lengths = np.array([len(h) for h in hints], dtype=np.int64)
     stages = np.zeros((len(hints), max(1, int(lengths.max()))), dtype=np.int64)
     for row, plan in enumerate(hints):
@@ -428,7 +429,7 @@ def _run(
         capacity = len(store.j)
         budget.reserve(capacity * eb, "frontiers")  # released when the pass's store is done
         order = np.concatenate(layers)
-        idx, size, x = 0, 0, scratch(M, P, 256)
+        idx, size, x = 0, 0, _scratch(M, P, 256)
         while idx < len(order):
             idx, size, why = _kernel.frontiers(order, idx, M, A, search, store, store, size, x, counters)
             if why == 1:
@@ -442,7 +443,7 @@ def _run(
                     raise SolverLimitError(_full(budget, size)) from None
                 capacity = grown
             if why == 2:
-                x = scratch(M, P, 2 * len(x.c_j))  # a state had more candidates than x holds
+                x = _scratch(M, P, 2 * len(x.c_j))  # a state had more candidates than x holds
         return _Filled(store, size, budget, capacity * eb)
     store = _allocated(n_states, P, capacity, budget)
     capacity = len(store.j)
@@ -488,6 +489,21 @@ def _run(
     for t in tallies:
         counters += t
     return filled
+
+
+_LOCAL = threading.local()
+
+
+def _scratch(M: Moves, P: int, ccap: int) -> Scratch:
+    """This thread's working space for a shape, kept for its next solve (a simulation's
+    thousands of solves share one): the kernels write everything in it before they read it."""
+    kept: dict[tuple[int, int, int], tuple[Moves, Scratch]] = _LOCAL.__dict__.setdefault("scratch", {})
+    key = (id(M), P, ccap)  # the entry holds M, so its id cannot be reused while it is kept
+    if key not in kept or kept[key][0] is not M:
+        if len(kept) >= 16:
+            kept.clear()
+        kept[key] = (M, scratch(M, P, ccap))
+    return kept[key][1]
 
 
 def _grown(store: Store, size: int, capacity: int) -> Store:
