@@ -23,14 +23,21 @@ class Disagreement:
 
 def disagreement(g: Game) -> Disagreement:
     """No deal: every initial move whose owner gains by undoing it is undone, after its lag;
-    d_p = Σ_{m ∈ s_0} net_m[p]·a_p(n_m) − p's reversal costs, n_m = L_m for the moves undone."""
+    d_p = Σ_{m ∈ s_0} net_m[p]·a_p(n_m) − p's reversal costs, n_m = L_m for the moves undone.
+    Kept on the game (read-only), which the solver, the offers game and the play all ask."""
+    kept = g.__dict__.get("_disagreement")
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
     reversed_ = g.initial & g.paying
     state = g.initial & ~reversed_
     values = np.empty(g.n_parties)
     for p in range(g.n_parties):
         own_reversed = reversed_ & g.owned(p)
         values[p] = lagged_value(g, g.initial, p, reversed_, 0) - reversal_total(g, own_reversed)
-    return Disagreement(values, state, reversed_)
+    values.setflags(write=False)
+    out = Disagreement(values, state, reversed_)
+    object.__setattr__(g, "_disagreement", out)
+    return out
 
 
 def is_individually_rational(values: FloatArray, d: FloatArray) -> bool:

@@ -228,18 +228,9 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
     penalty = np.empty(count)
     delta = np.empty(count)
     for a, (p, g) in enumerate(agents):
-        paying = g.paying  # the moves whose reversal pays their owner
-        pays = 0
-        mine = 0
-        rev = 0
-        for m in range(n):
-            bit = 1 << m
-            if (paying >> m) & 1:
-                pays |= bit
-            if g.owner[m] == p:
-                mine |= bit
-                if g.reversible[m]:
-                    rev |= bit
+        pays = g.paying  # the moves whose reversal pays their owner
+        mine = g.owned(p)
+        rev = mine & g.reversible_mask
         own[a], own_rev[a], own_pays[a], snap[a] = mine, rev, pays & mine, pays & ~mine
         flow[:, a] = g.flow[:, p]
         upfront[a] = g.upfront
