@@ -190,7 +190,8 @@ def _tables_and_tangents(
     powk = np.ones((K + 1, P))
     for k in range(1, K + 1):
         powk[k] = powk[k - 1] * g.delta
-    need0 = dis.values - TOLERANCE - MARGIN * _scale(g, dis)
+    scale = _scale(g, dis)
+    need0 = dis.values - TOLERANCE - MARGIN * scale
     lower = np.empty((n_states, axis, P))
     kmin = np.empty(n_states, dtype=np.int8)
     points = None if values is None else _tangent_points(g, dis, values, budget)
@@ -202,7 +203,7 @@ def _tables_and_tangents(
         u, lower, kmin, powk, g.beta.astype(float), enforce_ic, enforce_stable, -1, 0.0, 0,
         np.zeros((1, P)), np.empty((1, 1, 1)), np.zeros(1), np.zeros(1), np.zeros(1),
     )
-    return tables, tables if points is None else _with_tangents(g, dis, tables, points, lam, tang)
+    return tables, tables if points is None else _with_tangents(g, dis, tables, points, lam, tang, scale)
 
 
 def _scale(g: Game, dis: Disagreement) -> np.ndarray:
@@ -257,9 +258,12 @@ def _tangent_points(g: Game, dis: Disagreement, values: FloatArray, budget: Memo
     return points
 
 
-def _with_tangents(g: Game, dis: Disagreement, tables: Search, points: FloatArray, lam: FloatArray, tang: FloatArray) -> Search:
+def _with_tangents(
+    g: Game, dis: Disagreement, tables: Search, points: FloatArray, lam: FloatArray, tang: FloatArray,
+    scale: np.ndarray | None = None,
+) -> Search:
     """``tables`` with the tangents at ``points`` (directions ``lam``, paths' bounds ``tang``)."""
-    scale = _scale(g, dis)
+    scale = _scale(g, dis) if scale is None else scale
     return tables._replace(
         lam=lam,
         tang=tang,
@@ -373,7 +377,7 @@ def _forward(
     layer of equal size after the layers below it, split between ``n_workers`` threads."""
     layers = _layers(g.n_free)[::-1]
     if n_workers == 1:
-        kernel(np.concatenate(layers), M, A)
+        kernel(_order(g.n_free, True), M, A)
         return
     inputs = [(M, A)] + [_copy(M, A)[:2] for _ in range(n_workers - 1)]
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
@@ -407,6 +411,13 @@ def _layers(n_free: int) -> list[np.ndarray]:
     return [masks[sizes == k] for k in range(n_free, -1, -1)]
 
 
+@lru_cache(maxsize=16)
+def _order(n_free: int, forward: bool) -> np.ndarray:
+    """Every free-move mask as one array, layer by layer: the smallest sets first for a forward
+    pass, the largest first for the frontiers (shared: never written to)."""
+    return np.concatenate(_layers(n_free)[::-1] if forward else _layers(n_free))
+
+
 def _run(
     g: Game, M: Moves, A: Agents, search: Search, budget: MemoryBudget, n_workers: int,
     counters: np.ndarray, capacity: int | None,
@@ -428,7 +439,7 @@ def _run(
         store = _allocated(n_states, P, min(limit, max(1, INITIAL_ENTRIES_PER_STATE * n_states)), budget)
         capacity = len(store.j)
         budget.reserve(capacity * eb, "frontiers")  # released when the pass's store is done
-        order = np.concatenate(layers)
+        order = _order(g.n_free, False)
         idx, size, x = 0, 0, _scratch(M, P, 256)
         while idx < len(order):
             idx, size, why = _kernel.frontiers(order, idx, M, A, search, store, store, size, x, counters)
