@@ -835,24 +835,25 @@ def reach_bounds(states, M, A, u, need0, powk, lower, kmin, lam, tang):  # type:
                         v = lower[f, k, p] + powk[k, p] * pay[p]
                         if v > lower[f2, k + 1, p]:
                             lower[f2, k + 1, p] = v
-            if tangent and P == 2 and D == 1:  # as below, unrolled: the usual case
-                p0 = pay[0]
-                p1 = pay[1]
-                for k in range(kmin[f], min(KT - 1, size)):
-                    v = tang[f, k, 0] + weight[k, 0, 0] * p0 + weight[k, 0, 1] * p1
-                    if v > tang[f2, k + 1, 0]:
-                        tang[f2, k + 1, 0] = v
-            elif tangent:  # as tangent_paths
-                for k in range(kmin[f], min(KT - 1, size)):
-                    for d in range(D):  # (−∞ plus a finite payoff stays −∞ and never wins)
-                        v = tang[f, k, d]
-                        for p in range(P):
-                            v += weight[k, d, p] * pay[p]
-                        if v > tang[f2, k + 1, d]:
-                            tang[f2, k + 1, d] = v
+            if tangent:
+                _extend_tangents(tang, f, f2, kmin[f], min(KT - 1, size), weight, pay)
         if J == 1:  # rounding is monotone: the most of x/δ is the most of x, divided by δ
             for p in range(P):
                 lower[f2, 0, p] = lower[f2, 0, p] / delta[p]
+
+
+@njit(cache=True, nogil=True)
+def _extend_tangents(tang, f, f2, lo, hi, weight, pay):  # type: ignore[no-untyped-def]
+    """The tangent paths of k stages to f, for k in [lo, hi), extended by one stage worth
+    ``pay`` to f2 (paths of k + 1 stages): tang[f2, k + 1, d] is the most of its value and
+    tang[f, k, d] + Σ_p weight[k, d, p]·pay[p]. −∞ plus a finite payoff stays −∞ and never wins."""
+    for k in range(lo, hi):
+        for d in range(tang.shape[2]):
+            v = tang[f, k, d]
+            for p in range(pay.shape[0]):
+                v += weight[k, d, p] * pay[p]
+            if v > tang[f2, k + 1, d]:
+                tang[f2, k + 1, d] = v
 
 
 @njit(cache=True, nogil=True)
@@ -1018,13 +1019,7 @@ def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignor
                 continue
             for p in range(P):  # a(s, S), as _common.stage_payoffs computes it
                 pay[p] = u[f2, p] - cost[c, p]
-            for k in range(kmin[f], min(KT - 1, size)):
-                for d in range(D):  # (−∞ plus a finite payoff stays −∞ and never wins)
-                    v = tang[f, k, d]
-                    for p in range(P):
-                        v += weight[k, d, p] * pay[p]
-                    if v > tang[f2, k + 1, d]:
-                        tang[f2, k + 1, d] = v
+            _extend_tangents(tang, f, f2, kmin[f], min(KT - 1, size), weight, pay)
 
 
 @njit(cache=True, nogil=True)

@@ -331,10 +331,7 @@ def _best_hint(
     kept = np.zeros(len(hints), dtype=np.bool_)
     _kernel.plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept)
     out = out[kept & np.all(out - dis.values >= -TOLERANCE, axis=1)]
-    gains = out - dis.values  # the ranks of _rank, every hint at once
-    positive = gains > TOLERANCE
-    counts = positive.sum(axis=1)
-    scores = (np.log(np.where(positive, gains, 1.0)) * g.beta).sum(axis=1)
+    counts, scores = _ranks(out, dis.values, g.beta)
     if not len(out) or counts.max() == 0:
         return known
     top = np.flatnonzero(counts == counts.max())
@@ -343,6 +340,15 @@ def _best_hint(
         best: FloatArray = out[h].copy()
         return best
     return known
+
+
+def _ranks(values: np.ndarray, d: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_rank` of every row of ``values`` at once: the gaining parties and the
+    log-products."""
+    gains = values - d
+    positive = gains > TOLERANCE
+    logs = np.log(np.where(positive, gains, 1.0))
+    return positive.sum(axis=1), (logs * beta).sum(axis=1)
 
 
 def _rank(values: np.ndarray, d: np.ndarray, beta: np.ndarray) -> tuple[int, float]:
@@ -584,11 +590,8 @@ def _choose(
     lo, n = int(store.starts[0]), int(store.counts[0])
     values = store.val[lo : lo + n]
     gains = values - dis.values
-    positive = gains > TOLERANCE
-    ir = np.all(gains >= -TOLERANCE, axis=1) & np.any(positive, axis=1)
-    logs = np.log(np.where(positive, gains, 1.0))
-    scores = (logs * g.beta).sum(axis=1)
-    gaining = positive.sum(axis=1)
+    gaining, scores = _ranks(values, dis.values, g.beta)
+    ir = np.all(gains >= -TOLERANCE, axis=1) & (gaining > 0)
 
     def stages(e: int) -> list[int]:
         return stages_of(store.j, store.stage, store.next, e)
