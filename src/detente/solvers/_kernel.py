@@ -875,10 +875,10 @@ def _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent):  # t
     best = np.empty(KT)
     for idx in range(states.shape[0]):
         f2 = states[idx]
-        if tangent:
-            for k in range(KT):
-                tang[f2, k, 0] = NEG_INF
         if f2 == 0:
+            if tangent:
+                for k in range(KT):
+                    tang[0, k, 0] = NEG_INF
             if consistent(M, M.initial):
                 kmin[0] = 0
                 lower[0, 0, 0] = -need0[0]
@@ -890,12 +890,6 @@ def _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent):  # t
                 lower[0, 0, 0] = NEG_INF
                 lower[0, 0, 1] = NEG_INF
             continue
-        size = 0  # |f2|: a predecessor's paths have fewer stages
-        rest = f2
-        while rest:
-            rest &= rest - 1
-            size += 1
-        top = min(KT - 1, size)
         for k in range(KT):
             best[k] = NEG_INF
         km = 127
@@ -919,16 +913,16 @@ def _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent):  # t
             h = lower[f, 0, 1] + pay1
             if h > low1:
                 low1 = h
-            if tangent:  # (−∞ plus a finite payoff stays −∞ and never wins)
-                for k in range(kf, top):
-                    v = tang[f, k, 0] + w0[k] * pay0 + w1[k] * pay1
-                    if v > best[k + 1]:
-                        best[k + 1] = v
+            if tangent:  # every k, the same few operations: the loop is vectorised
+                row = tang[f, :, 0]
+                for k in range(KT - 1):
+                    v = row[k] + w0[k] * pay0 + w1[k] * pay1
+                    best[k + 1] = v if v > best[k + 1] else best[k + 1]
         kmin[f2] = km
         lower[f2, 0, 0] = low0 / d0  # rounding is monotone: the most of x/δ is the most of x, over δ
         lower[f2, 0, 1] = low1 / d1
         if tangent:
-            for k in range(top + 1):
+            for k in range(KT):
                 tang[f2, k, 0] = best[k]
 
 
