@@ -873,6 +873,7 @@ def _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent):  # t
     w0 = weight[:, 0, 0].copy()
     w1 = weight[:, 0, 1].copy()
     best = np.empty(KT)
+    t2 = tang.reshape((tang.shape[0], KT))  # D == 1: rows of unit stride, which vectorise
     for idx in range(states.shape[0]):
         f2 = states[idx]
         if f2 == 0:
@@ -914,7 +915,7 @@ def _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent):  # t
             if h > low1:
                 low1 = h
             if tangent:  # every k, the same few operations: the loop is vectorised
-                row = tang[f, :, 0]
+                row = t2[f]
                 for k in range(KT - 1):
                     v = row[k] + w0[k] * pay0 + w1[k] * pay1
                     best[k + 1] = v if v > best[k + 1] else best[k + 1]
@@ -923,7 +924,7 @@ def _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent):  # t
         lower[f2, 0, 1] = low1 / d1
         if tangent:
             for k in range(KT):
-                tang[f2, k, 0] = best[k]
+                t2[f2, k] = best[k]
 
 
 @njit(cache=True, nogil=True)
