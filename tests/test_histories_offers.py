@@ -145,3 +145,24 @@ def test_a_mediated_protocol_has_no_proposer() -> None:
 
     r = run(load_bytes(TYPED, "typed.toml"), 10, seed=1, strategies=("summit-first",), execution=Execution(1), beliefs="prior")
     assert r.proposer is None and r.strategies[0].signed_by_proposer_type == {}
+
+
+def test_a_summit_met_again_under_another_strategy_is_the_same_summit(hanoi: detente.Scenario) -> None:
+    """The summits a history's strategies share (``summits_held``) change no outcome: each
+    strategy's history is the one simulated alone; and some summits are shared."""
+    typing = typing_of(hanoi)
+    owners = {n: p.owner for n, p in hanoi.spec.parameters.items()}  # type: ignore[union-attr]
+    worlds = worlds_for(hanoi)
+    shared = 0
+    for i in range(12):
+        d = history.draw_history(hanoi, 11, i)
+        held: dict[tuple[float, tuple[float, ...], int], object] = {}
+        for rounds in (0, 1, 2, 4):
+            before = len(held)
+            alone = history.simulate(hanoi, worlds, d, rounds, owners, hanoi.solver.max_transitions, typing)
+            memo = history.simulate(hanoi, worlds, d, rounds, owners, hanoi.solver.max_transitions, typing, held)  # type: ignore[arg-type]
+            shared += rounds > 0 and len(held) == before and memo.summits > 0
+            for field in alone.__dataclass_fields__:
+                a, b = getattr(alone, field), getattr(memo, field)
+                assert np.array_equal(a, b, equal_nan=True) if isinstance(a, np.ndarray) else a == b or (a != a and b != b), field
+    assert shared > 0

@@ -301,11 +301,15 @@ def simulate(
     owners: dict[str, str | None],
     max_transitions: int,
     typing: Typing | None = None,
+    summits_held: dict[tuple[float, tuple[float, ...], int], Answer] | None = None,
 ) -> Outcome:
     """One history under the strategy "``working_rounds`` working-level rounds, then a summit",
     retried after each failure until the horizon or a shock, whichever comes first. With
     ``typing``, the true types are drawn, the truth is their world, each side reads the other's
-    type-dependent numbers through its belief and updates that belief on each summit's answers."""
+    type-dependent numbers through its belief and updates that belief on each summit's answers.
+    ``summits_held``: the same history's summits under "offers" under other strategies, by what
+    decides one (the misreading's scale, the proposer's belief, the meetings left); a summit
+    met again under another strategy is not solved again (filled in here)."""
     u = scenario.uncertainty
     assert u is not None
     typed = typing is not None and typing.active and d.type_u is not None
@@ -359,8 +363,16 @@ def simulate(
         proposal: Plan | None = None  # the mediator's, under protocol "nash"
         if offers is not None:  # protocol "offers": the proposer offers, the responder answers
             p_, r_ = offers
-            answer = _offers_summit(scenario, world, d, sigma, owners, supports, max_transitions, typing if typed else None,
-                                    chosen, belief, offers, meetings_left(t, u.horizon, u.summit_cooldown + 1), base_of)
+            if typed and typing.types[p_]:  # type: ignore[union-attr]  # revealed by the offer
+                belief[r_][p_] = [1.0 if k == chosen[p_] else 0.0 for k in range(len(typing.types[p_]))]  # type: ignore[union-attr]
+            meetings = meetings_left(t, u.horizon, u.summit_cooldown + 1)
+            key = (sigma, tuple(belief[p_][r_]) if typed else (), meetings)
+            answer = summits_held.get(key) if summits_held is not None else None
+            if answer is None:
+                answer = _offers_summit(scenario, world, d, sigma, owners, supports, max_transitions,
+                                        typing if typed else None, chosen, belief, offers, meetings, base_of)
+                if summits_held is not None:
+                    summits_held[key] = answer
             if answer.accepted and answer.offer is not None:
                 signed = (t + 1, list(answer.offer))
                 break
@@ -444,7 +456,9 @@ def _offers_summit(
 ) -> Answer:
     """A summit under "offers" (docs/model.md, "Summit versus working level"): the proposer
     reads the world of each responder type, offers, and the responder's true type answers by
-    its own reading; the offer reveals the proposer's type to the responder."""
+    its own reading (the offer reveals the proposer's type to it). It depends on the history
+    only through σ, the proposer's belief about the responder and ``meetings``: each side
+    reads the other's type-dependent numbers as one type's, not through its belief."""
     u = scenario.uncertainty
     assert u is not None
     p, r = roles
@@ -456,8 +470,6 @@ def _offers_summit(
     ]
     worlds = [_read(scenario, world, x, names[p]) for x in readings]
     prior = belief[p][r] if r_types else [1.0]
-    if typing is not None and typing.types[p]:  # revealed by the offer
-        belief[r][p] = [1.0 if k == chosen[p] else 0.0 for k in range(len(typing.types[p]))]
     own_base = base_of(r, (p, chosen[p]) if typing is not None and typing.types[p] else None)
     own = _read(scenario, world, perception(scenario, d, r, sigma, owners, supports, own_base), names[r])
     found: set[tuple[int, ...]] = set(_proposal_masks(scenario, worlds[0]))

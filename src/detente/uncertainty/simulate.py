@@ -28,6 +28,7 @@ from detente.scenario.model import Scenario
 from detente.solvers.dp import Plan, solve_game
 from detente.uncertainty.aggregate import Tally, mean_ci, wilson
 from detente.uncertainty.history import Typing, draw_history, proposer_roles, simulate
+from detente.uncertainty.summit import Answer
 
 CHUNK = 25
 HINTS = 16  # deals kept as the solver's hints (measured: 16 beat 1, 4 and 8 on hanoi-2019)
@@ -135,8 +136,9 @@ def run_chunk(
     tallies = [Tally(len(scenario.parties), type_names=names, proposer=proposer) for _ in rounds]
     for i in range(start, stop):
         d = draw_history(scenario, seed, i)
+        held: dict[tuple[float, tuple[float, ...], int], Answer] = {}  # the history's summits, shared by its strategies
         for tally, n in zip(tallies, rounds, strict=True):
-            tally.add(simulate(scenario, worlds, d, n, owners, scenario.solver.max_transitions, typing))
+            tally.add(simulate(scenario, worlds, d, n, owners, scenario.solver.max_transitions, typing, held))
     return tallies
 
 
