@@ -360,6 +360,24 @@ def stage_cost(set_cost, unrec, offsets, picks, a, p):  # type: ignore[no-untype
 
 
 @njit(cache=True, nogil=True)
+def set_costs(subsets, offsets, party, upfront, out):  # type: ignore[no-untyped-def]
+    """out[a, k]: the upfront costs of the moves of set k, for each set of agent a's party
+    (``Moves.offsets``), summed in index order, as model.payoffs.one_time_cost does."""
+    for a in range(party.shape[0]):
+        p = party[a]
+        for k in range(offsets[p], offsets[p + 1]):
+            total = 0.0
+            rest = subsets[k]
+            m = 0
+            while rest:
+                if rest & 1:
+                    total += upfront[a, m]
+                rest >>= 1
+                m += 1
+            out[a, k] = total
+
+
+@njit(cache=True, nogil=True)
 def stage_costs(M, party, set_cost, unrec):  # type: ignore[no-untyped-def]
     """[c, a]: ``stage_cost`` of every combination c of the parties' sets (``Moves.strides``)
     for every agent: looked up, not recomputed, at each of the passes' stages."""

@@ -124,7 +124,7 @@ def _subsets(owner: tuple[int, ...], n_free: int, max_stage_moves: int, n_partie
 
 def moves_of(g: Game) -> Moves:
     """The structure of a game's search (the same for every game of one shape: shared)."""
-    return _structure(_shape(g))[0]
+    return _structure(_shape(g))
 
 
 class _Shape(NamedTuple):
@@ -151,9 +151,8 @@ EDGE_CAP = 1 << 20
 
 
 @lru_cache(maxsize=8)
-def _structure(shape: _Shape) -> tuple[Moves, tuple[tuple[int, ...], ...]]:
-    """The :class:`Moves` of a shape, and the moves of each set of ``Moves.subsets``
-    (ascending). A simulation's worlds all share one: it is built once."""
+def _structure(shape: _Shape) -> Moves:
+    """The :class:`Moves` of a shape. A simulation's worlds all share one: it is built once."""
     from detente.solvers._common import into_edges, out_edges  # _common reads this module's bundles
 
     subsets, offsets = _subsets(shape.owner, shape.n_free, shape.max_stage_moves, shape.n_parties)
@@ -187,8 +186,7 @@ def _structure(shape: _Shape) -> tuple[Moves, tuple[tuple[int, ...], ...]]:
     if len(start):
         out_start, out_stage, out_combo = out_edges(moves, len(frm))
         moves = moves._replace(out_start=out_start, out_stage=out_stage, out_combo=out_combo)
-    members = tuple(tuple(m for m in range(shape.n_moves) if (int(k) >> m) & 1) for k in subsets)
-    return moves, members
+    return moves
 
 
 def _union(requires: tuple[int, ...], mask: int) -> int:
@@ -208,7 +206,7 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
     """
     n = agents[0][1].n_moves
     count = len(agents)
-    structure, members = _structure(_shape(agents[0][1]))
+    structure = _structure(_shape(agents[0][1]))
     subsets, offsets = structure.subsets, structure.offsets
     party = np.array([p for p, _ in agents], dtype=np.int64)
     set_cost = np.zeros((count, len(subsets)))
@@ -243,17 +241,13 @@ def agent_arrays(agents: Sequence[tuple[int, Game]]) -> Agents:
         unrec[a] = g.unreciprocated[p]
         penalty[a] = g.penalty[p]
         delta[a] = g.delta[p]
-        upfront_p = g.upfront.tolist()
-        for k in range(int(offsets[p]), int(offsets[p + 1])):
-            total = 0.0  # summed in index order, as model.payoffs.one_time_cost does
-            for m in members[k]:
-                total += upfront_p[m]
-            set_cost[a, k] = total
-    from detente.solvers._common import stage_costs  # _common reads this module's bundles
+    from detente.solvers import _common  # it reads this module's bundles
+
+    _common.set_costs(structure.subsets, offsets, party, upfront, set_cost)
 
     return Agents(
         party, own, own_rev, own_pays, snap, flow, upfront, rc, lasting, lasting_next, tail, verif,
-        verif_with, unrec, penalty, delta, set_cost, stage_costs(structure, party, set_cost, unrec),
+        verif_with, unrec, penalty, delta, set_cost, _common.stage_costs(structure, party, set_cost, unrec),
     )
 
 
