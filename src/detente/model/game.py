@@ -124,9 +124,6 @@ class Game:
         return sorted(self.move_ids[i] for i in bits(mask))
 
 
-_TABLES: dict[int, tuple[FloatArray, FloatArray, FloatArray]] = {}
-
-
 def _tables(g: Game) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The present-value weights of docs/model.md, "Deviations", computed once per game."""
     cached = g.__dict__.get("_weights")
@@ -242,6 +239,8 @@ def with_numbers(g: Game, moves: Sequence[Move], parties: Sequence[Party] | None
         object.__setattr__(out, "_owned", g.__dict__["_owned"])
     if "_reversible" in g.__dict__ and np.array_equal(out.reversible, g.reversible):
         object.__setattr__(out, "_reversible", g.__dict__["_reversible"])
+    if np.array_equal(out.delta, g.delta) and np.array_equal(out.lag, g.lag):  # the same weights
+        object.__setattr__(out, "_weights", _tables(g))
     return out
 
 
