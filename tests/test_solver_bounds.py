@@ -116,6 +116,38 @@ def test_a_hint_is_valued_as_the_model_values_it_and_kept_only_if_feasible(scena
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_free=5, max_parties=3), st.data())
+def test_the_floor_is_the_best_ranked_feasible_rational_hint(scenario: Scenario, data: st.DataObject) -> None:
+    """``_best_hint``, which values every hint unchecked and checks them in order of rank only
+    until one passes, picks what checking every hint picks: the feasible, individually rational
+    hint of the best Nash rank (ties: the first), if it outranks the plan known; and a hint's
+    unchecked values are its checked values."""
+    g = compile_game(scenario)
+    M, A, dis = moves_of(g), party_agents(g), disagreement(g)
+    schedules = list(all_schedules(g))
+    if not schedules:
+        return
+    hints = data.draw(st.lists(st.sampled_from(schedules), min_size=1, max_size=8))
+    known = data.draw(st.none() | st.sampled_from(schedules))
+    known_values = None if known is None else schedule_values(g, known)[0]
+    x = scratch(M, g.n_parties, 1)
+    best, best_rank = known_values, (None if known is None else dp._rank(known_values, dis.values, g.beta))
+    for h in hints:
+        out, raw = np.empty(g.n_parties), np.empty(g.n_parties)
+        stages = np.asarray(h, dtype=np.int64)
+        assert plan_values(M, A, stages, True, True, x, raw, False)
+        if plan_values(M, A, stages, True, True, x, out):
+            np.testing.assert_array_equal(raw, out)
+            rank = dp._rank(out, dis.values, g.beta)
+            if rank[0] > 0 and np.all(out - dis.values >= -1e-9) and (best_rank is None or rank > best_rank):
+                best, best_rank = out, rank
+    found = dp._best_hint(M, A, g, dis, hints, True, True, known_values)
+    assert (found is None) == (best is None)
+    if found is not None:
+        np.testing.assert_array_equal(found, best)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(max_free=5), st.data())
 def test_any_hints_give_the_same_answer(scenario: Scenario, data: st.DataObject) -> None:
     """Hints, feasible or not, valid or not, in any order, change the work, never the answer."""

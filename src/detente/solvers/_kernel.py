@@ -1018,13 +1018,14 @@ def tangent_paths(states, M, A, u, lam, powk, lower, kmin, tang):  # type: ignor
 
 
 @njit(cache=True, nogil=True)
-def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out):  # type: ignore[no-untyped-def]
+def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out, check=True):  # type: ignore[no-untyped-def]
     """V(1) of the schedule ``stages`` (free-move masks, stage 1 first) into ``out``, as the DP
     values it (the same operations in the same order; u_p(f) is ``flow_sum``, which ``flows``
     equals bit for bit), if the DP could keep it: every stage valid from its state, at most
     max_stages of them, IC for every party at every stage (``enforce_ic``) and a stable final
     agreement (``enforce_stable``). Returns whether it could. A caller's hint for the floor is
-    checked here, so that only a feasible plan's score bounds the search."""
+    checked here, so that only a feasible plan's score bounds the search. Without ``check``
+    only the stages' validity is checked (the values are the same)."""
     P = M.n_parties
     K = stages.shape[0]
     n_total = M.n_total
@@ -1056,7 +1057,7 @@ def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out):  # type: igno
             return False
         fs[k + 1] = fs[k] | stage
     s = fs[K] | M.initial
-    if enforce_stable and not is_stable(A, P, s, n_total, M.max_exhaustive, x.hidden, x.work):
+    if check and enforce_stable and not is_stable(A, P, s, n_total, M.max_exhaustive, x.hidden, x.work):
         return False
     for p in range(P):
         out[p] = flow_sum(A, p, s, n_total) / (1.0 - delta[p])
@@ -1064,7 +1065,7 @@ def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out):  # type: igno
         s2 = fs[k + 1] | M.initial
         for p in range(P):
             out[p] = (flow_sum(A, p, s2, n_total) - cost[combos[k], p]) + delta[p] * out[p]
-        if enforce_ic:
+        if check and enforce_ic:
             s = fs[k] | M.initial
             for p in range(P):
                 if out[p] < deviation(A, p, s, np.int64(stages[k]), n_total) - TOL:
@@ -1073,8 +1074,20 @@ def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out):  # type: igno
 
 
 @njit(cache=True, nogil=True)
-def plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept):  # type: ignore[no-untyped-def]
+def plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept, check=True):  # type: ignore[no-untyped-def]
     """``plan_values`` of each row h of ``stages`` (its first ``lengths[h]`` masks) into
     ``out[h]`` and ``kept[h]``: one call for all of a solve's hints."""
     for h in range(stages.shape[0]):
-        kept[h] = plan_values(M, A, stages[h, : lengths[h]], enforce_ic, enforce_stable, x, out[h])
+        kept[h] = plan_values(M, A, stages[h, : lengths[h]], enforce_ic, enforce_stable, x, out[h], check)
+
+
+@njit(cache=True, nogil=True)
+def first_feasible(M, A, stages, lengths, order, enforce_ic, enforce_stable, x, out):  # type: ignore[no-untyped-def]
+    """The first row h of ``order`` whose schedule ``plan_values`` keeps (its values into
+    ``out``), or −1: the best feasible hint, with the hints in order of rank, checked only
+    until one is feasible."""
+    for i in range(order.shape[0]):
+        h = order[i]
+        if plan_values(M, A, stages[h, : lengths[h]], enforce_ic, enforce_stable, x, out):
+            return h
+    return -1

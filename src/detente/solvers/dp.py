@@ -321,25 +321,30 @@ def _best_hint(
     enforce_stable: bool, known: FloatArray | None,
 ) -> FloatArray | None:
     """The values of the best-ranked of ``known`` and the feasible, individually rational
-    ``hints`` (None if there is none)."""
+    ``hints`` (None if there is none). The hints are valued first, without the checks of
+    feasibility (the same values), and checked in order of rank until one passes: most
+    hints are never checked."""
     x = _scratch(M, g.n_parties, 256)
     lengths = np.array([len(h) for h in hints], dtype=np.int64)
     stages = np.zeros((len(hints), max(1, int(lengths.max()))), dtype=np.int64)
     for row, plan in enumerate(hints):
         stages[row, : len(plan)] = plan
     out = np.empty((len(hints), g.n_parties))
-    kept = np.zeros(len(hints), dtype=np.bool_)
-    _kernel.plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept)
-    out = out[kept & np.all(out - dis.values >= -TOLERANCE, axis=1)]
+    valid = np.zeros(len(hints), dtype=np.bool_)
+    _kernel.plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, valid, False)
     counts, scores = _ranks(out, dis.values, g.beta)
-    if not len(out) or counts.max() == 0:
+    rational = valid & np.all(out - dis.values >= -TOLERANCE, axis=1) & (counts > 0)
+    if known is not None:  # only a hint that outranks the plan known can replace it
+        k_count, k_score = _rank(known, dis.values, g.beta)
+        rational &= (counts > k_count) | ((counts == k_count) & (scores > k_score))
+    rows = np.flatnonzero(rational)
+    if not len(rows):
         return known
-    top = np.flatnonzero(counts == counts.max())
-    h = int(top[np.argmax(scores[top])])
-    if known is None or (int(counts[h]), float(scores[h])) > _rank(known, dis.values, g.beta):
-        best: FloatArray = out[h].copy()
-        return best
-    return known
+    order = rows[np.lexsort((rows, -scores[rows], -counts[rows]))]  # by rank; ties: the first hint
+    values = np.empty(g.n_parties)
+    if _kernel.first_feasible(M, A, stages, lengths, order, enforce_ic, enforce_stable, x, values) < 0:
+        return known
+    return values
 
 
 def _ranks(values: np.ndarray, d: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -31,7 +32,9 @@ from detente.uncertainty.history import Typing, draw_history, proposer_roles, si
 from detente.uncertainty.summit import Answer
 
 CHUNK = 25
-HINTS = 16  # deals kept as the solver's hints (measured: 16 beat 1, 4 and 8 on hanoi-2019)
+HINTS = 16  # the last deals found, the solver's hints (measured: 16 beat 1, 4 and 8 on hanoi-2019)
+FREQUENT = 32  # and as many of the deals found most often (measured: 32 beat 0, 16 and 64)
+TALLIED = 4096  # deals counted at most (then the least found are forgotten)
 STRATEGY = re.compile(r"^(summit-first|working-(\d{1,3}))$")
 
 Progress = Callable[[int, int], None]  # (histories done, histories asked for)
@@ -56,6 +59,9 @@ class _Worlds:
         self._cached = lru_cache(maxsize=4096)(self._build)
         self._best = lru_cache(maxsize=1024)(self._solve)
         self._recent: list[tuple[int, ...]] = []  # the last deals found, most recent last
+        self._found: Counter[tuple[int, ...]] = Counter()  # how often each deal was found
+        self._frequent: list[tuple[int, ...]] = []  # the deals found most often, as last ranked
+        self._solved = 0  # the deals found
         self._template: GameTemplate | None = None  # built at the first world (it resolves the scenario)
 
     def _build(self, values: tuple[float, ...]) -> Game:
@@ -72,17 +78,26 @@ class _Worlds:
         return self._best(tuple(params[k] for k in self.names), max_transitions)
 
     def _solve(self, values: tuple[float, ...], max_transitions: int) -> Plan | None:
-        """The deals found last are the solver's hints: worlds solved in a row are close (the
-        same history, or another reading of it), so one of them is often this world's deal or
-        near it, and the best feasible one bounds the search. The answer does not depend on
-        them (docs/model.md, "The solver")."""
+        """The deals found last, and those found most often, are the solver's hints: worlds
+        solved in a row are close (the same history, or another reading of it), and a few
+        deals are most worlds' deals, so one of them is often this world's deal or near it;
+        the best feasible one bounds the search. The answer does not depend on them
+        (docs/model.md, "The solver")."""
         g = self._cached(values)
-        best = solve_game(g, max_transitions, workers=1, keep_frontier=False, hints=self._recent[::-1]).best
+        recent = self._recent[::-1]
+        hints = recent + [d for d in self._frequent if d not in recent][:FREQUENT]
+        best = solve_game(g, max_transitions, workers=1, keep_frontier=False, hints=hints).best
         if best is not None and best.stages:
             deal = tuple(best.stages)
             if deal in self._recent:
                 self._recent.remove(deal)
             self._recent = [*self._recent[-(HINTS - 1):], deal]
+            self._found[deal] += 1
+            self._solved += 1
+            if self._solved % FREQUENT == 1:  # ranked again now and then: a ranking costs a sort
+                if len(self._found) > TALLIED:
+                    self._found = Counter(dict(self._found.most_common(TALLIED // 4)))
+                self._frequent = [d for d, _ in self._found.most_common(HINTS + FREQUENT)]
         return best
 
 
