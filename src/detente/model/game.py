@@ -235,8 +235,8 @@ def with_numbers(g: Game, moves: Sequence[Move], parties: Sequence[Party] | None
         penalty=numbers.penalty,
         beta=numbers.beta,
     )
-    if "_owned" in g.__dict__:  # the same owners: the same masks
-        object.__setattr__(out, "_owned", g.__dict__["_owned"])
+    g.owned(0)  # the same owners: the same masks, computed once for g
+    object.__setattr__(out, "_owned", g.__dict__["_owned"])
     if "_reversible" in g.__dict__ and np.array_equal(out.reversible, g.reversible):
         object.__setattr__(out, "_reversible", g.__dict__["_reversible"])
     if np.array_equal(out.delta, g.delta) and np.array_equal(out.lag, g.lag):  # the same weights

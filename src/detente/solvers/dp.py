@@ -325,10 +325,10 @@ def _best_hint(
     feasibility (the same values), and checked in order of rank until one passes: most
     hints are never checked."""
     x = _scratch(M, g.n_parties, 256)
-    lengths = np.array([len(h) for h in hints], dtype=np.int64)
-    stages = np.zeros((len(hints), max(1, int(lengths.max()))), dtype=np.int64)
-    for row, plan in enumerate(hints):
-        stages[row, : len(plan)] = plan
+    sizes = [len(h) for h in hints]
+    width = max(1, *sizes)
+    lengths = np.array(sizes, dtype=np.int64)
+    stages = np.array([[*h, *(0,) * (width - len(h))] for h in hints], dtype=np.int64)
     out = np.empty((len(hints), g.n_parties))
     valid = np.zeros(len(hints), dtype=np.bool_)
     _kernel.plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, valid, False)
