@@ -123,7 +123,8 @@ def main() -> None:
     t = time.perf_counter()
     sens = detente.sensitivity(sc, "deal-exists,nash-product", samples=32, workers=1)
     sens_rate = sens.points / (time.perf_counter() - t)
-    m_small, m_large, m_larger = peak_mb(50), peak_mb(200), peak_mb(1000)
+    sizes = (50, 1000, 4000) if args.full else (50, 200, 1000)  # histories, one worker
+    peaks = [peak_mb(n) for n in sizes]
     full_line = []
     if args.full:  # the target as a user runs it (a fresh pool: its start-up is counted)
         simulate_module._WORLDS.clear()
@@ -168,8 +169,9 @@ def main() -> None:
         f"would take about {target_s / 60:.1f} minutes: target {'met' if target_s < 120 else 'missed'}.",
         *full_line,
         f"- Sensitivity (Sobol', N = 32, deal-exists and nash-product, serial): {sens_rate:.0f} points / s.",
-        f"- Peak memory, 50, 200 and 1,000 histories (one worker, fresh process): {m_small:.0f} MB, {m_large:.0f} MB "
-        f"and {m_larger:.0f} MB.",
+        f"- Peak memory, {sizes[0]:,}, {sizes[1]:,} and {sizes[2]:,} histories (one worker, fresh process): "
+        f"{peaks[0]:.0f} MB, {peaks[1]:.0f} MB and {peaks[2]:.0f} MB (a worker's memos are capped: 4,096 worlds, "
+        "1,024 deals, 4,096 resolved parts, 4,096 deals counted).",
         "",
         END,
     ]

@@ -528,3 +528,22 @@ def test_diff_of_identical_runs_is_empty(tmp_path: Path) -> None:
     diff = store.diff(*ids)
     assert diff.identical and diff.settings == [] and diff.results == []
     assert json.loads(diff.model_dump_json())["results"] == []
+
+
+def test_a_store_another_process_is_creating_is_waited_for(tmp_path: Path) -> None:
+    """A file just written with no whole header yet, or with DuckDB's magic bytes, may be a store
+    another process is creating (opened then, it is not yet a database): wait, not refuse; an old
+    one, or any other file, is refused at once."""
+    from detente.store.db import CREATING, _being_created
+
+    header = tmp_path / "half.duckdb"
+    header.write_bytes(b"\0" * 8 + b"DUCK")
+    short = tmp_path / "short.duckdb"
+    short.write_bytes(b"\0" * 4)
+    notes = tmp_path / "notes.duckdb"
+    notes.write_text("these are my notes\n")
+    assert _being_created(header) and _being_created(short) and _being_created(tmp_path / "gone.duckdb")
+    assert not _being_created(notes)
+    old = time.time() - 2 * CREATING
+    os.utime(header, (old, old))
+    assert not _being_created(header)

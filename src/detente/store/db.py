@@ -183,6 +183,22 @@ def effective_status(stored: str, pid: int, hostname: str, started_at: datetime)
     return "running" if _process_alive(pid, started_at) else "incomplete"
 
 
+CREATING = 2.0  # seconds: a file this new that is not yet a database may be being created
+
+
+def _being_created(path: Path) -> bool:
+    """Whether another process may be creating a store in the file right now: written in the
+    last ``CREATING`` seconds and empty or still without a whole header (DuckDB's magic bytes
+    "DUCK" at offset 8 begin it). Any other file that is not a database is refused at once."""
+    try:
+        written = path.stat().st_mtime
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return True  # gone again, or not yet readable: try again
+    return time.time() - written < CREATING and (len(head) < 12 or head[8:12] == b"DUCK")
+
+
 class RunStore:
     """A run store in one DuckDB file; cheap to make: the file is created on the first write."""
 
@@ -213,6 +229,8 @@ class RunStore:
             if "lock" in message.lower():
                 raise _Busy from None
             if "not a valid DuckDB database" in message:
+                if _being_created(self.path):
+                    raise _Busy from None  # another process is creating it: wait for its header
                 raise StoreError(
                     self.path, "is not a detente run store (not a DuckDB database file)"
                 ) from None
