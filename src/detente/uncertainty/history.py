@@ -20,7 +20,6 @@ Decisions (docs/model.md, "Summit versus working level"):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -368,9 +367,15 @@ def simulate(
             meetings = meetings_left(t, u.horizon, u.summit_cooldown + 1)
             key = (sigma, tuple(belief[p_][r_]) if typed else (), meetings)
             answer = summits_held.get(key) if summits_held is not None else None
-            if answer is None:
-                answer = _offers_summit(scenario, world, d, sigma, owners, supports, max_transitions,
-                                        typing if typed else None, chosen, belief, offers, meetings, base_of)
+            if answer is None:  # a summit depends on the history only through the key: each side
+                # reads the other's type-dependent numbers as one type's, not through its belief
+                r_types = typing.types[r_] if typed else ()  # type: ignore[union-attr]
+                readings = [perception(scenario, d, p_, sigma, owners, supports, base_of(p_, (r_, k) if r_types else None))
+                            for k in range(max(1, len(r_types)))]
+                revealed = (p_, chosen[p_]) if typed and typing.types[p_] else None  # type: ignore[union-attr]
+                own = perception(scenario, d, r_, sigma, owners, supports, base_of(r_, revealed))
+                prior = belief[p_][r_] if r_types else [1.0]
+                answer = _offers_summit(scenario, world, readings, own, prior, offers, meetings, max_transitions)
                 if summits_held is not None:
                     summits_held[key] = answer
             if answer.accepted and answer.offer is not None:
@@ -442,36 +447,23 @@ def proposer_roles(scenario: Scenario) -> tuple[int, int] | None:
 def _offers_summit(
     scenario: Scenario,
     world: World,
-    d: Draw,
-    sigma: float,
-    owners: dict[str, str | None],
-    supports: dict[str, tuple[float, float]],
-    max_transitions: int,
-    typing: Typing | None,
-    chosen: tuple[int, ...],
-    belief: list[list[list[float]]],
+    readings: list[dict[str, float]],
+    own_reading: dict[str, float],
+    prior: list[float],
     roles: tuple[int, int],
     meetings: int,
-    base_of: Callable[[int, tuple[int, int] | None], dict[str, float] | None],
+    max_transitions: int,
 ) -> Answer:
-    """A summit under "offers" (docs/model.md, "Summit versus working level"): the proposer
-    reads the world of each responder type, offers, and the responder's true type answers by
-    its own reading (the offer reveals the proposer's type to it). It depends on the history
-    only through σ, the proposer's belief about the responder and ``meetings``: each side
-    reads the other's type-dependent numbers as one type's, not through its belief."""
+    """A summit under "offers" (docs/model.md, "Summit versus working level"): the proposer,
+    reading the world of each responder type as ``readings`` (one reading if the responder has
+    no types) and believing ``prior`` about them, offers; the responder's true type answers by
+    its own reading (the offer reveals the proposer's type to it)."""
     u = scenario.uncertainty
     assert u is not None
     p, r = roles
-    r_types = typing.types[r] if typing is not None else ()
     names = [scenario.parties[q].name for q in range(len(scenario.parties))]
-    readings = [
-        perception(scenario, d, p, sigma, owners, supports, base_of(p, (r, k) if r_types else None))
-        for k in range(max(1, len(r_types)))
-    ]
     worlds = [_read(scenario, world, x, names[p]) for x in readings]
-    prior = belief[p][r] if r_types else [1.0]
-    own_base = base_of(r, (p, chosen[p]) if typing is not None and typing.types[p] else None)
-    own = _read(scenario, world, perception(scenario, d, r, sigma, owners, supports, own_base), names[r])
+    own = _read(scenario, world, own_reading, names[r])
     found: set[tuple[int, ...]] = set(_proposal_masks(scenario, worlds[0]))
     for x in readings:
         plan = world.best(x, max_transitions)
