@@ -879,13 +879,13 @@ def _reach_two(states, M, A, u, need0, lower, kmin, weight, tang, tangent):  # t
         if f2 == 0:
             if tangent:
                 for k in range(KT):
-                    tang[0, k, 0] = NEG_INF
+                    t2[0, k] = NEG_INF
             if consistent(M, M.initial):
                 kmin[0] = 0
                 lower[0, 0, 0] = -need0[0]
                 lower[0, 0, 1] = -need0[1]
                 if tangent:
-                    tang[0, 0, 0] = 0.0
+                    t2[0, 0] = 0.0
             else:
                 kmin[0] = 127
                 lower[0, 0, 0] = NEG_INF
@@ -1074,7 +1074,7 @@ def plan_values(M, A, stages, enforce_ic, enforce_stable, x, out, check=True):  
 
 
 @njit(cache=True, nogil=True)
-def plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept, check=True):  # type: ignore[no-untyped-def]
+def plans_values(M, A, stages, lengths, enforce_ic, enforce_stable, x, out, kept, check):  # type: ignore[no-untyped-def]
     """``plan_values`` of each row h of ``stages`` (its first ``lengths[h]`` masks) into
     ``out[h]`` and ``kept[h]``: one call for all of a solve's hints."""
     for h in range(stages.shape[0]):

@@ -358,10 +358,8 @@ def _ranks(values: np.ndarray, d: np.ndarray, beta: np.ndarray) -> tuple[np.ndar
 
 def _rank(values: np.ndarray, d: np.ndarray, beta: np.ndarray) -> tuple[int, float]:
     """(gaining parties, weighted log-product over them): 'Which deal''s score."""
-    gains = values - d
-    positive = gains > TOLERANCE
-    logs = np.log(np.where(positive, gains, 1.0))
-    return int(positive.sum()), float((logs * beta).sum())
+    counts, scores = _ranks(values[None, :], d, beta)
+    return int(counts[0]), float(scores[0])
 
 
 def _new_store(n_states: int, P: int, capacity: int, with_states: bool = True) -> Store:

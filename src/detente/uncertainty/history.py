@@ -362,8 +362,9 @@ def simulate(
         proposal: Plan | None = None  # the mediator's, under protocol "nash"
         if offers is not None:  # protocol "offers": the proposer offers, the responder answers
             p_, r_ = offers
-            if typed and typing.types[p_]:  # type: ignore[union-attr]  # revealed by the offer
-                belief[r_][p_] = [1.0 if k == chosen[p_] else 0.0 for k in range(len(typing.types[p_]))]  # type: ignore[union-attr]
+            revealed = (p_, chosen[p_]) if typed and typing.types[p_] else None  # type: ignore[union-attr]
+            if revealed is not None:  # the offer reveals the proposer's type
+                belief[r_][p_] = [1.0 if k == chosen[p_] else 0.0 for k in range(len(belief[r_][p_]))]
             meetings = meetings_left(t, u.horizon, u.summit_cooldown + 1)
             key = (sigma, tuple(belief[p_][r_]) if typed else (), meetings)
             answer = summits_held.get(key) if summits_held is not None else None
@@ -372,7 +373,6 @@ def simulate(
                 r_types = typing.types[r_] if typed else ()  # type: ignore[union-attr]
                 readings = [perception(scenario, d, p_, sigma, owners, supports, base_of(p_, (r_, k) if r_types else None))
                             for k in range(max(1, len(r_types)))]
-                revealed = (p_, chosen[p_]) if typed and typing.types[p_] else None  # type: ignore[union-attr]
                 own = perception(scenario, d, r_, sigma, owners, supports, base_of(r_, revealed))
                 prior = belief[p_][r_] if r_types else [1.0]
                 answer = _offers_summit(scenario, world, readings, own, prior, offers, meetings, max_transitions)
